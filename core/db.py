@@ -1,0 +1,104 @@
+"""Database engines and sessions: SQLite in WAL mode by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.types import DateTime, TypeDecorator
+from sqlmodel import Session, create_engine
+
+from core.settings import get_settings
+
+_engines: dict[str, Engine] = {}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always UTC-aware in Python, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC-aware one is required")
+        value = value.astimezone(UTC)
+        # SQLite has no time zone column type: store naive UTC, add UTC back on read.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so two processes that read then write
+        # wait on busy_timeout instead of failing with SQLITE_BUSY on lock upgrade.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per database URL per process."""
+    settings = get_settings()
+    url = url or settings.effective_database_url
+    engine = _engines.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+            _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        _engines[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def _forget_inherited_connections() -> None:
+    # A forked child must never reuse its parent's sockets or SQLite handles.
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for jobs and commands: the caller commits; an exception rolls back."""
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,117 @@
+"""Every setting of the platform, read once from COMPLAINTS_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The one place configuration enters; nothing else reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Working directory for the SQLite file, the embedded Redis socket and keys.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file complaints.db under data_dir.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL; default: the embedded Redis that `complaints serve` starts "
+        "on a unix socket under data_dir.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs staff tokens; default: a random key kept in data_dir/secret_key.",
+    )
+    token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    redis_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="Connect and socket timeout towards Redis."
+    )
+    registry_file: Path | None = Field(
+        default=None,
+        description="Department registry loaded by `serve` into an empty database; "
+        "default: the registry shipped in routing/registries/default.yaml.",
+    )
+    routing_min_score: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Below this classifier score a complaint goes to the triage queue.",
+    )
+    relay_interval_seconds: float = Field(default=1.0, gt=0)
+    relay_grace_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="The relay leaves outbox rows this young to the request that wrote them.",
+    )
+    relay_batch_size: int = Field(default=500, ge=1)
+    log_level: str = Field(default="INFO")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'complaints.db'}"
+
+    @property
+    def embedded_redis_socket(self) -> Path:
+        return self.resolved_data_dir / "redis.sock"
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def effective_redis_url(self) -> str:
+        if self.redis_url:
+            return self.redis_url
+        return f"unix://{self.embedded_redis_socket}"
+
+    def signing_key(self) -> str:
+        """The token signing key; generated once into data_dir when not configured."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _stored_key(self.resolved_data_dir / "secret_key")
+
+
+def _stored_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting together agree on the first key written.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

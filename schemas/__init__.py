@@ -1,0 +1,16 @@
+"""The vocabulary: tables, API shapes and enums. Importing it registers every table."""
+
+from schemas.complaint import Complaint
+from schemas.department import Department, RegistryLoad
+from schemas.event import ComplaintEvent
+from schemas.outbox import OutboxMessage
+from schemas.staff import StaffUser
+
+__all__ = [
+    "Complaint",
+    "ComplaintEvent",
+    "Department",
+    "OutboxMessage",
+    "RegistryLoad",
+    "StaffUser",
+]

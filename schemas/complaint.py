@@ -1,0 +1,148 @@
+"""A filing (投诉 / 举报 / 咨询): the table, what a citizen sends, what each reader sees."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
+from sqlalchemy import Index, Text
+from sqlmodel import Field, SQLModel
+
+from core.db import UTCDateTime
+from core.timeutil import utcnow
+from schemas.department import DepartmentRef
+from schemas.enums import Channel, Kind, Status, stored_as_text
+from schemas.event import EventPublic, EventStaffView
+from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
+
+TEXT_MIN, TEXT_MAX = 10, 5000
+
+
+class Complaint(SQLModel, table=True):
+    """The system of record for one filing. `status` changes only in cases.lifecycle."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_queue", "department_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_number: str = Field(max_length=20, unique=True, index=True)
+    kind: Kind = Field(sa_type=stored_as_text(Kind))
+    channel: Channel = Field(sa_type=stored_as_text(Channel))
+    status: Status = Field(sa_type=stored_as_text(Status), index=True)
+    text: str = Field(sa_type=Text)
+    contact_phone: str | None = Field(default=None, max_length=20, index=True)
+    business_name: str | None = Field(default=None, max_length=200)
+    business_uscc: str | None = Field(default=None, max_length=18, index=True)
+    business_address: str | None = Field(default=None, max_length=300)
+    region: str | None = Field(default=None, max_length=100)
+    department_id: int | None = Field(default=None, foreign_key="departments.id")
+    version: int = Field(default=1, description="bumped by every status change")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _filing_text(value: str) -> str:
+    text = value.strip()
+    if not TEXT_MIN <= len(text) <= TEXT_MAX:
+        raise ValueError(f"text must be {TEXT_MIN}–{TEXT_MAX} characters, got {len(text)}")
+    return text
+
+
+def _phone(value: str) -> str:
+    return normalize_cn_phone(value)
+
+
+def _uscc(value: str) -> str:
+    code = normalize_uscc(value)
+    problem = uscc_problem(code)
+    if problem:
+        raise ValueError(f"unified social credit code {problem}")
+    return code
+
+
+FilingText = Annotated[str, AfterValidator(_filing_text)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class ComplaintCreate(SQLModel):
+    """What a citizen sends. Server-owned fields (status, department…) are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+
+    kind: Kind
+    text: FilingText = Field(description=f"what happened, {TEXT_MIN}–{TEXT_MAX} characters")
+    contact_phone: Annotated[str, AfterValidator(_phone)] | None = Field(
+        default=None, description="mainland China mobile or landline; required but for tip-offs"
+    )
+    business_name: ShortText | None = Field(default=None, max_length=200)
+    business_uscc: Annotated[str, AfterValidator(_uscc)] | None = Field(
+        default=None, description="统一社会信用代码, 18 characters, check digit verified"
+    )
+    business_address: ShortText | None = Field(default=None, max_length=300)
+    region: ShortText | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def _required_for_kind(self) -> ComplaintCreate:
+        # 投诉 and 咨询 need a way to reach the person; a 举报 may be anonymous.
+        if self.kind is not Kind.tip and self.contact_phone is None:
+            raise ValueError("contact_phone is required for a complaint or an inquiry")
+        # 投诉 and 举报 are about a business; the regulator must know which.
+        if self.kind is not Kind.inquiry and self.business_name is None:
+            raise ValueError("business_name is required for a complaint or a tip-off")
+        return self
+
+
+class ComplaintCreated(SQLModel):
+    tracking_number: str
+    tracking_number_display: str
+    status: Status
+    tracking_url: str
+
+
+class TrackingView(SQLModel):
+    """What anyone holding the tracking number may see: no personal data."""
+
+    tracking_number: str
+    kind: Kind
+    kind_label: str
+    status: Status
+    status_label: str
+    department: DepartmentRef | None
+    filed_at: datetime
+    timeline: list[EventPublic]
+
+
+class ComplaintStaffView(SQLModel):
+    id: int
+    tracking_number: str
+    kind: Kind
+    channel: Channel
+    status: Status
+    text: str
+    contact_phone: str | None
+    business_name: str | None
+    business_uscc: str | None
+    business_address: str | None
+    region: str | None
+    department: DepartmentRef | None
+    routing: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[EventStaffView]
+
+
+class QueueItem(SQLModel):
+    id: int
+    tracking_number: str
+    kind: Kind
+    status: Status
+    business_name: str | None
+    summary: str
+    created_at: datetime
+
+
+class QueuePage(SQLModel):
+    data: list[QueueItem]
+    count: int
+    next_cursor: str | None

@@ -1,0 +1,26 @@
+"""The transactional outbox: jobs written with the data they act on, sent after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from core.db import UTCDateTime
+from core.timeutil import utcnow
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=200, description="dotted path of the RQ job function")
+    queue: str = Field(max_length=50)
+    args: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)

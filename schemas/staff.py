@@ -1,0 +1,36 @@
+"""Staff accounts and the tokens they sign in with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from core.db import UTCDateTime
+from core.timeutil import utcnow
+from schemas.enums import Role, stored_as_text
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=200)
+    role: Role = Field(sa_type=stored_as_text(Role))
+    department_id: int | None = Field(default=None, foreign_key="departments.id")
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TokenPublic(SQLModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
+    expires_in: int
+
+
+class StaffPublic(SQLModel):
+    id: int
+    username: str
+    role: Role
+    department: str | None

@@ -1,0 +1,62 @@
+"""Validation of Chinese identifiers that appear in filings (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# GB 32100-2015: 31 characters, no I, O, Z, S, V.
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def uscc_problem(code: str) -> str | None:
+    """Why `code` is not a valid unified social credit code (统一社会信用代码), or None."""
+    if len(code) != 18:
+        return "must be 18 characters"
+    if not _USCC_SHAPE.match(code):
+        return (
+            "must be digits and capital letters other than I, O, Z, S, V, "
+            "with digits in positions 3-8 (the administrative division code)"
+        )
+    total = sum(_USCC_ALPHABET.index(ch) * w for ch, w in zip(code, _USCC_WEIGHTS, strict=False))
+    expected = _USCC_ALPHABET[(31 - total % 31) % 31]
+    if code[17] != expected:
+        return "check digit does not match (GB 32100-2015)"
+    return None
+
+
+def normalize_uscc(code: str) -> str:
+    return code.strip().upper()
+
+
+def normalize_cn_phone(raw: str) -> str:
+    """A Chinese mobile or landline number in E.164 (+86...); ValueError with a reason if not."""
+    cleaned = re.sub(r"[\s\-()（）]", "", raw)
+    if not cleaned:
+        raise ValueError("phone number is empty")
+    if not re.fullmatch(r"\+?\d+", cleaned):
+        raise ValueError("phone number may hold only digits, spaces, dashes and a leading +")
+    if not 7 <= len(cleaned.lstrip("+")) <= 16:
+        raise ValueError("phone number has too few or too many digits")
+    if cleaned.startswith("0086"):
+        cleaned = "+86" + cleaned[4:]
+    try:
+        number = phonenumbers.parse(cleaned, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {exc}") from exc
+    if number.country_code != 86:
+        raise ValueError("must be a mainland China (+86) number")
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid Chinese mobile or landline number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str) -> str:
+    """+8613812345678 → 138****5678, for logs and screens where the full number is not needed."""
+    digits = e164.removeprefix("+86")
+    if len(digits) <= 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
