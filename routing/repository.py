@@ -1,0 +1,37 @@
+"""Queries on departments and registry loads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, func, select
+
+from schemas.department import Department, RegistryLoad
+
+
+def departments_by_code(session: Session) -> dict[str, Department]:
+    return {d.code: d for d in session.exec(select(Department)).all()}
+
+
+def active_departments(session: Session) -> Sequence[Department]:
+    return session.exec(
+        select(Department).where(col(Department.active)).order_by(col(Department.code))
+    ).all()
+
+
+def department_by_code(session: Session, code: str) -> Department | None:
+    return session.exec(select(Department).where(Department.code == code)).first()
+
+
+def triage_department(session: Session) -> Department | None:
+    return session.exec(
+        select(Department).where(col(Department.is_triage)).where(col(Department.active))
+    ).first()
+
+
+def latest_registry_load(session: Session) -> RegistryLoad | None:
+    return session.exec(select(RegistryLoad).order_by(col(RegistryLoad.id).desc()).limit(1)).first()
+
+
+def count_departments(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Department)).one())

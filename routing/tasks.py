@@ -1,0 +1,46 @@
+"""RQ jobs of the routing package. Each takes ids, opens its own session, and is idempotent."""
+
+from __future__ import annotations
+
+import logging
+
+from core.db import session_scope
+from core.errors import Conflict, ServiceUnavailable
+from core.settings import get_settings
+from routing import service
+from routing.classifier_cache import current_classifier
+
+log = logging.getLogger(__name__)
+
+
+def warm_up() -> None:
+    """Load the tokenizer and classifier before the worker takes its first job."""
+    with session_scope() as session:
+        try:
+            current_classifier(session)
+        except ServiceUnavailable as exc:
+            # Not fatal: the first job loads it once a registry exists, and says why if not.
+            log.warning("routing warm-up skipped: %s", exc.detail)
+
+
+def route_complaint(complaint_id: int) -> str:
+    """Classify and route one filing. Running it again changes nothing."""
+    with session_scope() as session:
+        try:
+            outcome = service.route_complaint(
+                session,
+                complaint_id=complaint_id,
+                classifier=current_classifier(session),
+                min_score=get_settings().routing_min_score,
+            )
+        except Conflict:
+            # Another worker routed it between our read and our write: nothing left to do.
+            session.rollback()
+            return "already routed"
+        if outcome is None:
+            return "nothing to do"
+        session.commit()
+    log.info(
+        "routed complaint %s to %s (%s)", complaint_id, outcome.department_code, outcome.status
+    )
+    return f"{outcome.status.value}:{outcome.department_code}"
