@@ -1,0 +1,99 @@
+"""Staff accounts: creating them, signing in, and who may see which filing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from core.errors import InvalidInput, NotAuthenticated
+from core.security import hash_password, issue_token, read_token, verify_password
+from core.settings import Settings
+from routing.repository import department_by_code
+from schemas.department import Department
+from schemas.enums import Role
+from schemas.staff import StaffUser
+
+MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The signed-in staff member a request acts as."""
+
+    id: int
+    username: str
+    role: Role
+    department_id: int | None
+    department_code: str | None
+
+    @property
+    def sees_every_department(self) -> bool:
+        return self.role in {Role.supervisor, Role.admin, Role.operator}
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: Role, department_code: str | None
+) -> StaffUser:
+    """Add a staff account (caller commits). Department staff belong to exactly one department."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise InvalidInput("username must be 1–64 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
+        raise InvalidInput(f"username {username!r} is taken")
+    department: Department | None = None
+    if role is Role.department:
+        if not department_code:
+            raise InvalidInput("a department user needs --department CODE")
+        department = department_by_code(session, department_code)
+        if department is None or not department.active:
+            raise InvalidInput(f"no active department with code {department_code!r}")
+    elif department_code:
+        raise InvalidInput(f"role {role.value} does not belong to a department")
+    user = StaffUser(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        department_id=department.id if department else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> StaffUser:
+    user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        raise NotAuthenticated("wrong username or password")
+    return user
+
+
+def token_for(user: StaffUser, settings: Settings) -> str:
+    return issue_token(
+        subject=str(user.id),
+        role=user.role.value,
+        key=settings.signing_key(),
+        ttl_minutes=settings.token_ttl_minutes,
+    )
+
+
+def staff_from_token(session: Session, *, token: str, settings: Settings) -> Staff:
+    claims = read_token(token, key=settings.signing_key())
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise NotAuthenticated("invalid token") from exc
+    user = session.get(StaffUser, user_id)
+    if user is None or not user.active or user.id is None:
+        raise NotAuthenticated("this account no longer exists or is disabled")
+    department = session.get(Department, user.department_id) if user.department_id else None
+    return Staff(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        department_id=user.department_id,
+        department_code=department.code if department else None,
+    )

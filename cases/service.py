@@ -1,0 +1,106 @@
+"""What staff see: their department's queue and the filings they may open."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from accounts.service import Staff
+from cases import repository
+from core.errors import InvalidInput, NotFound, PermissionDenied
+from routing.repository import department_by_code
+from schemas.complaint import Complaint, ComplaintStaffView, QueueItem, QueuePage
+from schemas.department import Department, DepartmentRef
+from schemas.enums import Role, Status
+from schemas.event import EventStaffView
+
+SUMMARY_LENGTH = 80
+
+
+def can_view(staff: Staff, complaint: Complaint) -> bool:
+    return staff.sees_every_department or complaint.department_id == staff.department_id
+
+
+def visible_complaint(session: Session, *, staff: Staff, complaint_id: int) -> Complaint:
+    """The filing if `staff` may see it; otherwise NotFound, exactly as if it did not exist."""
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is None or not can_view(staff, complaint):
+        raise NotFound(f"no filing {complaint_id}")
+    return complaint
+
+
+def staff_view(session: Session, *, staff: Staff, complaint_id: int) -> ComplaintStaffView:
+    complaint = visible_complaint(session, staff=staff, complaint_id=complaint_id)
+    assert complaint.id is not None
+    department = (
+        session.get(Department, complaint.department_id) if complaint.department_id else None
+    )
+    routing = repository.latest_routing_event(session, complaint.id)
+    return ComplaintStaffView(
+        **complaint.model_dump(exclude={"department_id", "version"}),
+        department=DepartmentRef(code=department.code, name=department.name)
+        if department
+        else None,
+        routing=routing.payload if routing else None,
+        history=[
+            EventStaffView.model_validate(event, from_attributes=True)
+            for event in repository.history(session, complaint.id)
+        ],
+    )
+
+
+def queue(
+    session: Session,
+    *,
+    staff: Staff,
+    department_code: str | None,
+    statuses: list[Status],
+    cursor: str | None,
+    limit: int,
+) -> QueuePage:
+    """A page of a department's queue: department staff get their own, supervisors any."""
+    if staff.role is Role.department:
+        if department_code and department_code != staff.department_code:
+            raise NotFound(f"no queue {department_code!r}")
+        department_id = staff.department_id
+    elif staff.role in {Role.supervisor, Role.admin}:
+        department_id = None
+        if department_code:
+            department = department_by_code(session, department_code)
+            if department is None:
+                raise NotFound(f"no department {department_code!r}")
+            department_id = department.id
+    else:
+        raise PermissionDenied("only department staff and supervisors work queues")
+    after_id = _parse_cursor(cursor)
+    rows = repository.queue_page(
+        session,
+        department_id=department_id,
+        statuses=statuses,
+        after_id=after_id,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return QueuePage(
+        data=[
+            QueueItem(
+                id=row.id or 0,
+                tracking_number=row.tracking_number,
+                kind=row.kind,
+                status=row.status,
+                business_name=row.business_name,
+                summary=row.text[:SUMMARY_LENGTH],
+                created_at=row.created_at,
+            )
+            for row in page
+        ],
+        count=len(page),
+        next_cursor=str(page[-1].id) if len(rows) > limit and page else None,
+    )
+
+
+def _parse_cursor(cursor: str | None) -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    if not cursor.isdigit():
+        raise InvalidInput("cursor must be the next_cursor of a previous page")
+    return int(cursor)

@@ -1,0 +1,33 @@
+"""Queries intake needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from schemas.complaint import Complaint
+from schemas.department import Department
+from schemas.event import ComplaintEvent
+
+
+def tracking_number_taken(session: Session, number: str) -> bool:
+    found = session.exec(select(Complaint.id).where(Complaint.tracking_number == number)).first()
+    return found is not None
+
+
+def complaint_by_tracking_number(session: Session, number: str) -> Complaint | None:
+    return session.exec(select(Complaint).where(Complaint.tracking_number == number)).first()
+
+
+def public_events(session: Session, complaint_id: int) -> Sequence[ComplaintEvent]:
+    return session.exec(
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == complaint_id)
+        .where(col(ComplaintEvent.public))
+        .order_by(col(ComplaintEvent.id))
+    ).all()
+
+
+def department(session: Session, department_id: int | None) -> Department | None:
+    return session.get(Department, department_id) if department_id is not None else None

@@ -1,0 +1,93 @@
+"""Intake: a filing is stored with its first history entry and its routing job, atomically."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from cases.lifecycle import Actor, open_complaint
+from core.errors import NotFound
+from core.timeutil import utcnow
+from intake import repository
+from intake.tracking_number import new_tracking_number, normalize_tracking_number
+from schemas.complaint import Complaint, ComplaintCreate, TrackingView
+from schemas.department import DepartmentRef
+from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel
+from schemas.event import EventPublic
+from schemas.validators import mask_phone
+from workers.outbox import enqueue_after_commit
+from workers.queues import ROUTE_COMPLAINT
+
+log = logging.getLogger(__name__)
+_ATTEMPTS = 5
+
+
+def file_complaint(
+    session: Session, *, data: ComplaintCreate, channel: Channel, actor: Actor
+) -> Complaint:
+    """Store the filing, its first Event and its routing job in one transaction, and commit.
+
+    The routing job reaches Redis right after the commit, or later through the relay.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        now = utcnow()
+        number = new_tracking_number(now)
+        if repository.tracking_number_taken(session, number):
+            continue
+        complaint = Complaint(
+            tracking_number=number,
+            channel=channel,
+            created_at=now,
+            updated_at=now,
+            **data.model_dump(),
+        )
+        open_complaint(session, complaint=complaint, actor=actor)
+        assert complaint.id is not None
+        enqueue_after_commit(session, ROUTE_COMPLAINT, complaint.id)
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another request took the same random number in the same instant: draw again.
+            session.rollback()
+            log.warning("tracking number collision on attempt %d", attempt)
+            continue
+        log.info(
+            "filed %s %s via %s from %s",
+            complaint.kind.value,
+            number,
+            channel.value,
+            mask_phone(complaint.contact_phone) if complaint.contact_phone else "anonymous",
+        )
+        return complaint
+    raise RuntimeError("could not draw a free tracking number")
+
+
+def tracking_view(session: Session, *, raw_number: str) -> TrackingView:
+    """The public view of a filing: status, department and public steps; no personal data."""
+    number = normalize_tracking_number(raw_number)
+    complaint = repository.complaint_by_tracking_number(session, number) if number else None
+    if complaint is None or complaint.id is None:
+        raise NotFound("no filing has this tracking number; check the digits")
+    department = repository.department(session, complaint.department_id)
+    return TrackingView(
+        tracking_number=complaint.tracking_number,
+        kind=complaint.kind,
+        kind_label=KIND_LABELS[complaint.kind],
+        status=complaint.status,
+        status_label=STATUS_LABELS[complaint.status],
+        department=DepartmentRef(code=department.code, name=department.name)
+        if department
+        else None,
+        filed_at=complaint.created_at,
+        timeline=[
+            EventPublic(
+                at=event.at,
+                status=event.to_status,
+                label=STATUS_LABELS[event.to_status] if event.to_status else event.reason,
+                note=event.public_note,
+            )
+            for event in repository.public_events(session, complaint.id)
+        ],
+    )

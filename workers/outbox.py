@@ -1,0 +1,112 @@
+"""The transactional outbox: a job is written in the transaction that needs it, then sent.
+
+`enqueue_after_commit` adds the outbox row to the caller's transaction and sends the job
+to Redis as soon as that transaction commits. If Redis is down then, the row stays
+pending and `relay_pending` (the relay process) sends it later. A job may therefore run
+more than once; every job is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import event, update
+from sqlmodel import Session, col, select
+
+from core.redis import get_redis
+from core.timeutil import utcnow
+from schemas.outbox import OutboxMessage
+from workers.queues import JOBS, JobSpec, enqueue_job
+
+log = logging.getLogger(__name__)
+_PENDING_KEY = "outbox_pending_ids"
+
+
+def enqueue_after_commit(session: Session, spec: JobSpec, *args: object) -> OutboxMessage:
+    """Write `spec(*args)` to the outbox in the caller's transaction; send it after commit."""
+    message = OutboxMessage(job=spec.func, queue=spec.queue, args=list(args))
+    session.add(message)
+    session.flush()
+    pending: list[int] = session.info.setdefault(_PENDING_KEY, [])
+    if not pending and not event.contains(session, "after_commit", _send_after_commit):
+        event.listen(session, "after_commit", _send_after_commit)
+        event.listen(session, "after_rollback", _forget_pending)
+    assert message.id is not None
+    pending.append(message.id)
+    return message
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def _send_after_commit(session: Session) -> None:
+    ids = session.info.pop(_PENDING_KEY, [])
+    if not ids:
+        return
+    try:
+        # A fresh session: the committed one is mid-commit and must not start new work.
+        with Session(session.get_bind()) as fresh:
+            dispatch(fresh, ids=ids, connection=get_redis())
+            fresh.commit()
+    except Exception:  # the relay will send what this could not
+        log.warning("outbox: sending after commit failed; the relay will retry", exc_info=True)
+
+
+def dispatch(session: Session, *, ids: Sequence[int], connection: Redis) -> int:
+    """Send the given pending outbox rows to Redis; mark each sent. Returns how many were sent."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .where(col(OutboxMessage.dispatched_at).is_(None))
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    return _send(session, rows, connection)
+
+
+def relay_pending(session: Session, *, connection: Redis, grace_seconds: float, limit: int) -> int:
+    """Send pending rows older than `grace_seconds` (younger ones are their request's job)."""
+    cutoff = utcnow() - timedelta(seconds=grace_seconds)
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.dispatched_at).is_(None))
+        .where(col(OutboxMessage.created_at) <= cutoff)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    ).all()
+    return _send(session, rows, connection)
+
+
+def _send(session: Session, rows: Sequence[OutboxMessage], connection: Redis) -> int:
+    sent = 0
+    for row in rows:
+        assert row.id is not None
+        spec = JOBS.get(row.job)
+        if spec is None:
+            _record_failure(session, row.id, f"unknown job {row.job}")
+            continue
+        try:
+            enqueue_job(connection, spec, list(row.args), job_id=f"outbox-{row.id}")
+        except RedisError as exc:
+            _record_failure(session, row.id, f"{type(exc).__name__}: {exc}")
+            # Redis is unreachable: the rest of the batch would fail the same way.
+            break
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row.id)
+            .values(dispatched_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+        )
+        sent += 1
+    return sent
+
+
+def _record_failure(session: Session, message_id: int, error: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(attempts=OutboxMessage.attempts + 1, last_error=error[:500])
+    )

@@ -1,0 +1,49 @@
+"""Queue names and the jobs the platform sends through them.
+
+Jobs are named by dotted path so that writing an outbox row never imports the domain
+package that runs it (intake does not load jieba to file a complaint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis import Redis
+from rq import Queue, Retry
+
+INTAKE_QUEUE = "intake"  # new filings waiting to be classified and routed
+ALL_QUEUES = (INTAKE_QUEUE,)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    func: str
+    queue: str
+    timeout_seconds: int
+    retry: tuple[int, ...]  # seconds to wait before each retry
+
+
+ROUTE_COMPLAINT = JobSpec(
+    func="routing.tasks.route_complaint",
+    queue=INTAKE_QUEUE,
+    timeout_seconds=60,
+    retry=(2, 10, 60),
+)
+
+JOBS: dict[str, JobSpec] = {spec.func: spec for spec in (ROUTE_COMPLAINT,)}
+
+
+def get_queue(name: str, connection: Redis) -> Queue:
+    return Queue(name, connection=connection)
+
+
+def enqueue_job(connection: Redis, spec: JobSpec, args: list[object], job_id: str) -> None:
+    get_queue(spec.queue, connection).enqueue(
+        spec.func,
+        *args,
+        job_id=job_id,
+        job_timeout=spec.timeout_seconds,
+        retry=Retry(max=len(spec.retry), interval=list(spec.retry)),
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
