@@ -1,0 +1,41 @@
+"""The FastAPI application: every package's router, one error shape, the landing page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+import schemas  # noqa: F401  (registers every table before the first query)
+from accounts.api import router as accounts_router
+from cases.api import router as cases_router
+from intake.api import router as intake_router
+from service.errors import install_error_handlers
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="12315/12365 投诉举报受理与分派平台",
+        version="0.1.0",
+        description="Complaints, tip-offs and inquiries in; the responsible department out.",
+    )
+    install_error_handlers(app)
+    for router in (intake_router, accounts_router, cases_router):
+        app.include_router(router)
+    templates = Jinja2Templates(directory=WEB / "templates")
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def landing(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "index.html")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

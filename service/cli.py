@@ -1,0 +1,170 @@
+"""The `complaints` command: serve, run one process kind, or do an administrative chore."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.errors import PlatformError
+from core.settings import get_settings
+from schemas.enums import Role
+from service.logs import configure_logging
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__
+)
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+departments_app = typer.Typer(no_args_is_help=True, help="The department registry.")
+users_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+app.add_typer(db_app, name="db")
+app.add_typer(departments_app, name="departments")
+app.add_typer(users_app, name="users")
+
+Host = Annotated[str, typer.Option(help="address to listen on")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
+
+
+def _setup(process: str) -> None:
+    configure_logging(get_settings().log_level, process)
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Run the whole platform: embedded Redis, API, one worker and the relay."""
+    from service.supervisor import serve as run_serve
+
+    _setup("serve")
+    run_serve(host, port)
+
+
+@app.command()
+def api(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn worker processes")] = 1,
+    migrate: Annotated[bool, typer.Option(help="apply migrations before serving")] = False,
+) -> None:
+    """Run the HTTP API (uvicorn)."""
+    import uvicorn
+
+    _setup("api")
+    if migrate:
+        from core import migrate as migrations
+
+        migrations.upgrade()
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=get_settings().log_level.lower(),
+    )
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="exit when the queues are empty")] = False,
+) -> None:
+    """Run one RQ worker on the platform's queues."""
+    import schemas  # noqa: F401
+    from routing.tasks import warm_up
+    from workers.worker import run_worker
+
+    _setup("worker")
+    ok = run_worker(warm_up=[warm_up], burst=burst)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def relay() -> None:
+    """Run the outbox relay: send to Redis the jobs that missed it at commit time."""
+    import schemas  # noqa: F401
+    from workers.relay import run_relay
+
+    _setup("relay")
+    run_relay()
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="target revision")] = "head",
+) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from core import migrate
+
+    _setup("db")
+    migrate.upgrade(revision=revision)
+    typer.echo(f"database at {revision}")
+
+
+@departments_app.command("load")
+def departments_load(
+    file: Annotated[Path, typer.Argument(help="registry YAML file")],
+    migrate: Annotated[bool, typer.Option(help="apply migrations first")] = False,
+) -> None:
+    """Load a department registry file; departments it no longer lists are deactivated."""
+    from core.db import session_scope
+    from routing.registry import load_registry, parse_registry
+
+    _setup("departments")
+    parsed = parse_registry(file)
+    if migrate:
+        from core import migrate as migrations
+
+        migrations.upgrade()
+    with session_scope() as session:
+        summary = load_registry(session, parsed)
+        session.commit()
+    typer.echo(
+        f"registry {summary.version} loaded: {len(summary.added)} added, "
+        f"{len(summary.updated)} updated, {len(summary.deactivated)} deactivated"
+        + (f" ({', '.join(summary.deactivated)})" if summary.deactivated else "")
+    )
+
+
+@departments_app.command("list")
+def departments_list() -> None:
+    """List the active departments."""
+    from core.db import session_scope
+    from routing.repository import active_departments
+
+    with session_scope() as session:
+        for dept in active_departments(session):
+            marker = "  [triage]" if dept.is_triage else ""
+            typer.echo(f"{dept.code:<16} {dept.name}{marker}")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="sign-in name")],
+    password: Annotated[str, typer.Option(help="at least 10 characters")],
+    role: Annotated[Role, typer.Option(help="what the account may do")],
+    department: Annotated[
+        str | None, typer.Option(help="department code (role department only)")
+    ] = None,
+) -> None:
+    """Create a staff account."""
+    from accounts.service import create_user
+    from core.db import session_scope
+
+    with session_scope() as session:
+        user = create_user(
+            session, username=username, password=password, role=role, department_code=department
+        )
+        session.commit()
+    typer.echo(
+        f"created {user.role.value} {user.username}" + (f" of {department}" if department else "")
+    )
+
+
+def main() -> None:
+    """Entry point: domain errors become a one-line message and exit code 2."""
+    try:
+        app()
+    except PlatformError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        sys.exit(2)

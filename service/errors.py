@@ -1,0 +1,60 @@
+"""One JSON error shape for every failure: {"error": <kind>, "detail": <why>, ...}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import PlatformError
+
+log = logging.getLogger(__name__)
+
+
+def _problem(status: int, error: str, detail: Any, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content=jsonable_encoder({"error": error, "detail": detail, **extra}),
+        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        location = [str(part) for part in err.get("loc", ())]
+        # ("body", "contact_phone") → "contact_phone"; a whole-body error keeps "body".
+        field = ".".join(location[1:]) or (location[0] if location else "request")
+        if err.get("type") == "extra_forbidden":
+            reason = "unknown field; the platform sets status, department and the like itself"
+        else:
+            reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        errors.append({"field": field, "location": location, "reason": reason})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PlatformError)
+    async def _platform(_request: Request, exc: PlatformError) -> JSONResponse:
+        return _problem(exc.status_code, type(exc).__name__, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return _problem(422, "InvalidInput", summary, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _problem(exc.status_code, "HTTPError", exc.detail)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", type(exc.orig).__name__)
+        return _problem(503, "ServiceUnavailable", "the database is unavailable; try again shortly")
