@@ -1,0 +1,135 @@
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from schemas import StaffUser
+from schemas.enums import Role
+from tests.helpers import PASSWORD, add_staff, bearer
+
+pytestmark = pytest.mark.usefixtures("sqlite_platform")
+
+
+def test_password_form_gives_a_bearer_token(client: TestClient, session: Session) -> None:
+    add_staff(session, "op1", Role.operator)
+    answer = client.post("/api/v1/auth/token", data={"username": "op1", "password": PASSWORD})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "bearer"
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json() == {
+        "id": me.json()["id"],
+        "username": "op1",
+        "role": "operator",
+        "department": None,
+    }
+
+
+def test_passwords_are_stored_as_argon2_hashes(session: Session) -> None:
+    add_staff(session, "op2", Role.operator)
+    user = session.exec(select(StaffUser).where(StaffUser.username == "op2")).one()
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("op3", "wrong-password"), ("nobody", PASSWORD)]
+)
+def test_wrong_credentials_are_401_without_saying_which_part(
+    client: TestClient, session: Session, username: str, password: str
+) -> None:
+    add_staff(session, "op3", Role.operator)
+    answer = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == "wrong username or password"
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer not-a-token", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc", "Basic abc"]
+)
+def test_staff_routes_need_a_valid_token(client: TestClient, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    answer = client.get("/api/v1/queue", headers=headers)
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "NotAuthenticated"
+
+
+def test_a_disabled_account_loses_its_token(client: TestClient, session: Session) -> None:
+    add_staff(session, "gone", Role.supervisor)
+    headers = bearer(client, "gone")
+    user = session.exec(select(StaffUser).where(StaffUser.username == "gone")).one()
+    user.active = False
+    session.add(user)
+    session.commit()
+    assert client.get("/api/v1/queue", headers=headers).status_code == 401
+
+
+def test_operators_have_no_queue(client: TestClient, session: Session) -> None:
+    add_staff(session, "op4", Role.operator)
+    answer = client.get("/api/v1/queue", headers=bearer(client, "op4"))
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "PermissionDenied"
+
+
+def test_department_user_cannot_ask_for_another_queue(client: TestClient, session: Session) -> None:
+    add_staff(session, "zj", Role.department, "quality")
+    answer = client.get(
+        "/api/v1/queue", params={"department": "housing"}, headers=bearer(client, "zj")
+    )
+    assert answer.status_code == 404
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_users_create_command(session: Session) -> None:
+    ok = _cli(
+        "users",
+        "create",
+        "--username",
+        "cli1",
+        "--password",
+        PASSWORD,
+        "--role",
+        "department",
+        "--department",
+        "quality",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "created department cli1 of quality" in ok.stdout
+    user = session.exec(select(StaffUser).where(StaffUser.username == "cli1")).one()
+    assert user.role is Role.department
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "department"], "needs --department"),
+        (["--role", "department", "--department", "nope"], "no active department"),
+        (["--role", "operator", "--department", "quality"], "does not belong to a department"),
+        (["--role", "wizard"], "Invalid value"),
+    ],
+)
+def test_users_create_refuses_bad_input(session: Session, args: list[str], message: str) -> None:
+    bad = _cli("users", "create", "--username", "cli2", "--password", PASSWORD, *args)
+    assert bad.returncode != 0
+    assert message in bad.stderr
+    assert session.exec(select(StaffUser).where(StaffUser.username == "cli2")).first() is None
+
+
+def test_users_create_refuses_a_short_password_and_a_taken_name(session: Session) -> None:
+    assert (
+        "at least 10"
+        in _cli(
+            "users", "create", "--username", "cli3", "--password", "short", "--role", "admin"
+        ).stderr
+    )
+    add_staff(session, "cli4", Role.admin)
+    taken = _cli("users", "create", "--username", "cli4", "--password", PASSWORD, "--role", "admin")
+    assert taken.returncode == 2
+    assert "taken" in taken.stderr

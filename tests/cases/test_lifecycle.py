@@ -1,0 +1,114 @@
+import pytest
+from sqlmodel import Session, col, select
+
+from cases.lifecycle import ALLOWED, CITIZEN, Actor, open_complaint, transition
+from core.errors import Conflict
+from core.timeutil import utcnow
+from schemas import Complaint, ComplaintEvent
+from schemas.enums import Channel, Kind, Status
+
+pytestmark = pytest.mark.usefixtures("sqlite_platform")
+ROBOT = Actor.system("test")
+
+
+def _new(session: Session) -> Complaint:
+    complaint = Complaint(
+        tracking_number=f"T{utcnow().timestamp()}",
+        kind=Kind.complaint,
+        channel=Channel.web,
+        status=Status.received,
+        text="测试用的投诉内容，足够十个字。",
+    )
+    open_complaint(session, complaint=complaint, actor=CITIZEN)
+    session.commit()
+    return complaint
+
+
+def _events(session: Session, complaint: Complaint) -> list[ComplaintEvent]:
+    return list(
+        session.exec(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == complaint.id)
+            .order_by(col(ComplaintEvent.id))
+        ).all()
+    )
+
+
+def test_opening_writes_the_first_event(session: Session) -> None:
+    complaint = _new(session)
+    [event] = _events(session, complaint)
+    assert (event.from_status, event.to_status, event.actor) == (None, Status.received, "citizen")
+
+
+@pytest.mark.parametrize(
+    ("path", "final"),
+    [
+        ([Status.routed], Status.routed),
+        ([Status.triage], Status.triage),
+        ([Status.triage, Status.routed], Status.routed),
+        ([Status.routed, Status.triage, Status.routed], Status.routed),
+        ([Status.routed, Status.routed], Status.routed),  # transfer between departments
+    ],
+)
+def test_every_allowed_move_writes_one_event(
+    session: Session, path: list[Status], final: Status
+) -> None:
+    complaint = _new(session)
+    for step in path:
+        transition(session, complaint=complaint, to_status=step, actor=ROBOT, reason="test")
+        session.commit()
+    session.expire_all()
+    stored = session.get(Complaint, complaint.id)
+    assert stored is not None
+    assert stored.status is final
+    assert stored.version == 1 + len(path)
+    events = _events(session, complaint)
+    assert [e.to_status for e in events] == [Status.received, *path]
+    assert [e.from_status for e in events[1:]] == [Status.received, *path[:-1]]
+
+
+def test_a_forbidden_move_raises_with_the_allowed_ones_and_changes_nothing(
+    session: Session,
+) -> None:
+    complaint = _new(session)
+    with pytest.raises(Conflict) as raised:
+        transition(session, complaint=complaint, to_status=Status.received, actor=ROBOT, reason="x")
+    assert raised.value.extra["current_status"] == "received"
+    assert sorted(raised.value.extra["allowed_next"]) == sorted(
+        s.value for s in ALLOWED[Status.received]
+    )
+    session.rollback()
+    assert len(_events(session, complaint)) == 1
+
+
+def test_of_two_racing_moves_only_the_first_wins(session: Session) -> None:
+    complaint = _new(session)
+    from core.db import get_engine
+
+    with Session(get_engine(), expire_on_commit=False) as other:
+        stale = other.get(Complaint, complaint.id)
+        assert stale is not None
+        other.commit()  # end the read; SQLite would otherwise hold its write lock
+        transition(session, complaint=complaint, to_status=Status.routed, actor=ROBOT, reason="a")
+        session.commit()
+        with pytest.raises(Conflict, match="changed by someone else"):
+            transition(other, complaint=stale, to_status=Status.triage, actor=ROBOT, reason="b")
+        other.rollback()
+    session.expire_all()
+    stored = session.get(Complaint, complaint.id)
+    assert stored is not None
+    assert stored.status is Status.routed
+    assert len(_events(session, complaint)) == 2
+
+
+def test_a_move_cannot_smuggle_other_columns(session: Session) -> None:
+    complaint = _new(session)
+    with pytest.raises(ValueError, match="cannot also set"):
+        transition(
+            session,
+            complaint=complaint,
+            to_status=Status.routed,
+            actor=ROBOT,
+            reason="x",
+            changes={"text": "changed"},
+        )

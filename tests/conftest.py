@@ -1,0 +1,121 @@
+"""Shared fixtures: a freshly migrated database (SQLite or PostgreSQL), real Redis, the app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from redis import Redis
+from sqlmodel import Session
+
+from core import migrate
+from core.db import dispose_engines, get_engine
+from core.redis import reset_redis
+from core.settings import get_settings
+from routing.classifier_cache import forget_classifier
+from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
+
+PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def _reset_process_caches() -> None:
+    get_settings.cache_clear()
+    reset_redis()
+    dispose_engines()
+    forget_classifier()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The real Redis on 127.0.0.1:6379, database 9, flushed before and after each test."""
+    connection = Redis.from_url(REDIS_TEST_URL)
+    connection.flushdb()
+    yield REDIS_TEST_URL
+    connection.flushdb()
+    connection.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"complaints_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    dispose_engines()
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'complaints.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., None]]:
+    """Point the platform's settings at the given database and Redis for this test."""
+
+    def _configure(*, database_url: str, redis_url: str, **extra: str) -> None:
+        monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path / "var"))
+        monkeypatch.setenv("COMPLAINTS_DATABASE_URL", database_url)
+        monkeypatch.setenv("COMPLAINTS_REDIS_URL", redis_url)
+        monkeypatch.setenv("COMPLAINTS_SECRET_KEY", "test-secret-key-" + "x" * 32)
+        for key, value in extra.items():
+            monkeypatch.setenv(f"COMPLAINTS_{key.upper()}", value)
+        _reset_process_caches()
+
+    yield _configure
+    _reset_process_caches()
+
+
+@pytest.fixture
+def platform(configure: Callable[..., None], database_url: str, redis_url: str) -> Iterator[str]:
+    """A migrated database with the default registry, on both databases, with real Redis."""
+    configure(database_url=database_url, redis_url=redis_url)
+    migrate.upgrade()
+    with Session(get_engine()) as session:
+        load_registry(session, parse_registry(DEFAULT_REGISTRY))
+        session.commit()
+    return database_url
+
+
+@pytest.fixture
+def sqlite_platform(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str
+) -> Iterator[str]:
+    """As `platform`, on SQLite only, for tests whose subject is not the database."""
+    configure(database_url=sqlite_url, redis_url=redis_url)
+    migrate.upgrade()
+    with Session(get_engine()) as session:
+        load_registry(session, parse_registry(DEFAULT_REGISTRY))
+        session.commit()
+    return sqlite_url
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    from service.app import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as db_session:
+        yield db_session

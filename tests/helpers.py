@@ -1,0 +1,46 @@
+"""Small helpers the tests share: filing, running the worker, signing in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from accounts.service import create_user
+from routing.tasks import warm_up
+from schemas.enums import Role
+from workers.worker import run_worker
+
+PASSWORD = "correct-horse-battery"
+
+
+def valid_filing(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "complaint",
+        "text": "我家小区的电梯上个月困人两次，物业一直不修，电梯年检标志也过期了，请质监部门检查。",
+        "contact_phone": "13812345678",
+        "business_name": "太原市某某物业服务有限公司",
+        "business_uscc": "91330100799655058B",
+        "business_address": "山西省太原市小店区某某路1号",
+        "region": "太原市小店区",
+    }
+    body.update(overrides)
+    return body
+
+
+def run_worker_until_idle() -> None:
+    assert run_worker(warm_up=[warm_up], burst=True)
+
+
+def add_staff(session: Session, username: str, role: Role, department: str | None = None) -> None:
+    create_user(
+        session, username=username, password=PASSWORD, role=role, department_code=department
+    )
+    session.commit()
+
+
+def bearer(client: TestClient, username: str) -> dict[str, str]:
+    answer = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}

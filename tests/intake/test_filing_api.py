@@ -1,0 +1,142 @@
+"""POST /api/v1/complaints: what it accepts, what it refuses and why, and that refusals store nothing."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from schemas import Complaint, ComplaintEvent, OutboxMessage
+from tests.helpers import valid_filing
+
+pytestmark = pytest.mark.usefixtures("sqlite_platform")
+
+
+def _stored(session: Session) -> tuple[int, int, int]:
+    return tuple(  # type: ignore[return-value]
+        session.exec(select(func.count()).select_from(table)).one()
+        for table in (Complaint, ComplaintEvent, OutboxMessage)
+    )
+
+
+def test_a_valid_filing_is_stored_with_its_first_event_and_routing_job(
+    client: TestClient, session: Session
+) -> None:
+    answer = client.post("/api/v1/complaints", json=valid_filing())
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["status"] == "received"
+    assert len(body["tracking_number"]) == 14
+    assert body["tracking_number_display"].replace(" ", "") == body["tracking_number"]
+    assert body["tracking_url"].endswith(f"/api/v1/track/{body['tracking_number']}")
+    assert _stored(session) == (1, 1, 1)
+    complaint = session.exec(select(Complaint)).one()
+    assert complaint.contact_phone == "+8613812345678"
+    assert complaint.channel == "web"
+    outbox = session.exec(select(OutboxMessage)).one()
+    assert outbox.job == "routing.tasks.route_complaint"
+    assert outbox.args == [complaint.id]
+
+
+def test_an_anonymous_tip_off_needs_no_phone(client: TestClient) -> None:
+    body = valid_filing(kind="tip")
+    del body["contact_phone"]
+    assert client.post("/api/v1/complaints", json=body).status_code == 201
+
+
+def test_an_inquiry_needs_no_business(client: TestClient) -> None:
+    body = valid_filing(kind="inquiry", text="请问网购的商品七天无理由退货的运费由谁承担？")
+    for field in ("business_name", "business_uscc", "business_address"):
+        del body[field]
+    assert client.post("/api/v1/complaints", json=body).status_code == 201
+
+
+BAD_VALUES: list[tuple[str, Any, str]] = [
+    ("kind", "complaint_and_tip", "kind"),
+    ("kind", None, "kind"),
+    ("kind", 1, "kind"),
+    ("text", "太短了", "10–5000 characters"),
+    ("text", "          " + "短文本" + "          ", "10–5000 characters"),
+    ("text", "长" * 5001, "10–5000 characters"),
+    ("text", None, "text"),
+    ("text", ["列表不是文本也不行的"], "text"),
+    ("contact_phone", "123", "too few or too many digits"),
+    ("contact_phone", "12345678901", "not a valid Chinese"),
+    ("contact_phone", "+14155552671", "mainland China"),
+    ("contact_phone", "138-abcd-5678", "only digits"),
+    ("contact_phone", 13812345678, "contact_phone"),
+    ("business_name", "", "business_name"),
+    ("business_name", "名" * 201, "business_name"),
+    ("business_uscc", "91330100799655058C", "check digit"),
+    ("business_uscc", "9133010079965505", "18 characters"),
+    ("business_address", "址" * 301, "business_address"),
+    ("region", "区" * 101, "region"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), BAD_VALUES)
+def test_each_bad_value_is_refused_with_its_reason_and_nothing_is_stored(
+    client: TestClient, session: Session, field: str, value: Any, reason: str
+) -> None:
+    answer = client.post("/api/v1/complaints", json=valid_filing(**{field: value}))
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert body["error"] == "InvalidInput"
+    assert any(e["field"] == field for e in body["errors"]), body
+    assert reason in answer.text
+    assert _stored(session) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "field", ["status", "department", "department_id", "tracking_number", "id", "channel", "colour"]
+)
+def test_server_owned_and_unknown_fields_are_refused(
+    client: TestClient, session: Session, field: str
+) -> None:
+    answer = client.post("/api/v1/complaints", json=valid_filing(**{field: "routed"}))
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == field
+    assert "unknown field" in answer.json()["errors"][0]["reason"]
+    assert _stored(session) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "missing", "reason"),
+    [
+        ("complaint", "contact_phone", "contact_phone is required"),
+        ("inquiry", "contact_phone", "contact_phone is required"),
+        ("complaint", "business_name", "business_name is required"),
+        ("tip", "business_name", "business_name is required"),
+    ],
+)
+def test_what_each_kind_requires(
+    client: TestClient, session: Session, kind: str, missing: str, reason: str
+) -> None:
+    body = valid_filing(kind=kind)
+    del body[missing]
+    answer = client.post("/api/v1/complaints", json=body)
+    assert answer.status_code == 422
+    assert reason in answer.json()["detail"]
+    assert _stored(session) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [("not json", "application/json"), ("[]", "application/json"), ("kind=tip", "text/plain")],
+)
+def test_a_body_that_is_not_a_json_object_is_refused(
+    client: TestClient, session: Session, content: str, content_type: str
+) -> None:
+    answer = client.post(
+        "/api/v1/complaints", content=content, headers={"content-type": content_type}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "InvalidInput"
+    assert _stored(session) == (0, 0, 0)
+
+
+def test_unknown_tracking_number_is_404_with_a_reason(client: TestClient) -> None:
+    answer = client.get("/api/v1/track/26112865638191")
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "NotFound"
+    assert client.get("/api/v1/track/not-a-number").status_code == 404

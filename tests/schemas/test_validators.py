@@ -1,0 +1,63 @@
+import pytest
+
+from schemas.validators import mask_phone, normalize_cn_phone, uscc_problem
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "91110108551385082Q",  # real codes of well-known companies
+        "91330100799655058B",
+        "9144030071526726XG",
+        "91440300708461136T",
+        "91350100M000100Y43",
+    ],
+)
+def test_real_unified_social_credit_codes_are_valid(code: str) -> None:
+    assert uscc_problem(code) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("91330100799655058", "18 characters"),
+        ("91330100799655058BB", "18 characters"),
+        ("91330100799655058C", "check digit"),
+        ("91330100799655085B", "check digit"),  # two digits swapped
+        ("9133010079965505OB", "capital letters other than I, O"),
+        ("91ABCDEF799655058B", "positions 3-8"),
+        ("91330100799655058b", "capital letters"),
+    ],
+)
+def test_invalid_unified_social_credit_codes_say_why(code: str, reason: str) -> None:
+    problem = uscc_problem(code)
+    assert problem is not None
+    assert reason in problem
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("13812345678", "+8613812345678"),
+        ("138 1234 5678", "+8613812345678"),
+        ("+86 138-1234-5678", "+8613812345678"),
+        ("008613812345678", "+8613812345678"),
+        ("010-12345678", "+861012345678"),
+        ("0351-7654321", "+863517654321"),
+    ],
+)
+def test_chinese_numbers_are_normalised_to_e164(raw: str, e164: str) -> None:
+    assert normalize_cn_phone(raw) == e164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "123", "12345678901", "1381234567", "+14155552671", "abc13812345678", "138123456789999"],
+)
+def test_non_chinese_or_malformed_numbers_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match=r"\w"):
+        normalize_cn_phone(raw)
+
+
+def test_masked_phone_keeps_only_prefix_and_last_four() -> None:
+    assert mask_phone("+8613812345678") == "138****5678"
