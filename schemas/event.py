@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, event
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
@@ -48,3 +49,17 @@ class EventStaffView(SQLModel):
     reason: str
     payload: dict[str, Any]
     public: bool
+
+
+class HistoryIsAppendOnly(RuntimeError):
+    """Raised on any attempt to change or delete a ComplaintEvent."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_history_rewrites(session: Session, _context: object, _instances: object) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, ComplaintEvent):
+            raise HistoryIsAppendOnly("complaint history is append-only: events are never deleted")
+    for obj in session.dirty:
+        if isinstance(obj, ComplaintEvent) and session.is_modified(obj):
+            raise HistoryIsAppendOnly("complaint history is append-only: events are never changed")

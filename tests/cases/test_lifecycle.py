@@ -1,3 +1,6 @@
+import ast
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session, col, select
 
@@ -6,6 +9,7 @@ from core.errors import Conflict
 from core.timeutil import utcnow
 from schemas import Complaint, ComplaintEvent
 from schemas.enums import Channel, Kind, Status
+from schemas.event import HistoryIsAppendOnly
 
 pytestmark = pytest.mark.usefixtures("sqlite_platform")
 ROBOT = Actor.system("test")
@@ -112,3 +116,46 @@ def test_a_move_cannot_smuggle_other_columns(session: Session) -> None:
             reason="x",
             changes={"text": "changed"},
         )
+
+
+def test_history_events_can_be_neither_changed_nor_deleted(session: Session) -> None:
+    complaint = _new(session)
+    [first] = _events(session, complaint)
+    first.reason = "rewritten"
+    session.add(first)
+    with pytest.raises(HistoryIsAppendOnly, match="never changed"):
+        session.flush()
+    session.rollback()
+    session.delete(session.get(ComplaintEvent, first.id))
+    with pytest.raises(HistoryIsAppendOnly, match="never deleted"):
+        session.flush()
+
+
+def test_only_the_lifecycle_module_assigns_a_status() -> None:
+    """A structural guard: no other module of the platform sets `.status` on anything."""
+    root = Path(__file__).parents[2]
+    offenders = []
+    for package in (
+        "core",
+        "schemas",
+        "intake",
+        "classifiers",
+        "routing",
+        "cases",
+        "workers",
+        "service",
+        "accounts",
+    ):
+        for path in (root / package).rglob("*.py"):
+            if path.name == "lifecycle.py" and package == "cases":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                targets = (
+                    node.targets
+                    if isinstance(node, ast.Assign)
+                    else [getattr(node, "target", None)]
+                )
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and target.attr == "status":
+                        offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
