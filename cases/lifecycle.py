@@ -28,7 +28,17 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 }
 
 # Columns a move may change together with the status (the assignment goes with routing).
-_MOVABLE = frozenset({"department_id"})
+_MOVABLE = frozenset(
+    {
+        "department_id",
+        "office_id",
+        "place_province",
+        "place_city",
+        "place_county",
+        "place_code",
+        "split_suggested",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,17 @@ class Settings(BaseSettings):
         description="Department registry loaded by `serve` into an empty database; "
         "default: the registry shipped in routing/registries/default.yaml.",
     )
+    classifier_model: Path | None = Field(
+        default=None,
+        description="A model file from `complaints classifier train`; default: the registry's "
+        "keyword classifier.",
+    )
     routing_min_score: float = Field(
         default=0.5,
         ge=0,
         le=1,
-        description="Below this classifier score a complaint goes to the triage queue.",
+        description="Below this keyword-classifier score a filing goes to triage (a trained "
+        "model carries its own threshold, chosen on validation data).",
     )
     relay_interval_seconds: float = Field(default=1.0, gt=0)
     relay_grace_seconds: float = Field(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -21,13 +22,41 @@ from sqlmodel import Session
 from core.errors import InvalidInput
 from core.timeutil import utcnow
 from routing import repository
+from routing.offices import OfficeRow, expand_offices
 from schemas.department import Department, RegistryLoad
+from schemas.office import Office
 
 DEFAULT_REGISTRY = Path(__file__).parent / "registries" / "default.yaml"
 SUPPORTED_SCHEMA = 1
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+
+
+class OfficeSpec(BaseModel):
+    """Either one office for a `place`, or one per division of the jurisdiction at `levels`.
+
+    `name` may hold {place}: 山西省 at province level, 太原市 at city level, 太原市小店区 at
+    county level.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    place: str | None = None
+    levels: list[Literal["province", "city", "county"]] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> OfficeSpec:
+        if (self.place is None) == (self.levels is None):
+            raise ValueError("an office has either `place` or `levels`, not both or neither")
+        return self
+
+
+class Jurisdiction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    province: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2)]
 
 
 class RegistryDepartment(BaseModel):
@@ -40,6 +69,7 @@ class RegistryDepartment(BaseModel):
     sectors: list[Code] = Field(default_factory=list)
     keywords: list[Word] = Field(default_factory=list)
     triage: bool = False
+    offices: list[OfficeSpec] = Field(default_factory=list)
 
 
 class RegistryFile(BaseModel):
@@ -49,6 +79,7 @@ class RegistryFile(BaseModel):
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     source: str = ""
+    jurisdiction: Jurisdiction | None = None
     sectors: dict[Code, str] = Field(default_factory=dict)
     departments: list[RegistryDepartment] = Field(min_length=2)
 
@@ -72,6 +103,10 @@ class RegistryFile(BaseModel):
                 raise ValueError(f"department {dept.code}: sectors not declared: {undeclared}")
             if not dept.triage and not (dept.keywords or dept.aliases):
                 raise ValueError(f"department {dept.code}: needs keywords or aliases to be found")
+            if any(o.levels for o in dept.offices) and self.jurisdiction is None:
+                raise ValueError(
+                    f"department {dept.code}: offices by `levels` need a top-level jurisdiction"
+                )
         return self
 
     @property
@@ -84,6 +119,7 @@ class ParsedRegistry:
     registry: RegistryFile
     sha256: str
     path: Path
+    offices: dict[str, list[OfficeRow]] = field(default_factory=dict)  # by department code
 
 
 @dataclass
@@ -92,6 +128,7 @@ class LoadSummary:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
+    offices: int = 0
 
 
 def parse_registry(path: Path) -> ParsedRegistry:
@@ -116,7 +153,13 @@ def parse_registry(path: Path) -> ParsedRegistry:
             for err in exc.errors()
         )
         raise InvalidInput(f"{path}: {problems}") from exc
-    return ParsedRegistry(registry=registry, sha256=hashlib.sha256(raw).hexdigest(), path=path)
+    try:
+        offices = expand_offices(registry)
+    except ValueError as exc:
+        raise InvalidInput(f"{path}: {exc}") from exc
+    return ParsedRegistry(
+        registry=registry, sha256=hashlib.sha256(raw).hexdigest(), path=path, offices=offices
+    )
 
 
 def load_registry(session: Session, parsed: ParsedRegistry) -> LoadSummary:
@@ -157,13 +200,54 @@ def load_registry(session: Session, parsed: ParsedRegistry) -> LoadSummary:
             dept.updated_at = now
             session.add(dept)
             summary.deactivated.append(code)
+    session.flush()
+    summary.offices = _load_offices(session, parsed, now)
     session.add(
         RegistryLoad(
             version=registry.version,
             name=registry.name,
             source_sha256=parsed.sha256,
             sectors=dict(registry.sectors),
+            home_province=registry.jurisdiction.province if registry.jurisdiction else None,
         )
     )
     session.flush()
     return summary
+
+
+def _load_offices(session: Session, parsed: ParsedRegistry, now: datetime) -> int:
+    """Upsert every office by code; deactivate the ones the file no longer has."""
+    departments = repository.departments_by_code(session)
+    existing = {o.code: o for o in repository.all_offices(session)}
+    wanted = 0
+    for dept_code, rows in parsed.offices.items():
+        department_id = departments[dept_code].id
+        assert department_id is not None
+        for row in rows:
+            office = existing.pop(row.code, None) or Office(
+                code=row.code,
+                department_id=department_id,
+                name=row.name,
+                level=row.level,
+                admin_code=row.admin_code,
+                province=row.province,
+                registry_version=parsed.registry.version,
+            )
+            office.department_id = department_id
+            office.name = row.name
+            office.level = row.level
+            office.admin_code = row.admin_code
+            office.province = row.province
+            office.city = row.city
+            office.county = row.county
+            office.active = True
+            office.registry_version = parsed.registry.version
+            office.updated_at = now
+            session.add(office)
+            wanted += 1
+    for office in existing.values():
+        if office.active:
+            office.active = False
+            office.updated_at = now
+            session.add(office)
+    return wanted

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, func, select
 
 from schemas.department import Department, RegistryLoad
+from schemas.office import Office
 
 
 def departments_by_code(session: Session) -> dict[str, Department]:
@@ -35,3 +36,20 @@ def latest_registry_load(session: Session) -> RegistryLoad | None:
 
 def count_departments(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Department)).one())
+
+
+def all_offices(session: Session) -> Sequence[Office]:
+    return session.exec(select(Office)).all()
+
+
+def active_offices(session: Session, department_id: int) -> Sequence[Office]:
+    return session.exec(
+        select(Office)
+        .where(Office.department_id == department_id)
+        .where(col(Office.active))
+        .order_by(col(Office.admin_code))
+    ).all()
+
+
+def office_by_code(session: Session, code: str) -> Office | None:
+    return session.exec(select(Office).where(Office.code == code)).first()

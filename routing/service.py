@@ -1,27 +1,135 @@
-"""Routing: a classified filing goes to the department that owns it, or to triage.
+"""Routing: a filing goes to the department and office that own it, or to triage.
 
 The fallback chain, in order:
-1. the classifier's best department, if its score reaches `routing_min_score` and the
-   department is active;
-2. otherwise the registry's triage queue, with the classifier's top suggestions attached
-   so the person who triages starts from them.
+1. the classifier's best department, if its score reaches the engine's threshold (a trained
+   model's, chosen on validation data for a target precision; the keyword classifier's
+   from settings) and the label names an active department;
+2. otherwise the registry's triage queue, with the top suggestions attached so the person
+   who triages starts from them.
+Then the office: the department's office for the most specific place the filing names.
 Every decision is stored on the filing's history with its inputs and reasons.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, transition
-from classifiers.base import Classifier
+from classifiers.base import Prediction
+from classifiers.kind import KindGuess, detect_kind
+from classifiers.place import Place
 from core.errors import ServiceUnavailable
 from routing import repository
+from routing.engine import RoutingEngine
+from routing.offices import choose_office
 from schemas.complaint import Complaint
+from schemas.department import Department
 from schemas.enums import Status
+from schemas.office import Office
 
 ROUTER = Actor.system("router")
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What the router reads of a filing (a stored one, or an operator's draft)."""
+
+    text: str
+    business_name: str | None = None
+    business_address: str | None = None
+    region: str | None = None
+
+    @property
+    def classification_text(self) -> str:
+        # The business name often names the sector (某某电梯公司, 某某医院); classify it too.
+        return "\n".join(part for part in (self.business_name, self.text) if part)
+
+    @classmethod
+    def of(cls, complaint: Complaint) -> Filing:
+        return cls(
+            text=complaint.text,
+            business_name=complaint.business_name,
+            business_address=complaint.business_address,
+            region=complaint.region,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: Status  # routed or triage
+    department: Department
+    office: Office | None
+    place: Place | None
+    kind: KindGuess
+    prediction: Prediction
+    threshold: float
+    reason: str
+
+    @property
+    def score(self) -> float | None:
+        best = self.prediction.best
+        return best.score if best else None
+
+    def payload(self, engine: RoutingEngine) -> dict[str, Any]:
+        best = self.prediction.best
+        return {
+            "department": self.department.code,
+            "office": self.office.code if self.office else None,
+            "score": round(best.score, 4) if best else None,
+            "threshold": self.threshold,
+            "reasons": list(best.reasons) if best else [],
+            **self.prediction.as_dict(),
+            "top": [
+                {**s.as_dict(), "department": engine.department_for(s.label)}
+                for s in self.prediction.top
+            ],
+            "place": self.place.as_dict() if self.place else None,
+            "kind": {
+                "detected": self.kind.kind.value,
+                "confidence": round(self.kind.confidence, 4),
+                "reasons": list(self.kind.reasons),
+                "split_suggested": self.kind.split_suggested,
+            },
+        }
+
+
+def decide(session: Session, *, filing: Filing, engine: RoutingEngine) -> Decision:
+    """Classify a filing and pick its department and office; writes nothing."""
+    prediction = engine.classifier.predict(filing.classification_text)
+    place = engine.places.locate(filing.business_address, filing.region, filing.text)
+    departments = repository.departments_by_code(session)
+    best = prediction.best
+    code = engine.department_for(best.label) if best else None
+    chosen = departments.get(code) if code else None
+    if best is not None and chosen is not None and chosen.active and best.score >= engine.threshold:
+        status = Status.routed
+        reason = f"classified as {chosen.code} with score {best.score:.2f}"
+    else:
+        chosen = repository.triage_department(session)
+        if chosen is None:
+            raise ServiceUnavailable("the registry has no active triage department")
+        status = Status.triage
+        if best is None:
+            reason = "no department matched"
+        elif code is None:
+            reason = f"the classifier's label {best.label!r} names no department of the registry"
+        else:
+            reason = f"best score {best.score:.2f} is below the threshold {engine.threshold:.2f}"
+    assert chosen.id is not None
+    office = choose_office(repository.active_offices(session, chosen.id), place)
+    return Decision(
+        status=status,
+        department=chosen,
+        office=office,
+        place=place,
+        kind=detect_kind(filing.text),
+        prediction=prediction,
+        threshold=engine.threshold,
+        reason=reason,
+    )
 
 
 @dataclass(frozen=True)
@@ -32,57 +140,44 @@ class RoutingOutcome:
     score: float | None
 
 
-def classification_text(complaint: Complaint) -> str:
-    # The business name often names the sector (某某电梯公司, 某某医院); classify it too.
-    return "\n".join(part for part in (complaint.business_name, complaint.text) if part)
-
-
 def route_complaint(
-    session: Session, *, complaint_id: int, classifier: Classifier, min_score: float
+    session: Session, *, complaint_id: int, engine: RoutingEngine
 ) -> RoutingOutcome | None:
     """Route one received filing; None when it is gone or already routed (idempotent)."""
     complaint = session.get(Complaint, complaint_id)
     if complaint is None or complaint.status is not Status.received:
         return None
-    prediction = classifier.predict(classification_text(complaint))
-    departments = repository.departments_by_code(session)
-    best = prediction.best
-    chosen = departments.get(best.label) if best else None
-    if best is not None and chosen is not None and chosen.active and best.score >= min_score:
-        to_status = Status.routed
-        reason = f"classified as {chosen.code} with score {best.score:.2f}"
-        note = f"已分派至{chosen.name}"
-    else:
-        chosen = repository.triage_department(session)
-        if chosen is None:
-            raise ServiceUnavailable("the registry has no active triage department")
-        to_status = Status.triage
-        reason = (
-            "no department matched"
-            if best is None
-            else f"best score {best.score:.2f} is below {min_score:.2f}"
-        )
-        note = "转人工分拣，确定承办部门"
+    decision = decide(session, filing=Filing.of(complaint), engine=engine)
+    where = decision.office.name if decision.office else decision.department.name
+    routed = decision.status is Status.routed
     transition(
         session,
         complaint=complaint,
-        to_status=to_status,
+        to_status=decision.status,
         actor=ROUTER,
-        reason=reason,
-        public_note=note,
-        changes={"department_id": chosen.id},
-        payload={
-            "department": chosen.code,
-            "score": round(best.score, 4) if best else None,
-            "min_score": min_score,
-            "reasons": list(best.reasons) if best else [],
-            **prediction.as_dict(),
+        reason=decision.reason,
+        public_note=f"已分派至{where}" if routed else "转人工分拣，确定承办部门",
+        changes={
+            "department_id": decision.department.id,
+            "office_id": decision.office.id if decision.office else None,
+            **place_columns(decision.place),
+            "split_suggested": decision.kind.split_suggested,
         },
+        payload=decision.payload(engine),
     )
     assert complaint.id is not None
     return RoutingOutcome(
         complaint_id=complaint.id,
-        department_code=chosen.code,
-        status=to_status,
-        score=best.score if best else None,
+        department_code=decision.department.code,
+        status=decision.status,
+        score=decision.score,
     )
+
+
+def place_columns(place: Place | None) -> dict[str, str | None]:
+    return {
+        "place_province": place.province if place else None,
+        "place_city": place.city if place else None,
+        "place_county": place.county if place else None,
+        "place_code": place.code if place else None,
+    }

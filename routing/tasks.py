@@ -6,18 +6,17 @@ import logging
 
 from core.db import session_scope
 from core.errors import Conflict, ServiceUnavailable
-from core.settings import get_settings
 from routing import service
-from routing.classifier_cache import current_classifier
+from routing.engine import current_engine
 
 log = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    """Load the tokenizer and classifier before the worker takes its first job."""
+    """Load the tokenizer, classifier and gazetteer before the worker takes its first job."""
     with session_scope() as session:
         try:
-            current_classifier(session)
+            current_engine(session)
         except ServiceUnavailable as exc:
             # Not fatal: the first job loads it once a registry exists, and says why if not.
             log.warning("routing warm-up skipped: %s", exc.detail)
@@ -28,10 +27,7 @@ def route_complaint(complaint_id: int) -> str:
     with session_scope() as session:
         try:
             outcome = service.route_complaint(
-                session,
-                complaint_id=complaint_id,
-                classifier=current_classifier(session),
-                min_score=get_settings().routing_min_score,
+                session, complaint_id=complaint_id, engine=current_engine(session)
             )
         except Conflict:
             # Another worker routed it between our read and our write: nothing left to do.

@@ -1,8 +1,10 @@
 """The vocabulary: tables, API shapes and enums. Importing it registers every table."""
 
 from schemas.complaint import Complaint
+from schemas.correction import RoutingCorrection
 from schemas.department import Department, RegistryLoad
 from schemas.event import ComplaintEvent
+from schemas.office import Office
 from schemas.outbox import OutboxMessage
 from schemas.staff import StaffUser
 
@@ -10,7 +12,9 @@ __all__ = [
     "Complaint",
     "ComplaintEvent",
     "Department",
+    "Office",
     "OutboxMessage",
     "RegistryLoad",
+    "RoutingCorrection",
     "StaffUser",
 ]

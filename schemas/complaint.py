@@ -37,6 +37,14 @@ class Complaint(SQLModel, table=True):
     business_address: str | None = Field(default=None, max_length=300)
     region: str | None = Field(default=None, max_length=100)
     department_id: int | None = Field(default=None, foreign_key="departments.id")
+    office_id: int | None = Field(default=None, foreign_key="offices.id")
+    # Where the filing is about, as found by the router (classifiers.place).
+    place_province: str | None = Field(default=None, max_length=30)
+    place_city: str | None = Field(default=None, max_length=30)
+    place_county: str | None = Field(default=None, max_length=30)
+    place_code: str | None = Field(default=None, max_length=6, index=True)
+    # Holds both a consumer dispute and a violation: to be split into two filings.
+    split_suggested: bool = Field(default=False)
     version: int = Field(default=1, description="bumped by every status change")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

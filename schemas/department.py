@@ -40,6 +40,7 @@ class RegistryLoad(SQLModel, table=True):
     name: str = Field(max_length=200)
     source_sha256: str = Field(max_length=64)
     sectors: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    home_province: str | None = Field(default=None, max_length=30)
     loaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -19,6 +19,9 @@ class StaffUser(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     role: Role = Field(sa_type=stored_as_text(Role))
     department_id: int | None = Field(default=None, foreign_key="departments.id")
+    # A department user tied to an office sees that office's area only (a city office its
+    # counties too); without one, the whole department.
+    office_id: int | None = Field(default=None, foreign_key="offices.id")
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -17,7 +17,7 @@ from core import migrate
 from core.db import dispose_engines, get_engine
 from core.redis import reset_redis
 from core.settings import get_settings
-from routing.classifier_cache import forget_classifier
+from routing.engine import forget_engine
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -28,7 +28,7 @@ def _reset_process_caches() -> None:
     get_settings.cache_clear()
     reset_redis()
     dispose_engines()
-    forget_classifier()
+    forget_engine()
 
 
 @pytest.fixture

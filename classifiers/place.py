@@ -1,0 +1,239 @@
+"""Where a filing is about: province / city / county, found in an address or free text.
+
+The administrative divisions and their short names come from jionlp's maintained
+gazetteer (china_location, with 6-digit codes); matching is our own longest-match scan
+over that index, because jionlp's own parser expects a text that starts with an address.
+Ambiguous names (龙华区 is in 海口 and in 深圳) are settled by the other places the text
+names, then by the deployment's home province, else left at the level all readings share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+LEVELS = ("province", "city", "county")
+# Full names that are also everyday words or repeat in many cities: never matched alone.
+_AMBIGUOUS_WORDS = frozenset(
+    {"城区", "郊区", "矿区", "新区", "市辖区", "开发区", "高新区", "示范区"}
+)
+# Short names (小店 for 小店区) that are everyday words; the full name still matches.
+_COMMON_WORD_ALIASES = frozenset(
+    {"小店", "城区", "郊区", "矿区", "新区", "市中", "中山", "河口", "东区", "西区", "南区", "北区"}
+)
+
+
+@dataclass(frozen=True)
+class Division:
+    level: str
+    province: str
+    city: str | None
+    county: str | None
+    code: str
+
+    def contains(self, other: Division) -> bool:
+        return other.code.startswith(_prefix(self))
+
+
+def _prefix(division: Division) -> str:
+    if division.level == "province" or division.code[2:4] == "00":  # municipalities' city
+        return division.code[:2]
+    return division.code[:4] if division.level == "city" else division.code
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place as precise as the words allow; `code` is the most specific division's code."""
+
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    code: str | None = None
+    matched: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def level(self) -> str | None:
+        if self.county:
+            return "county"
+        if self.city:
+            return "city"
+        return "province" if self.province else None
+
+    @property
+    def label(self) -> str:
+        # 北京市北京市东城区 → 北京市东城区: municipalities are their own city.
+        parts = [self.province, self.city if self.city != self.province else None, self.county]
+        return "".join(p for p in parts if p)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "province": self.province,
+            "city": self.city,
+            "county": self.county,
+            "code": self.code,
+            "label": self.label,
+            "matched": list(self.matched),
+        }
+
+
+class Gazetteer:
+    """Every division's names, indexed for a longest-match scan; built once per process."""
+
+    def __init__(self, divisions: Iterable[tuple[Division, Iterable[str]]], home: str | None):
+        self.home_province = home
+        self._index: dict[str, list[Division]] = defaultdict(list)
+        self.divisions: list[Division] = []
+        for division, names in divisions:
+            self.divisions.append(division)
+            for name in names:
+                if name not in _AMBIGUOUS_WORDS:
+                    self._index[name].append(division)
+        self._lengths = sorted({len(n) for n in self._index}, reverse=True)
+
+    def by_code(self, code: str) -> Division | None:
+        return next((d for d in self.divisions if d.code == code), None)
+
+    def find_name(self, name: str) -> list[Division]:
+        return list(self._index.get(name, ()))
+
+    def scan(self, text: str) -> list[tuple[str, list[Division]]]:
+        """Leftmost-longest matches of division names in `text`."""
+        found: list[tuple[str, list[Division]]] = []
+        i = 0
+        while i < len(text):
+            for length in self._lengths:
+                name = text[i : i + length]
+                if len(name) == length and name in self._index:
+                    found.append((name, self._index[name]))
+                    i += length
+                    break
+            else:
+                i += 1
+        return found
+
+    def locate(self, *texts: str | None) -> Place | None:
+        """The place the texts (most reliable first: address, region, free text) are about."""
+        matches = [m for text in texts if text for m in self.scan(text)]
+        if not matches:
+            return None
+        return self._resolve(matches)
+
+    def _resolve(self, matches: list[tuple[str, list[Division]]]) -> Place | None:
+        candidates = {d for _, options in matches for d in options}
+
+        # Each reading gains from every other name that agrees with it (an enclosing or an
+        # enclosed division named elsewhere in the text), then from the home province.
+        def support(division: Division) -> float:
+            score = 0.0
+            for _, options in matches:
+                if division in options:
+                    continue
+                if any(o.contains(division) or division.contains(o) for o in options):
+                    score += 1.0
+            if self.home_province and division.province == self.home_province:
+                score += 0.5
+            return score
+
+        rank = {level: i for i, level in enumerate(LEVELS)}
+        best_score = max(support(d) for d in candidates)
+        top = [d for d in candidates if support(d) == best_score]
+        deepest = max(rank[d.level] for d in top)
+        finest = [d for d in top if rank[d.level] == deepest]
+        names = tuple(dict.fromkeys(name for name, _ in matches))
+        if len(finest) == 1:
+            return _place(finest[0], names)
+        # Several equally good readings: keep only what they agree on.
+        common = _common_ancestor(finest)
+        return _place(common, names) if common else None
+
+    def __len__(self) -> int:
+        return len(self.divisions)
+
+
+def _place(division: Division, matched: tuple[str, ...]) -> Place:
+    return Place(
+        province=division.province,
+        city=division.city,
+        county=division.county,
+        code=division.code,
+        matched=matched,
+    )
+
+
+def _common_ancestor(divisions: list[Division]) -> Division | None:
+    provinces = {d.province for d in divisions}
+    if len(provinces) != 1:
+        return None
+    cities = {d.city for d in divisions}
+    code = divisions[0].code
+    if len(cities) == 1 and divisions[0].city:
+        return Division("city", divisions[0].province, divisions[0].city, None, code[:4] + "00")
+    return Division("province", divisions[0].province, None, None, code[:2] + "0000")
+
+
+def _aliases(value: Any) -> list[str]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else [a for a in value if a]
+
+
+def _jionlp_divisions() -> list[tuple[Division, list[str]]]:
+    with contextlib.redirect_stdout(io.StringIO()):  # jionlp prints a banner on import
+        from jionlp.dictionary.dictionary_loader import china_location_loader
+
+        tree = china_location_loader(detail=True)
+    divisions: list[tuple[Division, list[str]]] = []
+    for province, p_node in tree.items():
+        divisions.append(
+            (
+                Division("province", province, None, None, p_node["_admin_code"]),
+                [province, *_aliases(p_node.get("_alias"))],
+            )
+        )
+        for city, c_node in p_node.items():
+            if city.startswith("_"):
+                continue
+            divisions.append(
+                (
+                    Division("city", province, city, None, c_node["_admin_code"]),
+                    [city, *(a for a in _aliases(c_node.get("_alias")) if len(a) >= 2)],
+                )
+            )
+            for county, k_node in c_node.items():
+                if county.startswith("_") or not isinstance(k_node, dict):
+                    continue
+                names = [county]
+                alias = k_node.get("_alias")
+                # Short county names only at home, where they are what people write.
+                for a in _aliases(alias):
+                    if len(a) >= 2 and a not in _COMMON_WORD_ALIASES:
+                        names.append(a)
+                divisions.append(
+                    (Division("county", province, city, county, k_node["_admin_code"]), names)
+                )
+    return divisions
+
+
+_lock = threading.Lock()
+_cache: dict[str | None, Gazetteer] = {}
+_divisions: list[tuple[Division, list[str]]] | None = None
+
+
+def gazetteer(home_province: str | None = None) -> Gazetteer:
+    """The process's gazetteer for a home province (loaded once: ~0.5 s)."""
+    global _divisions
+    with _lock:
+        if home_province not in _cache:
+            if _divisions is None:
+                _divisions = _jionlp_divisions()
+            entries = [
+                (d, names if d.level != "county" or d.province == home_province else names[:1])
+                for d, names in _divisions
+            ]
+            _cache[home_province] = Gazetteer(entries, home_province)
+        return _cache[home_province]
