@@ -9,9 +9,11 @@ from sqlmodel import Session, select
 from core.errors import InvalidInput, NotAuthenticated
 from core.security import hash_password, issue_token, read_token, verify_password
 from core.settings import Settings
-from routing.repository import department_by_code
+from routing.offices import office_prefix
+from routing.repository import department_by_code, office_by_code
 from schemas.department import Department
 from schemas.enums import Role
+from schemas.office import Office
 from schemas.staff import StaffUser
 
 MIN_PASSWORD_LENGTH = 10
@@ -26,6 +28,8 @@ class Staff:
     role: Role
     department_id: int | None
     department_code: str | None
+    office_id: int | None = None
+    office_prefix: str | None = None  # admin-code prefix of the area an office user covers
 
     @property
     def sees_every_department(self) -> bool:
@@ -33,7 +37,13 @@ class Staff:
 
 
 def create_user(
-    session: Session, *, username: str, password: str, role: Role, department_code: str | None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    department_code: str | None,
+    office_code: str | None = None,
 ) -> StaffUser:
     """Add a staff account (caller commits). Department staff belong to exactly one department."""
     username = username.strip()
@@ -52,11 +62,17 @@ def create_user(
             raise InvalidInput(f"no active department with code {department_code!r}")
     elif department_code:
         raise InvalidInput(f"role {role.value} does not belong to a department")
+    office = None
+    if office_code:
+        office = office_by_code(session, office_code)
+        if department is None or office is None or office.department_id != department.id:
+            raise InvalidInput(f"no office {office_code!r} in department {department_code!r}")
     user = StaffUser(
         username=username,
         password_hash=hash_password(password),
         role=role,
         department_id=department.id if department else None,
+        office_id=office.id if office else None,
     )
     session.add(user)
     session.flush()
@@ -90,10 +106,13 @@ def staff_from_token(session: Session, *, token: str, settings: Settings) -> Sta
     if user is None or not user.active or user.id is None:
         raise NotAuthenticated("this account no longer exists or is disabled")
     department = session.get(Department, user.department_id) if user.department_id else None
+    office = session.get(Office, user.office_id) if user.office_id else None
     return Staff(
         id=user.id,
         username=user.username,
         role=user.role,
         department_id=user.department_id,
         department_code=department.code if department else None,
+        office_id=user.office_id,
+        office_prefix=office_prefix(office) if office else None,
     )

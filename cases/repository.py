@@ -9,12 +9,14 @@ from sqlmodel import Session, col, select
 from schemas.complaint import Complaint
 from schemas.enums import Status
 from schemas.event import ComplaintEvent
+from schemas.office import Office
 
 
 def queue_page(
     session: Session,
     *,
     department_id: int | None,
+    office_prefix: str | None = None,
     statuses: Sequence[Status],
     after_id: int | None,
     limit: int,
@@ -23,6 +25,9 @@ def queue_page(
     query = select(Complaint)
     if department_id is not None:
         query = query.where(Complaint.department_id == department_id)
+    if office_prefix is not None:
+        area = select(Office.id).where(col(Office.admin_code).startswith(office_prefix))
+        query = query.where(col(Complaint.office_id).in_(area))
     if statuses:
         query = query.where(col(Complaint.status).in_(list(statuses)))
     if after_id is not None:

@@ -12,18 +12,28 @@ from schemas.complaint import Complaint, ComplaintStaffView, QueueItem, QueuePag
 from schemas.department import Department, DepartmentRef
 from schemas.enums import Role, Status
 from schemas.event import EventStaffView
+from schemas.office import Office, OfficeRef
 
 SUMMARY_LENGTH = 80
 
 
-def can_view(staff: Staff, complaint: Complaint) -> bool:
-    return staff.sees_every_department or complaint.department_id == staff.department_id
+def can_view(session: Session, staff: Staff, complaint: Complaint) -> bool:
+    """Supervisors, admins and operators see every filing; department staff their own
+    department's, and an office's staff only the filings of their office's area."""
+    if staff.sees_every_department:
+        return True
+    if complaint.department_id != staff.department_id:
+        return False
+    if staff.office_prefix is None:
+        return True
+    office = session.get(Office, complaint.office_id) if complaint.office_id else None
+    return office is not None and office.admin_code.startswith(staff.office_prefix)
 
 
 def visible_complaint(session: Session, *, staff: Staff, complaint_id: int) -> Complaint:
     """The filing if `staff` may see it; otherwise NotFound, exactly as if it did not exist."""
     complaint = session.get(Complaint, complaint_id)
-    if complaint is None or not can_view(staff, complaint):
+    if complaint is None or not can_view(session, staff, complaint):
         raise NotFound(f"no filing {complaint_id}")
     return complaint
 
@@ -34,11 +44,15 @@ def staff_view(session: Session, *, staff: Staff, complaint_id: int) -> Complain
     department = (
         session.get(Department, complaint.department_id) if complaint.department_id else None
     )
+    office = session.get(Office, complaint.office_id) if complaint.office_id else None
     routing = repository.latest_routing_event(session, complaint.id)
     return ComplaintStaffView(
-        **complaint.model_dump(exclude={"department_id", "version"}),
+        **complaint.model_dump(exclude={"department_id", "office_id", "version"}),
         department=DepartmentRef(code=department.code, name=department.name)
         if department
+        else None,
+        office=OfficeRef(code=office.code, name=office.name, level=office.level)
+        if office
         else None,
         routing=routing.payload if routing else None,
         history=[
@@ -58,10 +72,12 @@ def queue(
     limit: int,
 ) -> QueuePage:
     """A page of a department's queue: department staff get their own, supervisors any."""
+    office_prefix = None
     if staff.role is Role.department:
         if department_code and department_code != staff.department_code:
             raise NotFound(f"no queue {department_code!r}")
         department_id = staff.department_id
+        office_prefix = staff.office_prefix
     elif staff.role in {Role.supervisor, Role.admin}:
         department_id = None
         if department_code:
@@ -75,6 +91,7 @@ def queue(
     rows = repository.queue_page(
         session,
         department_id=department_id,
+        office_prefix=office_prefix,
         statuses=statuses,
         after_id=after_id,
         limit=limit + 1,

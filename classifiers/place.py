@@ -126,15 +126,15 @@ class Gazetteer:
     def _resolve(self, matches: list[tuple[str, list[Division]]]) -> Place | None:
         candidates = {d for _, options in matches for d in options}
 
-        # Each reading gains from every other name that agrees with it (an enclosing or an
-        # enclosed division named elsewhere in the text), then from the home province.
+        # A reading is supported by each name that is it or one of its enclosing divisions
+        # (山西省 长治市 潞州区 all support 潞州区; a passing 太原 supports only 太原市);
+        # the home province breaks ties between same-named divisions elsewhere.
         def support(division: Division) -> float:
-            score = 0.0
-            for _, options in matches:
-                if division in options:
-                    continue
-                if any(o.contains(division) or division.contains(o) for o in options):
-                    score += 1.0
+            score = sum(
+                1.0
+                for _, options in matches
+                if any(o == division or o.contains(division) for o in options)
+            )
             if self.home_province and division.province == self.home_province:
                 score += 0.5
             return score

@@ -41,7 +41,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin (see _on_begin).
@@ -57,24 +57,29 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two processes that read then write
         # wait on busy_timeout instead of failing with SQLITE_BUSY on lock upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """One engine per database URL per process."""
+def get_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
+    """One engine per database URL per process.
+
+    `read_only` engines (SQLite only differs) begin deferred transactions that never take
+    the write lock, for readers that may hold a transaction open, such as test assertions.
+    """
     settings = get_settings()
     url = url or settings.effective_database_url
-    engine = _engines.get(url)
+    key = f"{url}#ro" if read_only and url.startswith("sqlite") else url
+    engine = _engines.get(key)
     if engine is None:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             engine = create_engine(url, connect_args={"check_same_thread": False})
-            _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+            _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, immediate=not read_only)
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-        _engines[url] = engine
+        _engines[key] = engine
     return engine
 
 

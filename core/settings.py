@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         description="The relay leaves outbox rows this young to the request that wrote them.",
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    warm_up: bool = Field(
+        default=True,
+        description="Load the tokenizer, classifier and gazetteer when a process starts, so "
+        "the first /classify and the first routing job are as fast as the rest.",
+    )
     log_level: str = Field(default="INFO")
 
     @field_validator("log_level")

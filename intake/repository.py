@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from schemas.complaint import Complaint
 from schemas.department import Department
 from schemas.event import ComplaintEvent
+from schemas.office import Office
 
 
 def tracking_number_taken(session: Session, number: str) -> bool:
@@ -31,3 +32,7 @@ def public_events(session: Session, complaint_id: int) -> Sequence[ComplaintEven
 
 def department(session: Session, department_id: int | None) -> Department | None:
     return session.get(Department, department_id) if department_id is not None else None
+
+
+def office(session: Session, office_id: int | None) -> Office | None:
+    return session.get(Office, office_id) if office_id is not None else None

@@ -71,6 +71,7 @@ def tracking_view(session: Session, *, raw_number: str) -> TrackingView:
     if complaint is None or complaint.id is None:
         raise NotFound("no filing has this tracking number; check the digits")
     department = repository.department(session, complaint.department_id)
+    office = repository.office(session, complaint.office_id)
     return TrackingView(
         tracking_number=complaint.tracking_number,
         kind=complaint.kind,
@@ -80,6 +81,7 @@ def tracking_view(session: Session, *, raw_number: str) -> TrackingView:
         department=DepartmentRef(code=department.code, name=department.name)
         if department
         else None,
+        office=office.name if office else None,
         filed_at=complaint.created_at,
         timeline=[
             EventPublic(

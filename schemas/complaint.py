@@ -14,6 +14,7 @@ from core.timeutil import utcnow
 from schemas.department import DepartmentRef
 from schemas.enums import Channel, Kind, Status, stored_as_text
 from schemas.event import EventPublic, EventStaffView
+from schemas.office import OfficeRef
 from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
 
 TEXT_MIN, TEXT_MAX = 10, 5000
@@ -117,6 +118,7 @@ class TrackingView(SQLModel):
     status: Status
     status_label: str
     department: DepartmentRef | None
+    office: str | None = None  # the office's name, e.g. 太原市小店区质量技术监督局
     filed_at: datetime
     timeline: list[EventPublic]
 
@@ -134,6 +136,12 @@ class ComplaintStaffView(SQLModel):
     business_address: str | None
     region: str | None
     department: DepartmentRef | None
+    office: OfficeRef | None
+    place_province: str | None
+    place_city: str | None
+    place_county: str | None
+    place_code: str | None
+    split_suggested: bool
     routing: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -12,20 +14,31 @@ from fastapi.templating import Jinja2Templates
 import schemas  # noqa: F401  (registers every table before the first query)
 from accounts.api import router as accounts_router
 from cases.api import router as cases_router
+from core.settings import get_settings
 from intake.api import router as intake_router
+from routing.api import router as routing_router
+from routing.tasks import warm_up
 from service.errors import install_error_handlers
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    if get_settings().warm_up:
+        warm_up()
+    yield
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="12315/12365 投诉举报受理与分派平台",
         version="0.1.0",
         description="Complaints, tip-offs and inquiries in; the responsible department out.",
     )
     install_error_handlers(app)
-    for router in (intake_router, accounts_router, cases_router):
+    for router in (intake_router, accounts_router, cases_router, routing_router):
         app.include_router(router)
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")

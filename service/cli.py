@@ -146,6 +146,10 @@ def users_create(
     department: Annotated[
         str | None, typer.Option(help="department code (role department only)")
     ] = None,
+    office: Annotated[
+        str | None,
+        typer.Option(help="office code, e.g. quality-140105: the user sees that area only"),
+    ] = None,
 ) -> None:
     """Create a staff account."""
     from accounts.service import create_user
@@ -153,7 +157,12 @@ def users_create(
 
     with session_scope() as session:
         user = create_user(
-            session, username=username, password=password, role=role, department_code=department
+            session,
+            username=username,
+            password=password,
+            role=role,
+            department_code=department,
+            office_code=office,
         )
         session.commit()
     typer.echo(

@@ -75,6 +75,8 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Calla
         monkeypatch.setenv("COMPLAINTS_DATABASE_URL", database_url)
         monkeypatch.setenv("COMPLAINTS_REDIS_URL", redis_url)
         monkeypatch.setenv("COMPLAINTS_SECRET_KEY", "test-secret-key-" + "x" * 32)
+        # The app's start-up warm-up is exercised by the serve test; here it only costs time.
+        monkeypatch.setenv("COMPLAINTS_WARM_UP", "false")
         for key, value in extra.items():
             monkeypatch.setenv(f"COMPLAINTS_{key.upper()}", value)
         _reset_process_caches()
@@ -117,5 +119,7 @@ def client() -> Iterator[TestClient]:
 
 @pytest.fixture
 def session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as db_session:
+    """For the test's own reads and set-up writes. Its transactions never take SQLite's
+    write lock up front, so an assertion holding one open does not block the app."""
+    with Session(get_engine(read_only=True), expire_on_commit=False) as db_session:
         yield db_session

@@ -33,9 +33,20 @@ def run_worker_until_idle() -> None:
     assert run_worker(warm_up=[warm_up], burst=True)
 
 
-def add_staff(session: Session, username: str, role: Role, department: str | None = None) -> None:
+def add_staff(
+    session: Session,
+    username: str,
+    role: Role,
+    department: str | None = None,
+    office: str | None = None,
+) -> None:
     create_user(
-        session, username=username, password=PASSWORD, role=role, department_code=department
+        session,
+        username=username,
+        password=PASSWORD,
+        role=role,
+        department_code=department,
+        office_code=office,
     )
     session.commit()
 

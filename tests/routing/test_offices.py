@@ -1,0 +1,103 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from classifiers.place import Place
+from core.errors import InvalidInput
+from routing.offices import choose_office, office_prefix
+from routing.registry import DEFAULT_REGISTRY, parse_registry
+from schemas.office import Office
+
+
+def test_default_registry_has_offices_per_division_of_the_jurisdiction() -> None:
+    offices = parse_registry(DEFAULT_REGISTRY).offices
+    quality = {o.admin_code: o for o in offices["quality"]}
+    assert quality["140000"].name == "山西省质量技术监督局"
+    assert quality["140100"].name == "太原市质量技术监督局"
+    assert quality["140105"].name == "太原市小店区质量技术监督局"
+    assert {o.level for o in offices["quality"]} == {"province", "city", "county"}
+    assert len([o for o in offices["quality"] if o.level == "city"]) == 11  # Shanxi's cities
+    housing = {o.admin_code: o.name for o in offices["housing"]}
+    assert housing["140000"] == "山西省住房和城乡建设厅"
+    assert housing["140200"] == "大同市住房和城乡建设局"
+    assert [o.name for o in offices["customs"]] == ["太原海关"]
+    assert offices["triage"] == []
+
+
+def _registry(tmp_path: Path, **department: object) -> Path:
+    data = {
+        "schema": 1,
+        "version": "t",
+        "name": "t",
+        "departments": [
+            {"code": "triage", "name": "分拣", "triage": True},
+            {"code": "qq", "name": "质监", "keywords": ["电梯"], **department},
+        ],
+    }
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_explicit_offices_need_a_known_place(tmp_path: Path) -> None:
+    ok = parse_registry(
+        _registry(tmp_path, offices=[{"place": "山西省太原市小店区", "name": "小店区市场监管局"}])
+    )
+    assert [(o.code, o.level) for o in ok.offices["qq"]] == [("qq-140105", "county")]
+    with pytest.raises(InvalidInput, match="is not a known province, city or county"):
+        parse_registry(_registry(tmp_path, offices=[{"place": "火星", "name": "x"}]))
+
+
+def test_offices_by_level_need_a_jurisdiction(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="need a top-level jurisdiction"):
+        parse_registry(_registry(tmp_path, offices=[{"levels": ["city"], "name": "{place}局"}]))
+
+
+def test_an_office_has_place_or_levels_not_both(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="either `place` or `levels`"):
+        parse_registry(
+            _registry(tmp_path, offices=[{"place": "太原市", "levels": ["city"], "name": "x"}])
+        )
+
+
+def _office(code: str, level: str) -> Office:
+    return Office(
+        code=f"q-{code}",
+        department_id=1,
+        name=code,
+        level=level,
+        admin_code=code,
+        province="山西省",
+        registry_version="t",
+    )
+
+
+OFFICES = [_office("140000", "province"), _office("140100", "city"), _office("140105", "county")]
+
+
+@pytest.mark.parametrize(
+    ("place", "expected"),
+    [
+        (Place("山西省", "太原市", "小店区", "140105"), "140105"),  # its own county office
+        (Place("山西省", "太原市", "迎泽区", "140106"), "140100"),  # no county office: the city's
+        (Place("山西省", "太原市", None, "140100"), "140100"),
+        (Place("山西省", "大同市", None, "140200"), "140000"),  # no city office: the province's
+        (Place("北京市", "北京市", "朝阳区", "110105"), "140000"),  # outside: the broadest office
+        (None, "140000"),
+    ],
+)
+def test_the_most_specific_office_for_the_place_handles_it(
+    place: Place | None, expected: str
+) -> None:
+    chosen = choose_office(OFFICES, place)
+    assert chosen is not None
+    assert chosen.admin_code == expected
+
+
+def test_a_department_without_offices_has_none() -> None:
+    assert choose_office([], Place("山西省", "太原市", None, "140100")) is None
+
+
+def test_an_office_covers_its_own_area_and_below() -> None:
+    assert [office_prefix(o) for o in OFFICES] == ["14", "1401", "140105"]
