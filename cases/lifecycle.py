@@ -149,3 +149,31 @@ def transition(
     )
     session.add(event)
     return event
+
+
+def record(
+    session: Session,
+    *,
+    complaint: Complaint,
+    actor: Actor,
+    reason: str,
+    payload: dict[str, Any] | None = None,
+    public: bool = False,
+    public_note: str | None = None,
+) -> ComplaintEvent:
+    """A history entry that changes no status: a note, a citizen's reply, a message sent."""
+    assert complaint.id is not None
+    event = ComplaintEvent(
+        complaint_id=complaint.id,
+        at=utcnow(),
+        actor=actor.name,
+        actor_id=actor.staff_id,
+        from_status=complaint.status,
+        to_status=complaint.status,
+        reason=reason,
+        payload=payload or {},
+        public=public,
+        public_note=public_note,
+    )
+    session.add(event)
+    return event

@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,38 @@ class Settings(BaseSettings):
         description="The relay leaves outbox rows this young to the request that wrote them.",
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    public_base_url: str | None = Field(
+        default=None,
+        description="The platform's address as gateways call it (https://host); "
+        "Twilio signs the full URL, which a proxy may change. Default: the request's own URL.",
+    )
+    sms_provider: Literal["log", "loopback", "twilio"] = Field(
+        default="log",
+        description="Outbound SMS: `log` records and logs only; `loopback` posts to "
+        "sms_gateway_url (the built-in test gateway); `twilio` uses Twilio's REST API.",
+    )
+    sms_gateway_url: str | None = Field(
+        default=None, description="Base URL of the loopback gateway (serve sets its own)."
+    )
+    sms_timeout_seconds: float = Field(default=5.0, gt=0)
+    sms_daily_budget_per_number: int = Field(default=10, ge=0)
+    sms_daily_budget_global: int = Field(default=20_000, ge=0)
+    sms_path_token: SecretStr | None = Field(
+        default=None,
+        description="Secret path segment of the Aliyun and Tencent inbound webhooks; "
+        "unset: those webhooks answer 404.",
+    )
+    sms_source_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) allowed to call the Aliyun and Tencent "
+        "webhooks; empty: any.",
+    )
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="Verifies X-Twilio-Signature; sends through Twilio."
+    )
+    twilio_from_number: str | None = None
+    twilio_api_base: str = Field(default="https://api.twilio.com")
     warm_up: bool = Field(
         default=True,
         description="Load the tokenizer, classifier and gazetteer when a process starts, so "

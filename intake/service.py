@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -14,7 +16,7 @@ from intake import repository
 from intake.tracking_number import new_tracking_number, normalize_tracking_number
 from schemas.complaint import Complaint, ComplaintCreate, TrackingView
 from schemas.department import DepartmentRef
-from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel
+from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.event import EventPublic
 from schemas.validators import mask_phone
 from workers.outbox import enqueue_after_commit
@@ -24,35 +26,51 @@ log = logging.getLogger(__name__)
 _ATTEMPTS = 5
 
 
-def file_complaint(
-    session: Session, *, data: ComplaintCreate, channel: Channel, actor: Actor
-) -> Complaint:
-    """Store the filing, its first Event and its routing job in one transaction, and commit.
+@dataclass(frozen=True)
+class FilingDraft:
+    """A filing's content, already validated by its channel."""
 
-    The routing job reaches Redis right after the commit, or later through the relay.
+    kind: Kind
+    text: str
+    contact_phone: str | None = None
+    business_name: str | None = None
+    business_uscc: str | None = None
+    business_address: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def of(cls, data: ComplaintCreate) -> FilingDraft:
+        return cls(**data.model_dump())
+
+
+def create_filing(
+    session: Session,
+    *,
+    draft: FilingDraft,
+    channel: Channel,
+    actor: Actor,
+    payload: dict[str, Any] | None = None,
+) -> Complaint:
+    """Add the filing, its first Event and its routing job to the caller's transaction.
+
+    The routing job reaches Redis right after the caller commits, or later via the relay.
     """
     for attempt in range(1, _ATTEMPTS + 1):
         now = utcnow()
         number = new_tracking_number(now)
-        if repository.tracking_number_taken(session, number):
-            continue
         complaint = Complaint(
-            tracking_number=number,
-            channel=channel,
-            created_at=now,
-            updated_at=now,
-            **data.model_dump(),
+            tracking_number=number, channel=channel, created_at=now, updated_at=now, **asdict(draft)
         )
-        open_complaint(session, complaint=complaint, actor=actor)
-        assert complaint.id is not None
-        enqueue_after_commit(session, ROUTE_COMPLAINT, complaint.id)
         try:
-            session.commit()
+            # A savepoint: a clash on the random number costs one retry, not the transaction.
+            with session.begin_nested():
+                event = open_complaint(session, complaint=complaint, actor=actor)
+                event.payload = {**event.payload, **(payload or {})}
         except IntegrityError:
-            # Another request took the same random number in the same instant: draw again.
-            session.rollback()
             log.warning("tracking number collision on attempt %d", attempt)
             continue
+        assert complaint.id is not None
+        enqueue_after_commit(session, ROUTE_COMPLAINT, complaint.id)
         log.info(
             "filed %s %s via %s from %s",
             complaint.kind.value,
@@ -64,10 +82,23 @@ def file_complaint(
     raise RuntimeError("could not draw a free tracking number")
 
 
+def file_complaint(
+    session: Session, *, data: ComplaintCreate, channel: Channel, actor: Actor
+) -> Complaint:
+    """A web or API filing: stored and committed in one transaction."""
+    complaint = create_filing(session, draft=FilingDraft.of(data), channel=channel, actor=actor)
+    session.commit()
+    return complaint
+
+
+def find_by_tracking_number(session: Session, raw_number: str) -> Complaint | None:
+    number = normalize_tracking_number(raw_number)
+    return repository.complaint_by_tracking_number(session, number) if number else None
+
+
 def tracking_view(session: Session, *, raw_number: str) -> TrackingView:
     """The public view of a filing: status, department and public steps; no personal data."""
-    number = normalize_tracking_number(raw_number)
-    complaint = repository.complaint_by_tracking_number(session, number) if number else None
+    complaint = find_by_tracking_number(session, raw_number)
     if complaint is None or complaint.id is None:
         raise NotFound("no filing has this tracking number; check the digits")
     department = repository.department(session, complaint.department_id)

@@ -6,6 +6,7 @@ from schemas.department import Department, RegistryLoad
 from schemas.event import ComplaintEvent
 from schemas.office import Office
 from schemas.outbox import OutboxMessage
+from schemas.sms import SmsInbound, SmsOutbound
 from schemas.staff import StaffUser
 
 __all__ = [
@@ -16,5 +17,7 @@ __all__ = [
     "OutboxMessage",
     "RegistryLoad",
     "RoutingCorrection",
+    "SmsInbound",
+    "SmsOutbound",
     "StaffUser",
 ]

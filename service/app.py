@@ -16,6 +16,8 @@ from accounts.api import router as accounts_router
 from cases.api import router as cases_router
 from core.settings import get_settings
 from intake.api import router as intake_router
+from intake.sms_api import router as sms_router
+from notify.loopback import LoopbackInbox, loopback_router
 from routing.api import router as routing_router
 from routing.tasks import warm_up
 from service.errors import install_error_handlers
@@ -38,8 +40,13 @@ def create_app() -> FastAPI:
         description="Complaints, tip-offs and inquiries in; the responsible department out.",
     )
     install_error_handlers(app)
-    for router in (intake_router, accounts_router, cases_router, routing_router):
+    for router in (intake_router, sms_router, accounts_router, cases_router, routing_router):
         app.include_router(router)
+    settings = get_settings()
+    if settings.sms_provider == "loopback":
+        # The development inbox: what the platform texted citizens, at /dev/sms/messages.
+        inbox = LoopbackInbox(settings.resolved_data_dir / "sms-loopback.jsonl")
+        app.include_router(loopback_router(inbox), prefix="/dev/sms", include_in_schema=False)
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 

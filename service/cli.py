@@ -89,6 +89,23 @@ def relay() -> None:
     run_relay()
 
 
+@app.command("sms-gateway")
+def sms_gateway(
+    host: Host = "127.0.0.1",
+    port: Port = 8025,
+    inbox: Annotated[Path, typer.Option(help="JSON-lines file of received messages")] = Path(
+        "var/sms-loopback.jsonl"
+    ),
+) -> None:
+    """Run the loopback SMS gateway alone (POST/GET /messages), for development and tests."""
+    import uvicorn
+
+    from notify.loopback import LoopbackInbox, loopback_app
+
+    _setup("sms-gateway")
+    uvicorn.run(loopback_app(LoopbackInbox(inbox)), host=host, port=port)
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Option(help="target revision")] = "head",

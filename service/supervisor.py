@@ -58,6 +58,10 @@ def serve(host: str, port: int) -> None:
         env = dict(os.environ)
         env["COMPLAINTS_DATA_DIR"] = str(data_dir)
         env["COMPLAINTS_REDIS_URL"] = settings.effective_redis_url
+        if "sms_provider" not in settings.model_fields_set:
+            # No gateway configured: text citizens through the app's own loopback inbox.
+            env["COMPLAINTS_SMS_PROVIDER"] = "loopback"
+            env["COMPLAINTS_SMS_GATEWAY_URL"] = f"http://{_local(host)}:{port}/dev/sms"
         cli = [sys.executable, "-m", "service"]
         children = [
             Child("api", [*cli, "api", "--host", host, "--port", str(port)], env),
@@ -73,6 +77,10 @@ def serve(host: str, port: int) -> None:
         if redis_process is not None:
             stop_all([redis_process])
         log.info("serve: stopped")
+
+
+def _local(host: str) -> str:
+    return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
 
 
 def _watch(

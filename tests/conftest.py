@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from redis import Redis
 from sqlmodel import Session
@@ -17,6 +22,8 @@ from core import migrate
 from core.db import dispose_engines, get_engine
 from core.redis import reset_redis
 from core.settings import get_settings
+from notify.gateway import forget_gateways
+from notify.loopback import LoopbackInbox, loopback_app
 from routing.engine import forget_engine
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 
@@ -29,6 +36,7 @@ def _reset_process_caches() -> None:
     reset_redis()
     dispose_engines()
     forget_engine()
+    forget_gateways()
 
 
 @pytest.fixture
@@ -123,3 +131,29 @@ def session() -> Iterator[Session]:
     write lock up front, so an assertion holding one open does not block the app."""
     with Session(get_engine(read_only=True), expire_on_commit=False) as db_session:
         yield db_session
+
+
+@dataclass
+class RunningGateway:
+    url: str
+    inbox: LoopbackInbox
+
+
+@pytest.fixture
+def sms_gateway(tmp_path: Path) -> Iterator[RunningGateway]:
+    """The loopback SMS gateway on a real port, as the worker's httpx client reaches it."""
+    inbox = LoopbackInbox(tmp_path / "sms.jsonl")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(loopback_app(inbox), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield RunningGateway(url=f"http://127.0.0.1:{port}", inbox=inbox)
+    server.should_exit = True
+    thread.join(timeout=10)

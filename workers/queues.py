@@ -12,7 +12,8 @@ from redis import Redis
 from rq import Queue, Retry
 
 INTAKE_QUEUE = "intake"  # new filings waiting to be classified and routed
-ALL_QUEUES = (INTAKE_QUEUE,)
+NOTIFY_QUEUE = "notify"  # messages to citizens and departments
+ALL_QUEUES = (INTAKE_QUEUE, NOTIFY_QUEUE)
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,14 @@ ROUTE_COMPLAINT = JobSpec(
     retry=(2, 10, 60),
 )
 
-JOBS: dict[str, JobSpec] = {spec.func: spec for spec in (ROUTE_COMPLAINT,)}
+SEND_SMS = JobSpec(
+    func="notify.tasks.send_sms",
+    queue=NOTIFY_QUEUE,
+    timeout_seconds=30,
+    retry=(10, 60, 300, 1800),
+)
+
+JOBS: dict[str, JobSpec] = {spec.func: spec for spec in (ROUTE_COMPLAINT, SEND_SMS)}
 
 
 def get_queue(name: str, connection: Redis) -> Queue:

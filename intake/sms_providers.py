@@ -1,0 +1,117 @@
+"""Inbound SMS as each gateway delivers it: parsing and verifying, one adapter per shape."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import InvalidInput, NotFound, PermissionDenied
+from schemas.validators import normalize_cn_phone
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    provider: str
+    dedup_key: str  # the same message delivered twice has the same key
+    sender: str  # E.164 when it is a valid Chinese number, else the digits as sent
+    recipient: str | None
+    text: str
+
+
+def _sender(raw: str) -> str:
+    try:
+        return normalize_cn_phone(raw)
+    except ValueError:
+        return "".join(ch for ch in raw if ch.isdigit() or ch == "+")[:20] or "unknown"
+
+
+def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """base64(HMAC-SHA1(token, url + each param name and value, sorted by name))."""
+    payload = url + "".join(f"{name}{params[name]}" for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def parse_twilio(
+    params: Mapping[str, str], *, url: str, signature: str | None, auth_token: str | None
+) -> InboundSms:
+    if not auth_token:
+        raise NotFound("the Twilio webhook is not configured")
+    expected = twilio_signature(auth_token, url, params)
+    if not signature or not hmac.compare_digest(expected, signature):
+        raise PermissionDenied("X-Twilio-Signature does not match")
+    missing = [f for f in ("MessageSid", "From", "Body") if not params.get(f)]
+    if missing:
+        raise InvalidInput(f"Twilio message without {', '.join(missing)}")
+    return InboundSms(
+        provider="twilio",
+        dedup_key=f"twilio:{params['MessageSid']}",
+        sender=_sender(params["From"]),
+        recipient=params.get("To"),
+        text=params["Body"].strip(),
+    )
+
+
+def check_path_token(given: str, configured: str | None) -> None:
+    # Unconfigured or wrong: the same 404, so the URL's existence is not revealed.
+    if not configured or not hmac.compare_digest(given.encode(), configured.encode()):
+        raise NotFound("no such webhook")
+
+
+def check_source(address: str | None, allowlist: list[str]) -> None:
+    if not allowlist:
+        return
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError as exc:
+        raise PermissionDenied("source address not allowed") from exc
+    if not any(ip in ipaddress.ip_network(net, strict=False) for net in allowlist):
+        raise PermissionDenied("source address not allowed")
+
+
+def parse_aliyun(body: Any) -> list[InboundSms]:
+    """SmsUp push: a JSON array of {phone_number, content, send_time, dest_code, sequence_id}."""
+    items = body if isinstance(body, list) else [body]
+    messages = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"item {index}: expected an object")
+        missing = [
+            f for f in ("phone_number", "content", "sequence_id") if item.get(f) in (None, "")
+        ]
+        if missing:
+            raise InvalidInput(f"item {index}: missing {', '.join(missing)}")
+        messages.append(
+            InboundSms(
+                provider="aliyun",
+                dedup_key=f"aliyun:{item['sequence_id']}",
+                sender=_sender(str(item["phone_number"])),
+                recipient=str(item.get("dest_code") or "") or None,
+                text=str(item["content"]).strip(),
+            )
+        )
+    return messages
+
+
+def parse_tencent(body: Any) -> InboundSms:
+    """Reply callback {mobile, nationcode, sign, text, time}: no id, so hash the content."""
+    if not isinstance(body, dict):
+        raise InvalidInput("expected a JSON object")
+    missing = [f for f in ("mobile", "text", "time") if body.get(f) in (None, "")]
+    if missing:
+        raise InvalidInput(f"missing {', '.join(missing)}")
+    nation = str(body.get("nationcode") or "86")
+    mobile = str(body["mobile"])
+    key = hashlib.sha256(f"{nation}|{mobile}|{body['time']}|{body['text']}".encode()).hexdigest()
+    return InboundSms(
+        provider="tencent",
+        dedup_key=f"tencent:{key[:40]}",
+        sender=_sender(f"+{nation}{mobile}" if nation != "86" else mobile),
+        recipient=str(body.get("sign") or "") or None,
+        text=str(body["text"]).strip(),
+    )

@@ -1,0 +1,154 @@
+"""An inbound text message becomes a filing, a status query, or a reply to an earlier filing.
+
+Every delivery is recorded under its provider's dedup key in the same transaction as what
+it caused, so a gateway's retry or replay finds the key taken and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from cases.lifecycle import Actor, record
+from classifiers.kind import detect_kind
+from core.timeutil import utcnow
+from intake import repository
+from intake.service import FilingDraft, create_filing, find_by_tracking_number
+from intake.sms_providers import InboundSms
+from intake.tracking_number import display_tracking_number
+from notify.service import queue_sms
+from schemas.complaint import TEXT_MIN
+from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel
+from schemas.sms import SmsInbound
+
+SMS_CITIZEN = Actor(name="citizen:sms")
+REPLY_WINDOW = timedelta(days=90)
+_QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*(\d[\d\s\-]{12,22})\s*$")
+_RATING = re.compile(r"^\s*([1-5])\s*分?\s*$")
+
+
+@dataclass(frozen=True)
+class SmsOutcome:
+    outcome: str  # filed | query | reply | too_short | duplicate
+    complaint_id: int | None = None
+    tracking_number: str | None = None
+
+
+def receive(session: Session, message: InboundSms) -> SmsOutcome:
+    """Handle one delivery and commit; a delivery seen before changes nothing."""
+    try:
+        with session.begin_nested():
+            inbound = SmsInbound(
+                provider=message.provider,
+                dedup_key=message.dedup_key,
+                sender=message.sender,
+                recipient=message.recipient,
+                text=message.text,
+                outcome="pending",
+            )
+            session.add(inbound)
+    except IntegrityError:
+        session.rollback()
+        return SmsOutcome("duplicate")
+    outcome = _handle(session, message)
+    inbound.outcome = outcome.outcome
+    inbound.complaint_id = outcome.complaint_id
+    session.add(inbound)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent delivery of the same message committed first.
+        session.rollback()
+        return SmsOutcome("duplicate")
+    return outcome
+
+
+def _handle(session: Session, message: InboundSms) -> SmsOutcome:
+    query = _QUERY.match(message.text)
+    if query:
+        return _answer_query(session, message, query.group(1))
+    rating = _RATING.match(message.text)
+    if rating:
+        replied = _attach_reply(session, message, rating=int(rating.group(1)))
+        if replied:
+            return replied
+    if len(message.text) < TEXT_MIN:
+        queue_sms(session, to=message.sender, template="too_short", params={})
+        return SmsOutcome("too_short")
+    guess = detect_kind(message.text)
+    complaint = create_filing(
+        session,
+        draft=FilingDraft(kind=guess.kind, text=message.text, contact_phone=message.sender),
+        channel=Channel.sms,
+        actor=SMS_CITIZEN,
+        payload={
+            "provider": message.provider,
+            "kind_detected": {
+                "reasons": list(guess.reasons),
+                "confidence": round(guess.confidence, 4),
+            },
+        },
+    )
+    assert complaint.id is not None
+    queue_sms(
+        session,
+        to=message.sender,
+        template="filed",
+        params={
+            "kind": KIND_LABELS[complaint.kind],
+            "number": display_tracking_number(complaint.tracking_number),
+        },
+        complaint_id=complaint.id,
+    )
+    return SmsOutcome("filed", complaint.id, complaint.tracking_number)
+
+
+def _answer_query(session: Session, message: InboundSms, raw_number: str) -> SmsOutcome:
+    complaint = find_by_tracking_number(session, raw_number)
+    if complaint is None or complaint.id is None:
+        digits = re.sub(r"\D", "", raw_number)
+        queue_sms(session, to=message.sender, template="not_found", params={"number": digits})
+        return SmsOutcome("query")
+    office = repository.office(session, complaint.office_id)
+    department = repository.department(session, complaint.department_id)
+    where = office.name if office else (department.name if department else "")
+    queue_sms(
+        session,
+        to=message.sender,
+        template="status",
+        params={
+            "number": display_tracking_number(complaint.tracking_number),
+            "status": STATUS_LABELS[complaint.status],
+            "where": f"（{where}）" if where else "",
+        },
+        complaint_id=complaint.id,
+    )
+    return SmsOutcome("query", complaint.id, complaint.tracking_number)
+
+
+def _attach_reply(session: Session, message: InboundSms, *, rating: int) -> SmsOutcome | None:
+    """A bare score from a number that filed recently answers that filing."""
+    complaint = repository.latest_filing_by_phone(
+        session, message.sender, since=utcnow() - REPLY_WINDOW
+    )
+    if complaint is None or complaint.id is None:
+        return None
+    record(
+        session,
+        complaint=complaint,
+        actor=SMS_CITIZEN,
+        reason="citizen replied by SMS",
+        payload={"text": message.text, "rating": rating, "provider": message.provider},
+    )
+    queue_sms(
+        session,
+        to=message.sender,
+        template="reply_received",
+        params={"number": display_tracking_number(complaint.tracking_number)},
+        complaint_id=complaint.id,
+    )
+    return SmsOutcome("reply", complaint.id, complaint.tracking_number)

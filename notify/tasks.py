@@ -1,0 +1,61 @@
+"""The SMS send job: budget, gateway, record. Idempotent: a sent message is not sent again."""
+
+from __future__ import annotations
+
+import logging
+
+from core.db import session_scope
+from core.redis import get_redis
+from core.settings import get_settings
+from core.timeutil import utcnow
+from notify.budget import spend
+from notify.gateway import GatewayError, get_gateway
+from schemas.sms import SmsOutbound
+from schemas.validators import mask_phone
+from workers.queues import SEND_SMS
+
+log = logging.getLogger(__name__)
+
+
+def send_sms(message_id: int) -> str:
+    settings = get_settings()
+    with session_scope() as session:
+        message = session.get(SmsOutbound, message_id)
+        if message is None or message.status != "queued":
+            return "nothing to do"
+        masked = mask_phone(message.to_number)
+        if message.attempts == 0 and not spend(
+            get_redis(),
+            number=message.to_number,
+            per_number=settings.sms_daily_budget_per_number,
+            overall=settings.sms_daily_budget_global,
+        ):
+            message.status = "over_budget"
+            session.add(message)
+            session.commit()
+            log.warning("sms %s to %s not sent: daily budget spent", message_id, masked)
+            return "over_budget"
+        message.attempts += 1
+        try:
+            gateway = get_gateway()
+            message.provider = gateway.name
+            message.provider_message_id = gateway.send(message.to_number, message.body)
+        except GatewayError as exc:
+            message.last_error = str(exc)[:500]
+            final = not exc.retryable or message.attempts > len(SEND_SMS.retry)
+            if final:
+                message.status = "failed"
+            session.add(message)
+            session.commit()
+            log.warning(
+                "sms %s to %s failed (attempt %d): %s", message_id, masked, message.attempts, exc
+            )
+            if final:
+                return "failed"
+            raise  # RQ retries it after the job's backoff
+        message.status = "sent"
+        message.sent_at = utcnow()
+        session.add(message)
+        session.commit()
+    log.info("sms %s sent to %s via %s", message_id, masked, message.provider)
+    return "sent"

@@ -1,0 +1,273 @@
+"""Inbound SMS from three gateway shapes: exactly one filing per message, a reply by SMS."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+from twilio.request_validator import RequestValidator
+
+from core import migrate
+from core.db import get_engine
+from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
+from schemas import Complaint, ComplaintEvent, SmsInbound, SmsOutbound
+from schemas.enums import Channel, Kind
+from tests.conftest import RunningGateway
+from tests.helpers import run_worker_until_idle
+
+TWILIO_TOKEN = "twilio-test-auth-token"
+PATH_TOKEN = "s3cret-path-token"
+TWILIO_URL = "http://testserver/api/v1/sms/twilio"
+TEXT = "我在太原市小店区某某超市买的牛奶过期了，要求退款，商家不给退"
+
+
+@pytest.fixture
+def sms_platform(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, sms_gateway: RunningGateway
+) -> RunningGateway:
+    configure(
+        database_url=sqlite_url,
+        redis_url=redis_url,
+        sms_provider="loopback",
+        sms_gateway_url=sms_gateway.url,
+        twilio_auth_token=TWILIO_TOKEN,
+        sms_path_token=PATH_TOKEN,
+    )
+    migrate.upgrade()
+    with Session(get_engine()) as session:
+        load_registry(session, parse_registry(DEFAULT_REGISTRY))
+        session.commit()
+    return sms_gateway
+
+
+def _count(table: Any) -> int:
+    with Session(get_engine(read_only=True)) as session:
+        return int(session.exec(select(func.count()).select_from(table)).one())
+
+
+def _twilio(client: TestClient, params: dict[str, str], signature: str | None = "auto") -> Any:
+    if signature == "auto":
+        signature = RequestValidator(TWILIO_TOKEN).compute_signature(TWILIO_URL, params)
+    headers = {"X-Twilio-Signature": signature} if signature else {}
+    return client.post("/api/v1/sms/twilio", data=params, headers=headers)
+
+
+def _twilio_message(sid: str, body: str = TEXT, sender: str = "+8613812345678") -> dict[str, str]:
+    return {"MessageSid": sid, "From": sender, "To": "+8610612315", "Body": body}
+
+
+def _aliyun_item(seq: str, content: str = TEXT, phone: str = "13812345678") -> dict[str, Any]:
+    return {
+        "phone_number": phone,
+        "content": content,
+        "send_time": "2026-11-28 10:00:00",
+        "dest_code": "12315",
+        "sequence_id": seq,
+    }
+
+
+def _tencent(
+    text: str = TEXT, time: int = 1795000000, mobile: str = "13812345678"
+) -> dict[str, Any]:
+    return {"mobile": mobile, "nationcode": "86", "sign": "12315", "text": text, "time": time}
+
+
+def test_twilio_message_files_once_and_replies_with_the_tracking_number(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    answer = _twilio(client, _twilio_message("SM0001"))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/xml")
+    assert "<Response>" in answer.text
+    run_worker_until_idle()
+
+    with Session(get_engine(read_only=True)) as session:
+        complaint = session.exec(select(Complaint)).one()
+        assert complaint.channel is Channel.sms
+        assert complaint.kind is Kind.complaint  # detected from 退款 / 不给退
+        assert complaint.contact_phone == "+8613812345678"
+        assert complaint.place_county == "小店区"
+        sent = session.exec(select(SmsOutbound)).one()
+        assert sent.status == "sent"
+    [reply] = sms_platform.inbox.all()
+    assert reply["to"] == "+8613812345678"
+    assert complaint.tracking_number[:4] in reply["text"].replace(" ", "")
+    assert (
+        " ".join([complaint.tracking_number[i : i + 4] for i in range(0, 14, 4)]) in reply["text"]
+    )
+
+
+@pytest.mark.parametrize("replays", [1, 3, 10])
+def test_replayed_twilio_deliveries_make_one_filing(
+    sms_platform: RunningGateway, client: TestClient, replays: int
+) -> None:
+    for _ in range(replays):
+        assert _twilio(client, _twilio_message("SM-replay")).status_code == 200
+    assert _count(Complaint) == 1
+    assert _count(SmsInbound) == 1
+    run_worker_until_idle()
+    assert len(sms_platform.inbox.all()) == 1
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", "bm90IHRoZSBzaWduYXR1cmU=", "wrong"],
+    ids=["missing", "empty", "other", "junk"],
+)
+def test_a_bad_twilio_signature_is_refused_and_nothing_is_written(
+    sms_platform: RunningGateway, client: TestClient, signature: str | None
+) -> None:
+    answer = _twilio(client, _twilio_message("SM0002"), signature=signature)
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "PermissionDenied"
+    assert (_count(Complaint), _count(SmsInbound)) == (0, 0)
+
+
+def test_a_signature_for_other_content_is_refused(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    signed = RequestValidator(TWILIO_TOKEN).compute_signature(TWILIO_URL, _twilio_message("SM1"))
+    answer = _twilio(
+        client, _twilio_message("SM1", body="篡改过的内容，不是原来的短信"), signature=signed
+    )
+    assert answer.status_code == 403
+    assert _count(Complaint) == 0
+
+
+def test_aliyun_batches_replayed_and_reordered_make_one_filing_per_message(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    items = [
+        _aliyun_item("seq-1"),
+        _aliyun_item("seq-2", "举报某某饭店无证经营，后厨卫生极差，请依法查处", "13900001111"),
+        _aliyun_item("seq-3", "请问网购商品七天无理由退货的运费由谁承担？", "13700002222"),
+    ]
+    rng = random.Random(7)
+    for _ in range(6):
+        batch = rng.sample(items, k=rng.randint(1, 3))
+        answer = client.post(f"/api/v1/sms/aliyun/{PATH_TOKEN}", json=batch)
+        assert answer.status_code == 200
+        assert answer.json()["code"] == 0
+    client.post(f"/api/v1/sms/aliyun/{PATH_TOKEN}", json=items[::-1])
+    with Session(get_engine(read_only=True)) as session:
+        kinds = sorted(c.kind.value for c in session.exec(select(Complaint)).all())
+    assert kinds == ["complaint", "inquiry", "tip"]
+    run_worker_until_idle()
+    assert sorted(m["to"] for m in sms_platform.inbox.all()) == [
+        "+8613700002222",
+        "+8613812345678",
+        "+8613900001111",
+    ]
+
+
+@pytest.mark.parametrize("replays", [1, 4, 10])
+def test_tencent_replies_are_deduplicated_by_content(
+    sms_platform: RunningGateway, client: TestClient, replays: int
+) -> None:
+    for _ in range(replays):
+        answer = client.post(f"/api/v1/sms/tencent/{PATH_TOKEN}", json=_tencent())
+        assert answer.json() == {"result": 0, "errmsg": "OK"}
+    # The same words at another time are another message.
+    client.post(f"/api/v1/sms/tencent/{PATH_TOKEN}", json=_tencent(time=1795000999))
+    assert _count(Complaint) == 2
+
+
+@pytest.mark.parametrize("provider", ["aliyun", "tencent"])
+@pytest.mark.parametrize("token", ["wrong-token", PATH_TOKEN + "x", ""])
+def test_a_wrong_path_token_is_404_and_nothing_is_written(
+    sms_platform: RunningGateway, client: TestClient, provider: str, token: str
+) -> None:
+    body: Any = [_aliyun_item("s")] if provider == "aliyun" else _tencent()
+    answer = client.post(f"/api/v1/sms/{provider}/{token}", json=body)
+    assert answer.status_code in {404, 405}
+    assert (_count(Complaint), _count(SmsInbound)) == (0, 0)
+
+
+def test_the_source_allowlist_keeps_other_addresses_out(
+    configure: Callable[..., None], sms_platform: RunningGateway, sqlite_url: str, redis_url: str
+) -> None:
+    configure(
+        database_url=sqlite_url,
+        redis_url=redis_url,
+        sms_path_token=PATH_TOKEN,
+        sms_source_allowlist=json.dumps(["10.10.0.0/16"]),
+    )
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:  # TestClient calls from "testclient"
+        answer = client.post(f"/api/v1/sms/tencent/{PATH_TOKEN}", json=_tencent())
+    assert answer.status_code == 403
+    assert _count(SmsInbound) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[{"content": "没有号码"}], [42], {"mobile": "1"}],
+    ids=["aliyun-missing-fields", "aliyun-not-object", "tencent-missing"],
+)
+def test_malformed_payloads_are_422_and_nothing_is_written(
+    sms_platform: RunningGateway, client: TestClient, body: Any
+) -> None:
+    provider = "tencent" if isinstance(body, dict) else "aliyun"
+    answer = client.post(f"/api/v1/sms/{provider}/{PATH_TOKEN}", json=body)
+    assert answer.status_code == 422
+    assert _count(SmsInbound) == 0
+    not_json = client.post(
+        f"/api/v1/sms/{provider}/{PATH_TOKEN}",
+        content=b"\xff\xfe",
+        headers={"content-type": "application/json"},
+    )
+    assert not_json.status_code == 422
+
+
+def test_a_query_by_sms_answers_with_the_status_and_files_nothing(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    _twilio(client, _twilio_message("SM-first"))
+    run_worker_until_idle()
+    with Session(get_engine(read_only=True)) as session:
+        number = session.exec(select(Complaint)).one().tracking_number
+    _twilio(client, _twilio_message("SM-query", body=f"查询 {number[:6]} {number[6:]}"))
+    _twilio(client, _twilio_message("SM-unknown", body="查询26112865638191"))
+    run_worker_until_idle()
+    assert _count(Complaint) == 1
+    texts = [m["text"] for m in sms_platform.inbox.all()]
+    assert len(texts) == 3
+    assert texts[1].startswith("【12315】受理编号")
+    assert "已分派至承办部门（太原市小店区" in texts[1]
+    assert "未找到受理编号26112865638191" in texts[2]
+
+
+def test_a_bare_score_is_attached_to_the_senders_last_filing(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    _twilio(client, _twilio_message("SM-a"))
+    _twilio(client, _twilio_message("SM-b", body="5"))
+    assert _count(Complaint) == 1
+    with Session(get_engine(read_only=True)) as session:
+        reply = session.exec(
+            select(ComplaintEvent).where(ComplaintEvent.reason == "citizen replied by SMS")
+        ).one()
+        assert reply.payload["rating"] == 5
+        assert reply.from_status == reply.to_status
+        inbound = session.exec(
+            select(SmsInbound).where(SmsInbound.dedup_key == "twilio:SM-b")
+        ).one()
+        assert inbound.outcome == "reply"
+
+
+def test_a_too_short_message_from_a_stranger_gets_instructions(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    _twilio(client, _twilio_message("SM-short", body="5", sender="+8613911112222"))
+    _twilio(client, _twilio_message("SM-short2", body="商家骗人", sender="+8613911112222"))
+    run_worker_until_idle()
+    assert _count(Complaint) == 0
+    texts = [m["text"] for m in sms_platform.inbox.all()]
+    assert len(texts) == 2
+    assert all("至少10个字" in t for t in texts)
