@@ -21,7 +21,7 @@ def send_sms(message_id: int) -> str:
     settings = get_settings()
     with session_scope() as session:
         message = session.get(SmsOutbound, message_id)
-        if message is None or message.status != "queued":
+        if message is None or message.state != "queued":
             return "nothing to do"
         masked = mask_phone(message.to_number)
         if message.attempts == 0 and not spend(
@@ -30,7 +30,7 @@ def send_sms(message_id: int) -> str:
             per_number=settings.sms_daily_budget_per_number,
             overall=settings.sms_daily_budget_global,
         ):
-            message.status = "over_budget"
+            message.state = "over_budget"
             session.add(message)
             session.commit()
             log.warning("sms %s to %s not sent: daily budget spent", message_id, masked)
@@ -44,7 +44,7 @@ def send_sms(message_id: int) -> str:
             message.last_error = str(exc)[:500]
             final = not exc.retryable or message.attempts > len(SEND_SMS.retry)
             if final:
-                message.status = "failed"
+                message.state = "failed"
             session.add(message)
             session.commit()
             log.warning(
@@ -53,7 +53,7 @@ def send_sms(message_id: int) -> str:
             if final:
                 return "failed"
             raise  # RQ retries it after the job's backoff
-        message.status = "sent"
+        message.state = "sent"
         message.sent_at = utcnow()
         session.add(message)
         session.commit()

@@ -38,7 +38,7 @@ class SmsOutbound(SQLModel, table=True):
     template: str = Field(max_length=40)
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     body: str = Field(sa_type=Text)
-    status: str = Field(default="queued", max_length=20)  # queued | sent | failed | over_budget
+    state: str = Field(default="queued", max_length=20)  # queued | sent | failed | over_budget
     provider: str | None = Field(default=None, max_length=20)
     provider_message_id: str | None = Field(default=None, max_length=100)
     attempts: int = Field(default=0)

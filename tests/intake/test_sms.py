@@ -93,7 +93,7 @@ def test_twilio_message_files_once_and_replies_with_the_tracking_number(
         assert complaint.contact_phone == "+8613812345678"
         assert complaint.place_county == "小店区"
         sent = session.exec(select(SmsOutbound)).one()
-        assert sent.status == "sent"
+        assert sent.state == "sent"
     [reply] = sms_platform.inbox.all()
     assert reply["to"] == "+8613812345678"
     assert complaint.tracking_number[:4] in reply["text"].replace(" ", "")

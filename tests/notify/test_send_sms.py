@@ -55,7 +55,7 @@ def test_a_message_is_sent_once_and_recorded(
     assert send_sms(message_id) == "sent"
     assert send_sms(message_id) == "nothing to do"  # a retried job sends nothing twice
     stored = _stored(message_id)
-    assert (stored.status, stored.provider, stored.attempts) == ("sent", "loopback", 1)
+    assert (stored.state, stored.provider, stored.attempts) == ("sent", "loopback", 1)
     assert stored.provider_message_id
     assert [m["to"] for m in sms_gateway.inbox.all()] == ["+8613812345678"]
 
@@ -85,7 +85,7 @@ def test_an_unreachable_gateway_is_retried_then_given_up(sms_db: Callable[..., N
         with pytest.raises(GatewayError):
             send_sms(message_id)  # RQ schedules the next try after the job's backoff
         stored = _stored(message_id)
-        assert (stored.status, stored.attempts) == ("queued", attempt)
+        assert (stored.state, stored.attempts) == ("queued", attempt)
         assert "ConnectError" in (stored.last_error or "")
     assert send_sms(message_id) == "failed"
     assert _stored(message_id).status == "failed"

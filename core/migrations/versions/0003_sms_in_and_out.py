@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("template", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("provider", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
         sa.Column(
             "provider_message_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
