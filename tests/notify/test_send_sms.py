@@ -88,7 +88,7 @@ def test_an_unreachable_gateway_is_retried_then_given_up(sms_db: Callable[..., N
         assert (stored.state, stored.attempts) == ("queued", attempt)
         assert "ConnectError" in (stored.last_error or "")
     assert send_sms(message_id) == "failed"
-    assert _stored(message_id).status == "failed"
+    assert _stored(message_id).state == "failed"
 
 
 def test_a_refused_message_is_not_retried(
