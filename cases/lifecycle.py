@@ -23,8 +23,9 @@ from schemas.event import ComplaintEvent
 # from-status → the statuses it may move to. The first status is set by open_complaint.
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.received: frozenset({Status.routed, Status.triage}),
-    Status.triage: frozenset({Status.routed}),
-    Status.routed: frozenset({Status.triage, Status.routed}),
+    Status.triage: frozenset({Status.routed, Status.merged}),
+    Status.routed: frozenset({Status.triage, Status.routed, Status.merged}),
+    Status.merged: frozenset(),
 }
 
 # Columns a move may change together with the status (the assignment goes with routing).
@@ -37,6 +38,7 @@ _MOVABLE = frozenset(
         "place_county",
         "place_code",
         "split_suggested",
+        "merged_into_id",
     }
 )
 

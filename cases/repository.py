@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from schemas.attachment import Attachment
 from schemas.complaint import Complaint
+from schemas.duplicate import DuplicateLink
 from schemas.enums import Status
 from schemas.event import ComplaintEvent
 from schemas.office import Office
@@ -51,3 +53,22 @@ def latest_routing_event(session: Session, complaint_id: int) -> ComplaintEvent 
         .order_by(col(ComplaintEvent.id).desc())
         .limit(1)
     ).first()
+
+
+def duplicate_links(session: Session, complaint_id: int) -> Sequence[DuplicateLink]:
+    return session.exec(
+        select(DuplicateLink)
+        .where(
+            (col(DuplicateLink.complaint_id) == complaint_id)
+            | (col(DuplicateLink.duplicate_of_id) == complaint_id)
+        )
+        .order_by(col(DuplicateLink.id))
+    ).all()
+
+
+def attachments(session: Session, complaint_id: int) -> Sequence[Attachment]:
+    return session.exec(
+        select(Attachment)
+        .where(Attachment.complaint_id == complaint_id)
+        .order_by(col(Attachment.id))
+    ).all()

@@ -8,8 +8,10 @@ from accounts.service import Staff
 from cases import repository
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from routing.repository import department_by_code
+from schemas.attachment import Attachment, AttachmentStaffView
 from schemas.complaint import Complaint, ComplaintStaffView, QueueItem, QueuePage
 from schemas.department import Department, DepartmentRef
+from schemas.duplicate import DuplicateSuggestion
 from schemas.enums import Role, Status
 from schemas.event import EventStaffView
 from schemas.office import Office, OfficeRef
@@ -46,8 +48,23 @@ def staff_view(session: Session, *, staff: Staff, complaint_id: int) -> Complain
     )
     office = session.get(Office, complaint.office_id) if complaint.office_id else None
     routing = repository.latest_routing_event(session, complaint.id)
+    merged_into = (
+        session.get(Complaint, complaint.merged_into_id) if complaint.merged_into_id else None
+    )
     return ComplaintStaffView(
-        **complaint.model_dump(exclude={"department_id", "office_id", "version"}),
+        **complaint.model_dump(exclude={"department_id", "office_id", "version", "merged_into_id"}),
+        merged_into=merged_into.tracking_number if merged_into else None,
+        duplicates=_duplicates(session, complaint.id),
+        attachments=[
+            AttachmentStaffView(
+                id=a.id or 0,
+                content_type=a.content_type,
+                size=a.size,
+                filename=a.filename,
+                url=f"/api/v1/complaints/{complaint.id}/attachments/{a.id}",
+            )
+            for a in repository.attachments(session, complaint.id)
+        ],
         department=DepartmentRef(code=department.code, name=department.name)
         if department
         else None,
@@ -60,6 +77,26 @@ def staff_view(session: Session, *, staff: Staff, complaint_id: int) -> Complain
             for event in repository.history(session, complaint.id)
         ],
     )
+
+
+def _duplicates(session: Session, complaint_id: int) -> list[DuplicateSuggestion]:
+    suggestions = []
+    for link in repository.duplicate_links(session, complaint_id):
+        other_id = link.duplicate_of_id if link.complaint_id == complaint_id else link.complaint_id
+        other = session.get(Complaint, other_id)
+        if other is None or link.id is None:
+            continue
+        suggestions.append(
+            DuplicateSuggestion(
+                link_id=link.id,
+                other_id=other_id,
+                other_tracking_number=other.tracking_number,
+                similarity=link.similarity,
+                reason=link.reason,
+                state=link.state,
+            )
+        )
+    return suggestions
 
 
 def queue(
@@ -121,3 +158,13 @@ def _parse_cursor(cursor: str | None) -> int | None:
     if not cursor.isdigit():
         raise InvalidInput("cursor must be the next_cursor of a previous page")
     return int(cursor)
+
+
+def attachment_of(
+    session: Session, *, staff: Staff, complaint_id: int, attachment_id: int
+) -> Attachment:
+    visible_complaint(session, staff=staff, complaint_id=complaint_id)
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.complaint_id != complaint_id:
+        raise NotFound(f"no attachment {attachment_id} on filing {complaint_id}")
+    return attachment

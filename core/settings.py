@@ -95,6 +95,28 @@ class Settings(BaseSettings):
     )
     twilio_from_number: str | None = None
     twilio_api_base: str = Field(default="https://api.twilio.com")
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest request body but uploads (→ 413)."
+    )
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest attachment upload (→ 413)."
+    )
+    attachments_per_filing: int = Field(default=10, ge=0)
+    rate_limit_filings_per_ip_per_hour: int = Field(
+        default=30, ge=1, description="Filings and uploads one address may make per hour (→ 429)."
+    )
+    rate_limit_filings_per_phone_per_day: int = Field(
+        default=10, ge=1, description="Filings one contact number may make per day (→ 429)."
+    )
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=24, description="How long an Idempotency-Key's first answer is kept."
+    )
+    idempotency_in_flight_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="A request still unfinished after this long is taken to have died; "
+        "a retry with its key may then run.",
+    )
     warm_up: bool = Field(
         default=True,
         description="Load the tokenizer, classifier and gazetteer when a process starts, so "

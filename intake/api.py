@@ -1,40 +1,100 @@
-"""Citizen-facing routes: file a complaint, follow it by tracking number."""
+"""Citizen-facing routes: upload attachments, file, follow a filing by tracking number."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, File, Header, Path, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 from cases.lifecycle import CITIZEN
 from core.deps import SessionDep
-from intake import service
+from intake import limits, service
+from intake.attachments import store_upload
+from intake.idempotency import Answer, client_scope, run_once
 from intake.tracking_number import display_tracking_number
+from schemas.attachment import AttachmentPublic
 from schemas.complaint import ComplaintCreate, ComplaintCreated, TrackingView
 from schemas.enums import Channel
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
 TrackingNumber = Annotated[str, Path(max_length=40, description="14 digits; spaces allowed")]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retries with the same key and body get the first answer (kept 24 h).",
+    ),
+]
+_FILING_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "a request with this Idempotency-Key is still being processed"},
+    413: {"description": "the body is larger than allowed"},
+    422: {"description": "a field is missing, unknown or invalid; or the key was reused"},
+    429: {"description": "too many filings from this address or number; see Retry-After"},
+}
 
 
 @router.post(
-    "/complaints",
-    status_code=201,
-    response_model=ComplaintCreated,
-    responses={422: {"description": "a field is missing, unknown or invalid; see detail"}},
+    "/complaints", status_code=201, response_model=ComplaintCreated, responses=_FILING_ERRORS
 )
 def file_complaint(
-    data: ComplaintCreate, session: SessionDep, request: Request
-) -> ComplaintCreated:
-    complaint = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
-    return ComplaintCreated(
-        tracking_number=complaint.tracking_number,
-        tracking_number_display=display_tracking_number(complaint.tracking_number),
-        status=complaint.status,
-        tracking_url=str(
-            request.url_for("track_complaint", tracking_number=complaint.tracking_number)
-        ),
+    data: ComplaintCreate,
+    session: SessionDep,
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    address = request.client.host if request.client else None
+    scope = client_scope(staff_id=None, client_address=address)
+
+    def produce() -> Answer:
+        limits.check_client(address)
+        complaint = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
+        body = ComplaintCreated(
+            tracking_number=complaint.tracking_number,
+            tracking_number_display=display_tracking_number(complaint.tracking_number),
+            status=complaint.status,
+            tracking_url=str(
+                request.url_for("track_complaint", tracking_number=complaint.tracking_number)
+            ),
+        )
+        return Answer(status=201, body=body.model_dump(mode="json"))
+
+    answer = run_once(
+        session,
+        scope=scope,
+        key=idempotency_key,
+        content=data.model_dump(mode="json"),
+        produce=produce,
+    )
+    return JSONResponse(answer.body, status_code=answer.status)
+
+
+@router.post(
+    "/attachments",
+    status_code=201,
+    response_model=AttachmentPublic,
+    responses={
+        413: {"description": "larger than allowed"},
+        415: {"description": "not an image or a PDF, judged by content"},
+        429: {"description": "too many uploads from this address"},
+    },
+)
+def upload_attachment(
+    file: Annotated[UploadFile, File(description="a JPEG, PNG, GIF or WebP image, or a PDF")],
+    session: SessionDep,
+    request: Request,
+) -> AttachmentPublic:
+    """Upload one file; list the returned id in the filing's `attachments`."""
+    limits.check_client(request.client.host if request.client else None)
+    attachment = store_upload(session, stream=file.file, filename=file.filename)
+    session.commit()
+    return AttachmentPublic(
+        id=attachment.token,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        sha256=attachment.sha256,
+        filename=attachment.filename,
     )
 
 

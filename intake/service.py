@@ -12,7 +12,8 @@ from sqlmodel import Session
 from cases.lifecycle import Actor, open_complaint
 from core.errors import NotFound
 from core.timeutil import utcnow
-from intake import repository
+from intake import limits, repository
+from intake.attachments import attach
 from intake.tracking_number import new_tracking_number, normalize_tracking_number
 from schemas.complaint import Complaint, ComplaintCreate, TrackingView
 from schemas.department import DepartmentRef
@@ -20,7 +21,7 @@ from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.event import EventPublic
 from schemas.validators import mask_phone
 from workers.outbox import enqueue_after_commit
-from workers.queues import ROUTE_COMPLAINT
+from workers.queues import FIND_DUPLICATES, ROUTE_COMPLAINT
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5
@@ -40,7 +41,7 @@ class FilingDraft:
 
     @classmethod
     def of(cls, data: ComplaintCreate) -> FilingDraft:
-        return cls(**data.model_dump())
+        return cls(**data.model_dump(exclude={"attachments"}))
 
 
 def create_filing(
@@ -50,6 +51,7 @@ def create_filing(
     channel: Channel,
     actor: Actor,
     payload: dict[str, Any] | None = None,
+    routing_hints: dict[str, Any] | None = None,
 ) -> Complaint:
     """Add the filing, its first Event and its routing job to the caller's transaction.
 
@@ -59,7 +61,12 @@ def create_filing(
         now = utcnow()
         number = new_tracking_number(now)
         complaint = Complaint(
-            tracking_number=number, channel=channel, created_at=now, updated_at=now, **asdict(draft)
+            tracking_number=number,
+            channel=channel,
+            created_at=now,
+            updated_at=now,
+            routing_hints=dict(routing_hints or {}),
+            **asdict(draft),
         )
         try:
             # A savepoint: a clash on the random number costs one retry, not the transaction.
@@ -71,6 +78,7 @@ def create_filing(
             continue
         assert complaint.id is not None
         enqueue_after_commit(session, ROUTE_COMPLAINT, complaint.id)
+        enqueue_after_commit(session, FIND_DUPLICATES, complaint.id)
         log.info(
             "filed %s %s via %s from %s",
             complaint.kind.value,
@@ -85,9 +93,12 @@ def create_filing(
 def file_complaint(
     session: Session, *, data: ComplaintCreate, channel: Channel, actor: Actor
 ) -> Complaint:
-    """A web or API filing: stored and committed in one transaction."""
+    """A web filing with its attachments, added to the caller's transaction."""
+    if data.contact_phone:
+        limits.check_phone(data.contact_phone)
     complaint = create_filing(session, draft=FilingDraft.of(data), channel=channel, actor=actor)
-    session.commit()
+    assert complaint.id is not None
+    attach(session, complaint_id=complaint.id, tokens=data.attachments)
     return complaint
 
 

@@ -12,7 +12,7 @@ Every decision is stored on the filing's history with its inputs and reasons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
@@ -26,6 +26,7 @@ from routing import repository
 from routing.engine import RoutingEngine
 from routing.offices import choose_office
 from schemas.complaint import Complaint
+from schemas.correction import RoutingCorrection
 from schemas.department import Department
 from schemas.enums import Status
 from schemas.office import Office
@@ -41,6 +42,7 @@ class Filing:
     business_name: str | None = None
     business_address: str | None = None
     region: str | None = None
+    hints: dict[str, Any] = field(default_factory=dict)  # an operator's overrides
 
     @property
     def classification_text(self) -> str:
@@ -54,6 +56,7 @@ class Filing:
             business_name=complaint.business_name,
             business_address=complaint.business_address,
             region=complaint.region,
+            hints=dict(complaint.routing_hints or {}),
         )
 
 
@@ -67,6 +70,7 @@ class Decision:
     prediction: Prediction
     threshold: float
     reason: str
+    classifier_choice: str | None = None  # the department the classifier alone would pick
 
     @property
     def score(self) -> float | None:
@@ -99,25 +103,11 @@ class Decision:
 def decide(session: Session, *, filing: Filing, engine: RoutingEngine) -> Decision:
     """Classify a filing and pick its department and office; writes nothing."""
     prediction = engine.classifier.predict(filing.classification_text)
-    place = engine.places.locate(filing.business_address, filing.region, filing.text)
-    departments = repository.departments_by_code(session)
-    best = prediction.best
-    code = engine.department_for(best.label) if best else None
-    chosen = departments.get(code) if code else None
-    if best is not None and chosen is not None and chosen.active and best.score >= engine.threshold:
-        status = Status.routed
-        reason = f"classified as {chosen.code} with score {best.score:.2f}"
-    else:
-        chosen = repository.triage_department(session)
-        if chosen is None:
-            raise ServiceUnavailable("the registry has no active triage department")
-        status = Status.triage
-        if best is None:
-            reason = "no department matched"
-        elif code is None:
-            reason = f"the classifier's label {best.label!r} names no department of the registry"
-        else:
-            reason = f"best score {best.score:.2f} is below the threshold {engine.threshold:.2f}"
+    hinted_place = filing.hints.get("place")
+    place = (engine.places.locate(hinted_place) if hinted_place else None) or engine.places.locate(
+        filing.business_address, filing.region, filing.text
+    )
+    chosen, status, reason, suggested = _department(session, filing, prediction, engine)
     assert chosen.id is not None
     office = choose_office(repository.active_offices(session, chosen.id), place)
     return Decision(
@@ -129,7 +119,50 @@ def decide(session: Session, *, filing: Filing, engine: RoutingEngine) -> Decisi
         prediction=prediction,
         threshold=engine.threshold,
         reason=reason,
+        classifier_choice=suggested,
     )
+
+
+def _department(
+    session: Session, filing: Filing, prediction: Prediction, engine: RoutingEngine
+) -> tuple[Department, Status, str, str | None]:
+    """(department, status, reason, what the classifier alone would have chosen)."""
+    departments = repository.departments_by_code(session)
+    best = prediction.best
+    code = engine.department_for(best.label) if best else None
+    candidate = departments.get(code) if code else None
+    confident = (
+        best is not None
+        and candidate is not None
+        and candidate.active
+        and best.score >= engine.threshold
+    )
+    suggested = candidate.code if confident and candidate else None
+    override = departments.get(filing.hints.get("department") or "")
+    if override is not None and override.active:
+        # The operator heard the caller; the classifier only read the words.
+        status = Status.triage if override.is_triage else Status.routed
+        reason = (
+            f"operator {filing.hints.get('by')} chose {override.code}: {filing.hints.get('reason')}"
+        )
+        return override, status, reason, suggested
+    if confident and candidate is not None and best is not None:
+        return (
+            candidate,
+            Status.routed,
+            f"classified as {candidate.code} with score {best.score:.2f}",
+            suggested,
+        )
+    triage = repository.triage_department(session)
+    if triage is None:
+        raise ServiceUnavailable("the registry has no active triage department")
+    if best is None:
+        reason = "no department matched"
+    elif code is None:
+        reason = f"the classifier's label {best.label!r} names no department of the registry"
+    else:
+        reason = f"best score {best.score:.2f} is below the threshold {engine.threshold:.2f}"
+    return triage, Status.triage, reason, None
 
 
 @dataclass(frozen=True)
@@ -166,6 +199,18 @@ def route_complaint(
         payload=decision.payload(engine),
     )
     assert complaint.id is not None
+    hints = complaint.routing_hints or {}
+    if hints.get("department") and decision.classifier_choice != decision.department.code:
+        # An operator's override is a labelled example the classifier learns from.
+        session.add(
+            RoutingCorrection(
+                complaint_id=complaint.id,
+                from_department=decision.classifier_choice,
+                to_department=decision.department.code,
+                source="operator",
+                reason=str(hints.get("reason") or "")[:500],
+            )
+        )
     return RoutingOutcome(
         complaint_id=complaint.id,
         department_code=decision.department.code,

@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
-from sqlalchemy import Index, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
 from core.timeutil import utcnow
+from schemas.attachment import AttachmentStaffView
 from schemas.department import DepartmentRef
+from schemas.duplicate import DuplicateSuggestion
 from schemas.enums import Channel, Kind, Status, stored_as_text
 from schemas.event import EventPublic, EventStaffView
 from schemas.office import OfficeRef
@@ -46,6 +48,12 @@ class Complaint(SQLModel, table=True):
     place_code: str | None = Field(default=None, max_length=6, index=True)
     # Holds both a consumer dispute and a violation: to be split into two filings.
     split_suggested: bool = Field(default=False)
+    # An operator's decisions the router must follow: {"department", "place", "reason", "by"}.
+    routing_hints: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    # Set when staff merge this filing into an earlier one about the same matter.
+    merged_into_id: int | None = Field(default=None, foreign_key="complaints.id")
     version: int = Field(default=1, description="bumped by every status change")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -90,6 +98,9 @@ class ComplaintCreate(SQLModel):
     )
     business_address: ShortText | None = Field(default=None, max_length=300)
     region: ShortText | None = Field(default=None, max_length=100)
+    attachments: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
+        default_factory=list, description="ids returned by POST /api/v1/attachments"
+    )
 
     @model_validator(mode="after")
     def _required_for_kind(self) -> ComplaintCreate:
@@ -142,6 +153,10 @@ class ComplaintStaffView(SQLModel):
     place_county: str | None
     place_code: str | None
     split_suggested: bool
+    routing_hints: dict[str, Any]
+    merged_into: str | None  # the surviving filing's tracking number
+    duplicates: list[DuplicateSuggestion]
+    attachments: list[AttachmentStaffView]
     routing: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime

@@ -30,12 +30,14 @@ class Status(StrEnum):
     received = "received"  # stored, waiting for the router
     triage = "triage"  # no department clearly owns it: a person decides
     routed = "routed"  # in a department's queue
+    merged = "merged"  # closed as a duplicate of an earlier filing (merged_into_id)
 
 
 STATUS_LABELS: dict[Status, str] = {
     Status.received: "已登记",
     Status.triage: "人工分拣中",
     Status.routed: "已分派至承办部门",
+    Status.merged: "已与同一事项的投诉合并办理",
 }
 
 

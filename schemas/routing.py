@@ -70,3 +70,16 @@ class TransferResult(SQLModel):
     status: Status
     department: DepartmentRef
     office: OfficeRef | None
+
+
+class MergeRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    into: int = Field(ge=1, description="the id of the earlier filing that stays open")
+    reason: Reason
+
+
+class DismissRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    link_id: int = Field(ge=1)

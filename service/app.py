@@ -16,10 +16,12 @@ from accounts.api import router as accounts_router
 from cases.api import router as cases_router
 from core.settings import get_settings
 from intake.api import router as intake_router
+from intake.operator_api import router as operator_router
 from intake.sms_api import router as sms_router
 from notify.loopback import LoopbackInbox, loopback_router
 from routing.api import router as routing_router
 from routing.tasks import warm_up
+from service.body_limit import BodyLimitMiddleware
 from service.errors import install_error_handlers
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -40,9 +42,23 @@ def create_app() -> FastAPI:
         description="Complaints, tip-offs and inquiries in; the responsible department out.",
     )
     install_error_handlers(app)
-    for router in (intake_router, sms_router, accounts_router, cases_router, routing_router):
-        app.include_router(router)
     settings = get_settings()
+    upload_limit = settings.attachment_max_bytes + 64 * 1024  # the file plus its form framing
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit_for=lambda path: (
+            upload_limit if path == "/api/v1/attachments" else settings.max_body_bytes
+        ),
+    )
+    for router in (
+        intake_router,
+        sms_router,
+        operator_router,
+        accounts_router,
+        cases_router,
+        routing_router,
+    ):
+        app.include_router(router)
     if settings.sms_provider == "loopback":
         # The development inbox: what the platform texted citizens, at /dev/sms/messages.
         inbox = LoopbackInbox(settings.resolved_data_dir / "sms-loopback.jsonl")

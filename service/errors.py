@@ -17,11 +17,16 @@ from core.errors import PlatformError
 log = logging.getLogger(__name__)
 
 
-def _problem(status: int, error: str, detail: Any, **extra: Any) -> JSONResponse:
+def _problem(
+    status: int, error: str, detail: Any, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         status_code=status,
         content=jsonable_encoder({"error": error, "detail": detail, **extra}),
-        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
+        headers=headers or None,
     )
 
 
@@ -42,7 +47,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PlatformError)
     async def _platform(_request: Request, exc: PlatformError) -> JSONResponse:
-        return _problem(exc.status_code, type(exc).__name__, exc.detail, **exc.extra)
+        headers = getattr(exc, "headers", None)
+        return _problem(exc.status_code, type(exc).__name__, exc.detail, headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -41,10 +41,15 @@ def enqueue_after_commit(session: Session, spec: JobSpec, *args: object) -> Outb
 
 
 def _forget_pending(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    # A rolled-back savepoint keeps the outer transaction's jobs; ids of rows it undid are
+    # simply not found when the commit sends the rest.
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING_KEY, None)
 
 
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the real commit is still to come
     ids = session.info.pop(_PENDING_KEY, [])
     if not ids:
         return

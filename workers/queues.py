@@ -31,6 +31,13 @@ ROUTE_COMPLAINT = JobSpec(
     retry=(2, 10, 60),
 )
 
+FIND_DUPLICATES = JobSpec(
+    func="intake.tasks.find_duplicates",
+    queue=INTAKE_QUEUE,
+    timeout_seconds=60,
+    retry=(5, 30, 120),
+)
+
 SEND_SMS = JobSpec(
     func="notify.tasks.send_sms",
     queue=NOTIFY_QUEUE,
@@ -38,7 +45,9 @@ SEND_SMS = JobSpec(
     retry=(10, 60, 300, 1800),
 )
 
-JOBS: dict[str, JobSpec] = {spec.func: spec for spec in (ROUTE_COMPLAINT, SEND_SMS)}
+JOBS: dict[str, JobSpec] = {
+    spec.func: spec for spec in (ROUTE_COMPLAINT, FIND_DUPLICATES, SEND_SMS)
+}
 
 
 def get_queue(name: str, connection: Redis) -> Queue:

@@ -29,13 +29,15 @@ def test_a_valid_filing_is_stored_with_its_first_event_and_routing_job(
     assert len(body["tracking_number"]) == 14
     assert body["tracking_number_display"].replace(" ", "") == body["tracking_number"]
     assert body["tracking_url"].endswith(f"/api/v1/track/{body['tracking_number']}")
-    assert _stored(session) == (1, 1, 1)
+    assert _stored(session) == (1, 1, 2)
     complaint = session.exec(select(Complaint)).one()
     assert complaint.contact_phone == "+8613812345678"
     assert complaint.channel == "web"
-    outbox = session.exec(select(OutboxMessage)).one()
-    assert outbox.job == "routing.tasks.route_complaint"
-    assert outbox.args == [complaint.id]
+    jobs = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # type: ignore[arg-type]
+    assert [(j.job, j.args) for j in jobs] == [
+        ("routing.tasks.route_complaint", [complaint.id]),
+        ("intake.tasks.find_duplicates", [complaint.id]),
+    ]
 
 
 def test_an_anonymous_tip_off_needs_no_phone(client: TestClient) -> None:

@@ -1,0 +1,154 @@
+"""Exactly-once intake: an Idempotency-Key makes a retried request return the first answer.
+
+The key is claimed in its own short transaction, so a retry that arrives while the first
+request is still running sees it in flight (409). The work and the stored answer then
+commit together: either both are there or neither, and a request that dies leaves only
+the claim, which a retry may take over once it is older than the in-flight timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from core.errors import Conflict, InvalidInput
+from core.settings import get_settings
+from core.timeutil import utcnow
+from schemas.idempotency import IdempotencyKey
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+
+
+def fingerprint(content: Any) -> str:
+    """The same content, however its JSON was spaced or ordered, has the same fingerprint."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def client_scope(*, staff_id: int | None, client_address: str | None) -> str:
+    """Whose key it is. Anonymous clients by a keyed hash of their address: no address kept."""
+    if staff_id is not None:
+        return f"staff:{staff_id}"
+    key = get_settings().signing_key().encode()
+    digest = hmac.new(key, (client_address or "unknown").encode(), hashlib.sha256).hexdigest()
+    return f"client:{digest[:40]}"
+
+
+def run_once(
+    session: Session,
+    *,
+    scope: str,
+    key: str | None,
+    content: Any,
+    produce: Callable[[], Answer],
+) -> Answer:
+    """Run `produce` (which adds to `session` and does not commit) at most once per key."""
+    if key is None:
+        answer = produce()
+        session.commit()
+        return answer
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters")
+    print_ = fingerprint(content)
+    replay = _claim(session, scope=scope, key=key, fingerprint=print_)
+    if replay is not None:
+        return replay
+    try:
+        answer = produce()
+        row = _row(session, scope, key)
+        assert row is not None
+        row.state = "done"
+        row.response_status = answer.status
+        row.response_body = answer.body
+        session.add(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _release(session, scope=scope, key=key)
+        raise
+    return answer
+
+
+def _claim(session: Session, *, scope: str, key: str, fingerprint: str) -> Answer | None:
+    settings = get_settings()
+    now = utcnow()
+    for _ in range(3):
+        try:
+            with session.begin_nested():
+                session.add(
+                    IdempotencyKey(
+                        scope=scope,
+                        key=key,
+                        fingerprint=fingerprint,
+                        state="in_flight",
+                        created_at=now,
+                        expires_at=now + timedelta(hours=settings.idempotency_ttl_hours),
+                    )
+                )
+            session.commit()
+            return None
+        except IntegrityError:
+            session.rollback()
+        existing = _row(session, scope, key)
+        if existing is None:
+            continue  # released between our insert and our read: try again
+        if existing.expires_at <= now:
+            session.delete(existing)
+            session.commit()
+            continue
+        if existing.fingerprint != fingerprint:
+            session.rollback()
+            raise InvalidInput("this Idempotency-Key was used with a different request body")
+        if existing.state == "in_flight":
+            stale = existing.created_at <= now - timedelta(
+                seconds=settings.idempotency_in_flight_seconds
+            )
+            if not stale:
+                session.rollback()
+                raise Conflict("a request with this Idempotency-Key is still being processed")
+            existing.created_at = now  # the first request died: this one takes over
+            session.add(existing)
+            session.commit()
+            return None
+        session.rollback()
+        return Answer(status=existing.response_status or 200, body=existing.response_body)
+    raise Conflict("could not claim the Idempotency-Key; retry")
+
+
+def _row(session: Session, scope: str, key: str) -> IdempotencyKey | None:
+    return session.exec(
+        select(IdempotencyKey).where(IdempotencyKey.scope == scope).where(IdempotencyKey.key == key)
+    ).first()
+
+
+def _release(session: Session, *, scope: str, key: str) -> None:
+    session.execute(
+        delete(IdempotencyKey)
+        .where(col(IdempotencyKey.scope) == scope)
+        .where(col(IdempotencyKey.key) == key)
+        .where(col(IdempotencyKey.state) == "in_flight")
+    )
+    session.commit()
+
+
+def purge_expired(session: Session) -> int:
+    result = session.execute(
+        delete(IdempotencyKey).where(col(IdempotencyKey.expires_at) <= utcnow())
+    )
+    session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

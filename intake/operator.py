@@ -1,0 +1,97 @@
+"""The hotline operator's call: filed with the operator's name, overrides kept as hints.
+
+An operator may correct the suggested kind, department or place, always with a reason.
+The department and place overrides travel with the filing as `routing_hints`, which the
+router follows (and records as a correction the classifier learns from); a call that holds
+both a complaint and a tip-off is filed as two linked filings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from accounts.service import Staff
+from cases.lifecycle import Actor, record
+from classifiers.kind import detect_kind
+from core.errors import InvalidInput, PermissionDenied
+from intake import repository
+from intake.service import FilingDraft, create_filing
+from routing.repository import department_by_code
+from schemas.complaint import Complaint
+from schemas.enums import Channel, Kind, Role
+from schemas.operator import OperatorCall
+
+_MAY_TAKE_CALLS = frozenset({Role.operator, Role.supervisor, Role.admin})
+
+
+def require_operator(staff: Staff) -> None:
+    if staff.role not in _MAY_TAKE_CALLS:
+        raise PermissionDenied("only hotline operators and supervisors take calls")
+
+
+def file_call(
+    session: Session, *, call: OperatorCall, staff: Staff
+) -> tuple[list[Complaint], Kind]:
+    """Add the call's filing(s) to the caller's transaction; returns them and the detected kind."""
+    require_operator(staff)
+    detected = detect_kind(call.text)
+    kinds = [Kind.complaint, Kind.tip] if call.split else [call.kind or detected.kind]
+    if call.kind is not None and call.kind is not detected.kind and not call.override_reason:
+        raise InvalidInput(
+            f"the text reads as {detected.kind.value}; give override_reason to file it as "
+            f"{call.kind.value}"
+        )
+    if call.department:
+        target = department_by_code(session, call.department)
+        if target is None or not target.active:
+            raise InvalidInput(f"no active department {call.department!r}")
+    hints: dict[str, Any] = {
+        key: value
+        for key, value in {"department": call.department, "place": call.place}.items()
+        if value
+    }
+    if hints:
+        hints |= {"reason": call.override_reason, "by": staff.username}
+    actor = Actor.staff(staff.username, staff.id)
+    filings = [
+        create_filing(
+            session,
+            draft=FilingDraft(
+                kind=kind,
+                text=call.text,
+                contact_phone=call.caller_phone,
+                business_name=call.business_name,
+                business_uscc=call.business_uscc,
+                business_address=call.business_address,
+                region=call.region,
+            ),
+            channel=Channel.hotline,
+            actor=actor,
+            payload={
+                "operator": staff.username,
+                "kind_detected": detected.kind.value,
+                "kind_reasons": list(detected.reasons),
+                "override_reason": call.override_reason,
+            },
+            routing_hints=hints,
+        )
+        for kind in kinds
+    ]
+    if len(filings) == 2:
+        first, second = filings
+        for this, other in ((first, second), (second, first)):
+            record(
+                session,
+                complaint=this,
+                actor=actor,
+                reason="split from one call into a complaint and a tip-off",
+                payload={"pair": other.tracking_number, "pair_kind": other.kind.value},
+            )
+    return filings, detected.kind
+
+
+def caller_history(session: Session, *, staff: Staff, phone: str, limit: int) -> list[Complaint]:
+    require_operator(staff)
+    return list(repository.filings_by_phone(session, phone, limit=limit))

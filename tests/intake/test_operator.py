@@ -1,0 +1,162 @@
+"""The hotline operator's call: history, suggestion, overrides with reasons, split filings."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from schemas import Complaint, ComplaintEvent, RoutingCorrection
+from schemas.enums import Channel, Kind, Role, Status
+from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
+
+pytestmark = pytest.mark.usefixtures("sqlite_platform")
+
+CALLER = "13812345678"
+CALL = {
+    "caller_phone": CALLER,
+    "text": "来电人反映在小店区某超市买的电动车充电器用了两天就冒烟，要求退货赔偿。",
+    "business_name": "某某超市",
+    "business_address": "太原市小店区亲贤北街8号",
+}
+
+
+@pytest.fixture
+def operator(client: TestClient, session: Session) -> dict[str, str]:
+    add_staff(session, "op", Role.operator)
+    return bearer(client, "op")
+
+
+def test_an_operator_sees_the_callers_earlier_filings(
+    client: TestClient, operator: dict[str, str]
+) -> None:
+    web = client.post("/api/v1/complaints", json=valid_filing(contact_phone=CALLER)).json()
+    client.post("/api/v1/complaints", json=valid_filing(contact_phone="13900001111"))
+    history = client.get(f"/api/v1/operator/callers/{CALLER}/filings", headers=operator).json()
+    assert history["caller_phone"] == "+8613812345678"
+    assert [f["tracking_number"] for f in history["data"]] == [web["tracking_number"]]
+    assert history["data"][0]["channel"] == "web"
+    bad = client.get("/api/v1/operator/callers/12345/filings", headers=operator)
+    assert bad.status_code == 422
+
+
+def test_a_call_is_filed_on_the_hotline_channel_and_routed_by_the_suggestion(
+    client: TestClient, operator: dict[str, str], session: Session
+) -> None:
+    suggestion = client.post(
+        "/api/v1/classify", json={"text": CALL["text"]}, headers=operator
+    ).json()
+    answer = client.post("/api/v1/operator/calls", json=CALL, headers=operator)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["kind_detected"] == "complaint"
+    [filed] = body["filings"]
+    run_worker_until_idle()
+    complaint = session.exec(select(Complaint)).one()
+    assert complaint.channel is Channel.hotline
+    assert complaint.contact_phone == "+8613812345678"
+    first = session.exec(select(ComplaintEvent).order_by(col(ComplaintEvent.id))).first()
+    assert first is not None
+    assert (first.actor, first.payload["operator"]) == ("staff:op", "op")
+    tracked = client.get(f"/api/v1/track/{filed['tracking_number']}").json()
+    assert tracked["department"]["code"] == suggestion["department"]["code"]
+    assert session.exec(select(RoutingCorrection)).all() == []
+
+
+def test_an_override_routes_where_the_operator_says_and_teaches_the_classifier(
+    client: TestClient, operator: dict[str, str], session: Session
+) -> None:
+    call = CALL | {
+        "department": "aic",
+        "place": "山西省大同市",
+        "override_reason": "来电人补充：商家在大同，主要是虚假宣传",
+    }
+    number = client.post("/api/v1/operator/calls", json=call, headers=operator).json()["filings"][
+        0
+    ]["tracking_number"]
+    run_worker_until_idle()
+    tracked = client.get(f"/api/v1/track/{number}").json()
+    assert tracked["department"]["code"] == "aic"
+    assert tracked["office"] == "大同市工商行政管理局"
+    correction = session.exec(select(RoutingCorrection)).one()
+    assert (correction.to_department, correction.source) == ("aic", "operator")
+    assert correction.from_department == "quality"  # what the classifier alone would have done
+    complaint = session.exec(select(Complaint)).one()
+    assert complaint.routing_hints["reason"] == "来电人补充：商家在大同，主要是虚假宣传"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"department": "aic"}, "override_reason is required"),
+        ({"place": "大同市"}, "override_reason is required"),
+        ({"kind": "inquiry"}, "give override_reason"),
+        ({"department": "nope", "override_reason": "理由"}, "no active department"),
+        ({"split": True, "kind": "tip"}, "leave kind out"),
+        ({"caller_phone": "123"}, "caller_phone"),
+        ({"status": "routed"}, "unknown field"),
+    ],
+)
+def test_bad_calls_are_refused_and_nothing_is_filed(
+    client: TestClient,
+    operator: dict[str, str],
+    session: Session,
+    changes: dict[str, object],
+    message: str,
+) -> None:
+    answer = client.post("/api/v1/operator/calls", json=CALL | changes, headers=operator)
+    assert answer.status_code == 422, answer.text
+    assert message in answer.text
+    assert session.exec(select(Complaint)).all() == []
+
+
+def test_a_kind_override_with_a_reason_is_kept(
+    client: TestClient, operator: dict[str, str], session: Session
+) -> None:
+    call = CALL | {"kind": "inquiry", "override_reason": "来电人只是想问问怎么退货"}
+    assert client.post("/api/v1/operator/calls", json=call, headers=operator).status_code == 201
+    complaint = session.exec(select(Complaint)).one()
+    assert complaint.kind is Kind.inquiry
+
+
+def test_a_mixed_call_is_split_into_a_complaint_and_a_tip_off(
+    client: TestClient, operator: dict[str, str], session: Session
+) -> None:
+    call = CALL | {
+        "text": "在某超市买的充电器冒烟要求赔偿，另外举报该超市销售三无产品，请依法查处",
+        "split": True,
+    }
+    body = client.post("/api/v1/operator/calls", json=call, headers=operator).json()
+    assert sorted(f["kind"] for f in body["filings"]) == ["complaint", "tip"]
+    run_worker_until_idle()
+    filings = session.exec(select(Complaint).order_by(col(Complaint.id))).all()
+    assert [f.kind for f in filings] == [Kind.complaint, Kind.tip]
+    assert all(f.status is Status.routed for f in filings)
+    links = session.exec(
+        select(ComplaintEvent).where(col(ComplaintEvent.reason).contains("split"))
+    ).all()
+    assert {(e.complaint_id, e.payload["pair"]) for e in links} == {
+        (filings[0].id, filings[1].tracking_number),
+        (filings[1].id, filings[0].tracking_number),
+    }
+
+
+def test_only_operators_and_supervisors_take_calls(client: TestClient, session: Session) -> None:
+    add_staff(session, "zj", Role.department, "quality")
+    headers = bearer(client, "zj")
+    assert client.post("/api/v1/operator/calls", json=CALL, headers=headers).status_code == 403
+    assert (
+        client.get(f"/api/v1/operator/callers/{CALLER}/filings", headers=headers).status_code == 403
+    )
+    assert client.post("/api/v1/operator/calls", json=CALL).status_code == 401
+    assert session.exec(select(Complaint)).all() == []
+
+
+def test_an_operator_retry_with_the_same_key_files_once(
+    client: TestClient, operator: dict[str, str], session: Session
+) -> None:
+    headers = operator | {"Idempotency-Key": "call-1"}
+    first = client.post("/api/v1/operator/calls", json=CALL, headers=headers)
+    again = client.post("/api/v1/operator/calls", json=CALL, headers=headers)
+    assert first.json() == again.json()
+    assert len(session.exec(select(Complaint)).all()) == 1
