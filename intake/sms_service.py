@@ -16,7 +16,7 @@ from sqlmodel import Session
 from cases.lifecycle import Actor, record
 from classifiers.kind import detect_kind
 from core.timeutil import utcnow
-from intake import repository
+from intake import limits, repository
 from intake.service import FilingDraft, create_filing, find_by_tracking_number
 from intake.sms_providers import InboundSms
 from intake.tracking_number import display_tracking_number
@@ -33,7 +33,7 @@ _RATING = re.compile(r"^\s*([1-5])\s*分?\s*$")
 
 @dataclass(frozen=True)
 class SmsOutcome:
-    outcome: str  # filed | query | reply | too_short | duplicate
+    outcome: str  # filed | query | reply | too_short | rate_limited | duplicate
     complaint_id: int | None = None
     tracking_number: str | None = None
 
@@ -79,6 +79,11 @@ def _handle(session: Session, message: InboundSms) -> SmsOutcome:
     if len(message.text) < TEXT_MIN:
         queue_sms(session, to=message.sender, template="too_short", params={})
         return SmsOutcome("too_short")
+    try:
+        limits.check_phone(message.sender)
+    except limits.TooManyRequests:
+        # Recorded, not filed, not answered: a flood from one number costs no SMS.
+        return SmsOutcome("rate_limited")
     guess = detect_kind(message.text)
     complaint = create_filing(
         session,

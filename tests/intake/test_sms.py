@@ -271,3 +271,27 @@ def test_a_too_short_message_from_a_stranger_gets_instructions(
     texts = [m["text"] for m in sms_platform.inbox.all()]
     assert len(texts) == 2
     assert all("至少10个字" in t for t in texts)
+
+
+def test_a_flood_from_one_number_is_recorded_but_not_filed(
+    configure: Callable[..., None], sms_platform: RunningGateway, sqlite_url: str, redis_url: str
+) -> None:
+    configure(
+        database_url=sqlite_url,
+        redis_url=redis_url,
+        sms_provider="loopback",
+        sms_gateway_url=sms_platform.url,
+        twilio_auth_token=TWILIO_TOKEN,
+        rate_limit_filings_per_phone_per_day="2",
+    )
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        for i in range(4):
+            _twilio(client, _twilio_message(f"SM-flood-{i}", body=f"{TEXT}（第{i}次）"))
+    assert _count(Complaint) == 2
+    with Session(get_engine(read_only=True)) as session:
+        outcomes = [
+            m.outcome for m in session.exec(select(SmsInbound).order_by(SmsInbound.id)).all()
+        ]  # type: ignore[arg-type]
+    assert outcomes == ["filed", "filed", "rate_limited", "rate_limited"]
