@@ -1,17 +1,19 @@
-"""Staff routes over filings: the queue and one filing's full view."""
+"""Staff routes over filings: the queue, one filing's view, its actions and its files."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse
 
 from accounts.deps import StaffDep
-from cases import service
+from cases import actions, audit, service, views
 from cases.merge import dismiss, merge
 from core.deps import SessionDep
 from intake.attachments import path_for
+from schemas.casework import AuditEntry
 from schemas.complaint import ComplaintStaffView, QueuePage
 from schemas.enums import Status
 from schemas.routing import DismissRequest, MergeRequest
@@ -20,7 +22,8 @@ router = APIRouter(prefix="/api/v1", tags=["queue"])
 
 ComplaintID = Annotated[int, Path(ge=1, le=2**62, description="the filing's id")]
 _NOT_YOURS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "no such filing, or not one this account may see"}
+    404: {"description": "no such filing, or not one this account may see"},
+    409: {"description": "not possible in the filing's status; see allowed_actions"},
 }
 
 
@@ -29,15 +32,30 @@ def list_queue(
     session: SessionDep,
     staff: StaffDep,
     status: Annotated[list[Status] | None, Query(description="repeat to allow several")] = None,
+    include_closed: bool = False,
+    deadline: Annotated[Literal["soon", "overdue"] | None, Query()] = None,
+    sector: Annotated[str | None, Query(max_length=32)] = None,
+    place: Annotated[
+        str | None, Query(pattern=r"^\d{2,6}$", description="admin code prefix")
+    ] = None,
+    sort: Annotated[Literal["oldest", "deadline"], Query()] = "oldest",
     department: Annotated[str | None, Query(max_length=32)] = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> QueuePage:
+    filters = service.QueueFilters(
+        statuses=status or [],
+        include_closed=include_closed,
+        deadline=deadline,
+        sector=sector,
+        place=place,
+        sort=sort,
+    )
     return service.queue(
         session,
         staff=staff,
         department_code=department,
-        statuses=status or [],
+        filters=filters,
         cursor=cursor,
         limit=limit,
     )
@@ -47,7 +65,7 @@ def list_queue(
 def read_complaint(
     complaint_id: ComplaintID, session: SessionDep, staff: StaffDep
 ) -> ComplaintStaffView:
-    return service.staff_view(session, staff=staff, complaint_id=complaint_id)
+    return views.staff_view(session, staff=staff, complaint_id=complaint_id)
 
 
 @router.post(
@@ -62,8 +80,15 @@ def merge_complaint(
     merge(
         session, staff=staff, duplicate_id=complaint_id, survivor_id=body.into, reason=body.reason
     )
+    audit.audit(
+        session,
+        staff=staff,
+        action="act:merge",
+        complaint_id=complaint_id,
+        detail={"into": body.into},
+    )
     session.commit()
-    return service.staff_view(session, staff=staff, complaint_id=complaint_id)
+    return views.staff_view(session, staff=staff, complaint_id=complaint_id, audited=False)
 
 
 @router.post(
@@ -76,8 +101,28 @@ def dismiss_duplicate(
 ) -> ComplaintStaffView:
     """Not the same matter: the suggestion is kept, marked dismissed."""
     dismiss(session, staff=staff, complaint_id=complaint_id, link_id=body.link_id)
+    audit.audit(session, staff=staff, action="act:dismiss-duplicate", complaint_id=complaint_id)
     session.commit()
-    return service.staff_view(session, staff=staff, complaint_id=complaint_id)
+    return views.staff_view(session, staff=staff, complaint_id=complaint_id, audited=False)
+
+
+@router.post(
+    "/complaints/{complaint_id}/actions/{action}",
+    response_model=ComplaintStaffView,
+    responses=_NOT_YOURS | {422: {"description": "the action's fields are missing or invalid"}},
+)
+def act_on_complaint(
+    complaint_id: ComplaintID,
+    action: Annotated[str, Path(max_length=40, description="one of the view's allowed_actions")],
+    session: SessionDep,
+    staff: StaffDep,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> ComplaintStaffView:
+    """Take one of the filing's allowed actions with that action's fields."""
+    actions.perform(session, staff=staff, complaint_id=complaint_id, action=action, body=body or {})
+    audit.audit(session, staff=staff, action=f"act:{action}", complaint_id=complaint_id)
+    session.commit()
+    return views.staff_view(session, staff=staff, complaint_id=complaint_id, audited=False)
 
 
 @router.get(
@@ -92,7 +137,7 @@ def download_attachment(
     staff: StaffDep,
 ) -> FileResponse:
     """A filing's attachment, for staff who may see the filing."""
-    attachment = service.attachment_of(
+    attachment = views.attachment_of(
         session, staff=staff, complaint_id=complaint_id, attachment_id=attachment_id
     )
     return FileResponse(
@@ -100,4 +145,30 @@ def download_attachment(
         media_type=attachment.content_type,
         filename=attachment.filename,
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+    )
+
+
+@router.get(
+    "/audit", response_model=list[AuditEntry], responses={403: {"description": "not a supervisor"}}
+)
+def read_audit(
+    session: SessionDep,
+    staff: StaffDep,
+    complaint_id: Annotated[int | None, Query(ge=1)] = None,
+    username: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AuditEntry]:
+    """Who viewed or changed which filing, newest first (page on with before_id)."""
+    return list(
+        audit.search(
+            session,
+            staff=staff,
+            complaint_id=complaint_id,
+            username=username,
+            since=since,
+            before_id=before_id,
+            limit=limit,
+        )
     )

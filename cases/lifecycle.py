@@ -14,19 +14,55 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
+from cases import deadlines
 from core.errors import Conflict
 from core.timeutil import utcnow
 from schemas.complaint import Complaint
-from schemas.enums import Status
+from schemas.enums import FINAL_STATUSES, Kind, Status
 from schemas.event import ComplaintEvent
 
-# from-status → the statuses it may move to. The first status is set by open_complaint.
-ALLOWED: dict[Status, frozenset[Status]] = {
-    Status.received: frozenset({Status.routed, Status.triage}),
-    Status.triage: frozenset({Status.routed, Status.merged}),
-    Status.routed: frozenset({Status.triage, Status.routed, Status.merged}),
-    Status.merged: frozenset(),
+S = Status
+# Moves every kind shares: routing, transfer to another department, back to triage, merge.
+_OPEN = frozenset(Status) - FINAL_STATUSES - {S.received}
+_COMMON: dict[Status, frozenset[Status]] = {
+    S.received: frozenset({S.routed, S.triage}),
+    **{status: frozenset({S.routed, S.triage, S.merged}) for status in _OPEN},
 }
+
+# Each kind's own path (市场监督管理投诉举报处理办法). from-status → the statuses it may move to.
+_PATHS: dict[Kind, dict[Status, frozenset[Status]]] = {
+    Kind.complaint: {
+        S.routed: frozenset({S.accepted, S.refused, S.odr}),
+        S.odr: frozenset({S.closed}),  # settled by the business; unsettled goes back to routed
+        S.accepted: frozenset({S.mediating}),
+        S.mediating: frozenset({S.testing, S.resolved, S.mediation_ended}),
+        S.testing: frozenset({S.mediating}),
+        S.resolved: frozenset({S.closed}),
+        S.mediation_ended: frozenset({S.closed}),
+        S.refused: frozenset({S.closed}),
+    },
+    Kind.tip: {
+        S.routed: frozenset({S.verifying}),
+        S.verifying: frozenset({S.case_opened, S.case_not_opened}),
+        S.case_opened: frozenset({S.decided}),
+        S.decided: frozenset({S.closed}),
+        S.case_not_opened: frozenset({S.closed}),
+    },
+    Kind.inquiry: {
+        S.routed: frozenset({S.answered}),
+        S.answered: frozenset({S.closed}),
+    },
+}
+# Refused, not-opened and answered filings are done but for closing: no transfer or merge.
+_NO_REROUTE = frozenset({S.refused, S.case_not_opened, S.answered, S.decided})
+
+
+def allowed_next(kind: Kind, status: Status) -> list[Status]:
+    """Where a filing of `kind` in `status` may move next."""
+    common = set() if status in _NO_REROUTE else set(_COMMON.get(status, frozenset()))
+    own = set(_PATHS[kind].get(status, frozenset()))
+    return sorted(common | own)
+
 
 # Columns a move may change together with the status (the assignment goes with routing).
 _MOVABLE = frozenset(
@@ -39,6 +75,7 @@ _MOVABLE = frozenset(
         "place_code",
         "split_suggested",
         "merged_into_id",
+        "assignee_id",
     }
 )
 
@@ -60,10 +97,6 @@ class Actor:
 
 
 CITIZEN = Actor(name="citizen")
-
-
-def allowed_next(status: Status) -> list[Status]:
-    return sorted(ALLOWED.get(status, frozenset()))
 
 
 def open_complaint(session: Session, *, complaint: Complaint, actor: Actor) -> ComplaintEvent:
@@ -110,11 +143,11 @@ def transition(
     if unknown:
         raise ValueError(f"a status change cannot also set {sorted(unknown)}")
     from_status = complaint.status
-    if to_status not in ALLOWED.get(from_status, frozenset()):
+    if to_status not in allowed_next(complaint.kind, from_status):
         raise Conflict(
-            f"cannot move from {from_status.value} to {to_status.value}",
+            f"a {complaint.kind.value} cannot move from {from_status.value} to {to_status.value}",
             current_status=from_status.value,
-            allowed_next=[s.value for s in allowed_next(from_status)],
+            allowed_next=[s.value for s in allowed_next(complaint.kind, from_status)],
         )
     now = utcnow()
     values = {"status": to_status, "version": complaint.version + 1, "updated_at": now, **changes}
@@ -131,11 +164,12 @@ def transition(
         raise Conflict(
             "the filing was changed by someone else; reload it",
             current_status=complaint.status.value,
-            allowed_next=[s.value for s in allowed_next(complaint.status)],
+            allowed_next=[s.value for s in allowed_next(complaint.kind, complaint.status)],
         )
     # The row is already written: update the loaded object without marking it dirty.
     for name, value in values.items():
         set_committed_value(complaint, name, value)
+    deadlines.on_transition(session, complaint=complaint, to_status=to_status)
     assert complaint.id is not None
     event = ComplaintEvent(
         complaint_id=complaint.id,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
+from sqlalchemy import func, tuple_
 from sqlmodel import Session, col, select
 
 from schemas.attachment import Attachment
@@ -14,27 +17,45 @@ from schemas.event import ComplaintEvent
 from schemas.office import Office
 
 
+@dataclass(frozen=True)
+class QueueQuery:
+    department_ids: Sequence[int] | None  # None: every department
+    office_prefix: str | None
+    statuses: Sequence[Status]
+    place_prefix: str | None
+    due_by: date | None  # only filings with a running clock due on or before this day
+    by_deadline: bool  # soonest due first (no clock last), else oldest first
+
+
+FAR_FUTURE = date(9999, 12, 31)
+
+
 def queue_page(
-    session: Session,
-    *,
-    department_id: int | None,
-    office_prefix: str | None = None,
-    statuses: Sequence[Status],
-    after_id: int | None,
-    limit: int,
+    session: Session, *, query: QueueQuery, after: tuple[date, int] | None, limit: int
 ) -> Sequence[Complaint]:
-    """Oldest first, keyset-paginated on id (served by ix_complaints_queue)."""
-    query = select(Complaint)
-    if department_id is not None:
-        query = query.where(Complaint.department_id == department_id)
-    if office_prefix is not None:
-        area = select(Office.id).where(col(Office.admin_code).startswith(office_prefix))
-        query = query.where(col(Complaint.office_id).in_(area))
-    if statuses:
-        query = query.where(col(Complaint.status).in_(list(statuses)))
-    if after_id is not None:
-        query = query.where(col(Complaint.id) > after_id)
-    return session.exec(query.order_by(col(Complaint.id)).limit(limit)).all()
+    """Keyset-paginated: on (due date, id) when sorted by deadline, else on id."""
+    select_ = select(Complaint)
+    if query.department_ids is not None:
+        select_ = select_.where(col(Complaint.department_id).in_(list(query.department_ids)))
+    if query.office_prefix is not None:
+        area = select(Office.id).where(col(Office.admin_code).startswith(query.office_prefix))
+        select_ = select_.where(col(Complaint.office_id).in_(area))
+    if query.statuses:
+        select_ = select_.where(col(Complaint.status).in_(list(query.statuses)))
+    if query.place_prefix:
+        select_ = select_.where(col(Complaint.place_code).startswith(query.place_prefix))
+    if query.due_by is not None:
+        select_ = select_.where(col(Complaint.deadline_due_on) <= query.due_by)
+    if query.by_deadline:
+        due = func.coalesce(col(Complaint.deadline_due_on), FAR_FUTURE)
+        if after is not None:
+            select_ = select_.where(tuple_(due, col(Complaint.id)) > tuple_(after[0], after[1]))
+        select_ = select_.order_by(due, col(Complaint.id))
+    else:
+        if after is not None:
+            select_ = select_.where(col(Complaint.id) > after[1])
+        select_ = select_.order_by(col(Complaint.id))
+    return session.exec(select_.limit(limit)).all()
 
 
 def history(session: Session, complaint_id: int) -> Sequence[ComplaintEvent]:

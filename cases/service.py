@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
 from sqlmodel import Session
 
 from accounts.service import Staff
-from cases import repository
+from cases import deadlines, repository
+from cases.policy import current_policy
 from core.errors import InvalidInput, NotFound, PermissionDenied
-from routing.repository import department_by_code
-from schemas.attachment import Attachment, AttachmentStaffView
-from schemas.complaint import Complaint, ComplaintStaffView, QueueItem, QueuePage
-from schemas.department import Department, DepartmentRef
-from schemas.duplicate import DuplicateSuggestion
-from schemas.enums import Role, Status
-from schemas.event import EventStaffView
-from schemas.office import Office, OfficeRef
+from routing.repository import active_departments, department_by_code
+from schemas.complaint import Complaint, QueueItem, QueuePage
+from schemas.enums import FINAL_STATUSES, Role, Status
+from schemas.office import Office
 
 SUMMARY_LENGTH = 80
 
@@ -40,71 +40,12 @@ def visible_complaint(session: Session, *, staff: Staff, complaint_id: int) -> C
     return complaint
 
 
-def staff_view(session: Session, *, staff: Staff, complaint_id: int) -> ComplaintStaffView:
-    complaint = visible_complaint(session, staff=staff, complaint_id=complaint_id)
-    assert complaint.id is not None
-    department = (
-        session.get(Department, complaint.department_id) if complaint.department_id else None
-    )
-    office = session.get(Office, complaint.office_id) if complaint.office_id else None
-    routing = repository.latest_routing_event(session, complaint.id)
-    merged_into = (
-        session.get(Complaint, complaint.merged_into_id) if complaint.merged_into_id else None
-    )
-    return ComplaintStaffView(
-        **complaint.model_dump(exclude={"department_id", "office_id", "version", "merged_into_id"}),
-        merged_into=merged_into.tracking_number if merged_into else None,
-        duplicates=_duplicates(session, complaint.id),
-        attachments=[
-            AttachmentStaffView(
-                id=a.id or 0,
-                content_type=a.content_type,
-                size=a.size,
-                filename=a.filename,
-                url=f"/api/v1/complaints/{complaint.id}/attachments/{a.id}",
-            )
-            for a in repository.attachments(session, complaint.id)
-        ],
-        department=DepartmentRef(code=department.code, name=department.name)
-        if department
-        else None,
-        office=OfficeRef(code=office.code, name=office.name, level=office.level)
-        if office
-        else None,
-        routing=routing.payload if routing else None,
-        history=[
-            EventStaffView.model_validate(event, from_attributes=True)
-            for event in repository.history(session, complaint.id)
-        ],
-    )
-
-
-def _duplicates(session: Session, complaint_id: int) -> list[DuplicateSuggestion]:
-    suggestions = []
-    for link in repository.duplicate_links(session, complaint_id):
-        other_id = link.duplicate_of_id if link.complaint_id == complaint_id else link.complaint_id
-        other = session.get(Complaint, other_id)
-        if other is None or link.id is None:
-            continue
-        suggestions.append(
-            DuplicateSuggestion(
-                link_id=link.id,
-                other_id=other_id,
-                other_tracking_number=other.tracking_number,
-                similarity=link.similarity,
-                reason=link.reason,
-                state=link.state,
-            )
-        )
-    return suggestions
-
-
 def queue(
     session: Session,
     *,
     staff: Staff,
     department_code: str | None,
-    statuses: list[Status],
+    filters: QueueFilters,
     cursor: str | None,
     limit: int,
 ) -> QueuePage:
@@ -113,58 +54,92 @@ def queue(
     if staff.role is Role.department:
         if department_code and department_code != staff.department_code:
             raise NotFound(f"no queue {department_code!r}")
-        department_id = staff.department_id
+        assert staff.department_id is not None
+        department_ids: list[int] | None = [staff.department_id]
         office_prefix = staff.office_prefix
     elif staff.role in {Role.supervisor, Role.admin}:
-        department_id = None
+        department_ids = None
         if department_code:
             department = department_by_code(session, department_code)
-            if department is None:
+            if department is None or department.id is None:
                 raise NotFound(f"no department {department_code!r}")
-            department_id = department.id
+            department_ids = [department.id]
     else:
         raise PermissionDenied("only department staff and supervisors work queues")
-    after_id = _parse_cursor(cursor)
-    rows = repository.queue_page(
-        session,
-        department_id=department_id,
+    if filters.sector:
+        with_sector = [
+            d.id for d in active_departments(session) if filters.sector in d.sectors and d.id
+        ]
+        department_ids = [d for d in (department_ids or with_sector) if d in with_sector]
+    statuses = filters.statuses or ([] if filters.include_closed else OPEN_STATUSES)
+    query = repository.QueueQuery(
+        department_ids=department_ids,
         office_prefix=office_prefix,
         statuses=statuses,
-        after_id=after_id,
-        limit=limit + 1,
+        place_prefix=filters.place,
+        due_by=_due_by(filters.deadline),
+        by_deadline=filters.sort == "deadline",
     )
+    rows = repository.queue_page(session, query=query, after=_parse_cursor(cursor), limit=limit + 1)
     page = rows[:limit]
     return QueuePage(
-        data=[
-            QueueItem(
-                id=row.id or 0,
-                tracking_number=row.tracking_number,
-                kind=row.kind,
-                status=row.status,
-                business_name=row.business_name,
-                summary=row.text[:SUMMARY_LENGTH],
-                created_at=row.created_at,
-            )
-            for row in page
-        ],
+        data=[_item(row) for row in page],
         count=len(page),
-        next_cursor=str(page[-1].id) if len(rows) > limit and page else None,
+        next_cursor=_cursor(page[-1]) if len(rows) > limit and page else None,
     )
 
 
-def _parse_cursor(cursor: str | None) -> int | None:
-    if cursor is None or cursor == "":
+OPEN_STATUSES = [s for s in Status if s not in FINAL_STATUSES]
+
+
+def _due_by(deadline: str | None) -> date | None:
+    if deadline is None:
         return None
-    if not cursor.isdigit():
-        raise InvalidInput("cursor must be the next_cursor of a previous page")
-    return int(cursor)
+    today = deadlines.today()
+    if deadline == "overdue":
+        return today - timedelta(days=1)
+    policy = current_policy()
+    return deadlines.calendar_for(policy).add_working_days(
+        today, policy.early_warning.working_days_before
+    )
 
 
-def attachment_of(
-    session: Session, *, staff: Staff, complaint_id: int, attachment_id: int
-) -> Attachment:
-    visible_complaint(session, staff=staff, complaint_id=complaint_id)
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None or attachment.complaint_id != complaint_id:
-        raise NotFound(f"no attachment {attachment_id} on filing {complaint_id}")
-    return attachment
+def _item(row: Complaint) -> QueueItem:
+    return QueueItem(
+        id=row.id or 0,
+        tracking_number=row.tracking_number,
+        kind=row.kind,
+        status=row.status,
+        business_name=row.business_name,
+        summary=row.text[:SUMMARY_LENGTH],
+        place_code=row.place_code,
+        deadline_due_on=row.deadline_due_on,
+        deadline_badge=deadlines.badge(row.deadline_due_on),
+        assignee_id=row.assignee_id,
+        created_at=row.created_at,
+    )
+
+
+def _cursor(row: Complaint) -> str:
+    due = row.deadline_due_on or repository.FAR_FUTURE
+    return f"{due.isoformat()}_{row.id}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[date, int] | None:
+    if not cursor:
+        return None
+    try:
+        due, _, ident = cursor.partition("_")
+        return date.fromisoformat(due), int(ident)
+    except ValueError as exc:
+        raise InvalidInput("cursor must be the next_cursor of a previous page") from exc
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    statuses: list[Status] = field(default_factory=list)
+    include_closed: bool = False
+    deadline: str | None = None  # soon | overdue
+    sector: str | None = None
+    place: str | None = None  # an administrative code prefix: 14 (山西), 1401 (太原)
+    sort: str = "oldest"  # oldest | deadline

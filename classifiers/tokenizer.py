@@ -6,6 +6,8 @@ import logging
 import threading
 import warnings
 from collections.abc import Iterable
+from functools import cache
+from importlib import resources
 
 with warnings.catch_warnings():
     # jieba 0.42 imports pkg_resources, which setuptools deprecates; nothing we can act on.
@@ -17,6 +19,9 @@ jieba.setLogLevel(logging.WARNING)
 
 # High enough that a domain word wins over jieba's own split of it.
 _USER_WORD_FREQ = 2_000_000
+
+_shared: dict[frozenset[str], Tokenizer] = {}
+_shared_lock = threading.Lock()
 
 
 class Tokenizer:
@@ -46,3 +51,22 @@ class Tokenizer:
         if not self._ready:
             self.load()
         return [tok for tok in self._jieba.lcut(text, cut_all=False, HMM=True) if tok.strip()]
+
+
+def shared_tokenizer(user_words: Iterable[str] = ()) -> Tokenizer:
+    """One loaded tokenizer per process for each word list, so jieba's dictionary loads once."""
+    key = frozenset(w.strip() for w in user_words if w and w.strip())
+    with _shared_lock:
+        tokenizer = _shared.get(key)
+        if tokenizer is None:
+            tokenizer = _shared[key] = Tokenizer(key)
+    return tokenizer.load()
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """Words never shown to staff as a reason (they say nothing about the department)."""
+    text = resources.files("classifiers").joinpath("stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="A model file from `complaints classifier train`; default: the registry's "
         "keyword classifier.",
     )
+    policy_file: Path | None = Field(
+        default=None,
+        description="Time limits, reason codes and reward rules; default: "
+        "cases/policies/default.yaml (the 2022 rules). Checked at start-up.",
+    )
     routing_min_score: float = Field(
         default=0.5,
         ge=0,

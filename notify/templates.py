@@ -12,6 +12,14 @@ TEMPLATES: dict[str, str] = {
     "not_found": "未找到受理编号{number}，请核对后重新发送“查询”加受理编号。",
     "too_short": "请在一条短信中写明商家名称、地址和发生的问题（至少10个字），我们将为您登记。",
     "reply_received": "已收到您对受理编号{number}的回复，谢谢。",
+    "accepted": "受理编号{number}：您的投诉已由{where}受理。",
+    "refused": "受理编号{number}：不予受理。理由：{reason}",
+    "mediation_result": "受理编号{number}：{result}",
+    "closed": "受理编号{number}已办结：{summary}。请回复1-5分评价办理情况（5分最满意）。",
+    "answered": "受理编号{number}：{answer}",
+    "case_decision": "受理编号{number}：您举报的线索{decision}。",
+    "staff_reply": "受理编号{number}：{text}",
+    "rating_received": "受理编号{number}：已收到您的{score}分评价，谢谢。",
 }
 
 

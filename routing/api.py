@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from accounts.deps import StaffDep
+from cases.audit import audit
 from core.deps import SessionDep
 from routing import service
 from routing.engine import current_engine
@@ -97,6 +98,13 @@ def transfer_complaint(
         to_department=body.department,
         reason=body.reason,
         office_code=body.office,
+    )
+    audit(
+        session,
+        staff=staff,
+        action="act:transfer",
+        complaint_id=complaint_id,
+        detail={"to": body.department},
     )
     session.commit()
     department = session.get(Department, complaint.department_id)

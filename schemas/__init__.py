@@ -1,6 +1,16 @@
 """The vocabulary: tables, API shapes and enums. Importing it registers every table."""
 
 from schemas.attachment import Attachment
+from schemas.casework import (
+    ArbitrationTest,
+    AuditEntry,
+    Deadline,
+    DepartmentWebhook,
+    OdrBusiness,
+    SatisfactionRating,
+    TipCase,
+    WebhookDelivery,
+)
 from schemas.complaint import Complaint
 from schemas.correction import RoutingCorrection
 from schemas.department import Department, RegistryLoad
@@ -13,19 +23,27 @@ from schemas.sms import SmsInbound, SmsOutbound
 from schemas.staff import StaffUser
 
 __all__ = [
+    "ArbitrationTest",
     "Attachment",
+    "AuditEntry",
     "Complaint",
     "ComplaintEvent",
+    "Deadline",
     "Department",
+    "DepartmentWebhook",
     "DuplicateLink",
     "IdempotencyKey",
+    "OdrBusiness",
     "Office",
     "OutboxMessage",
     "RegistryLoad",
     "RoutingCorrection",
+    "SatisfactionRating",
     "SignatureBand",
     "SmsInbound",
     "SmsOutbound",
     "StaffUser",
     "TextSignature",
+    "TipCase",
+    "WebhookDelivery",
 ]

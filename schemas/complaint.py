@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
@@ -54,6 +54,9 @@ class Complaint(SQLModel, table=True):
     )
     # Set when staff merge this filing into an earlier one about the same matter.
     merged_into_id: int | None = Field(default=None, foreign_key="complaints.id")
+    assignee_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    # The earliest running legal time limit (cases.deadlines), for sorting queues by urgency.
+    deadline_due_on: date | None = Field(default=None, index=True)
     version: int = Field(default=1, description="bumped by every status change")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -134,6 +137,14 @@ class TrackingView(SQLModel):
     timeline: list[EventPublic]
 
 
+class DeadlineView(SQLModel):
+    step: str
+    started_on: date
+    due_on: date
+    state: str  # active | paused | met | breached
+    badge: str | None  # ok | warning | overdue, for running clocks
+
+
 class ComplaintStaffView(SQLModel):
     id: int
     tracking_number: str
@@ -154,6 +165,14 @@ class ComplaintStaffView(SQLModel):
     place_code: str | None
     split_suggested: bool
     routing_hints: dict[str, Any]
+    allowed_actions: list[str]
+    assignee: str | None
+    deadline_due_on: date | None
+    deadline_badge: str | None
+    deadlines: list[DeadlineView]
+    arbitration_tests: list[dict[str, Any]]
+    tip_case: dict[str, Any] | None
+    rating: int | None
     merged_into: str | None  # the surviving filing's tracking number
     duplicates: list[DuplicateSuggestion]
     attachments: list[AttachmentStaffView]
@@ -170,6 +189,10 @@ class QueueItem(SQLModel):
     status: Status
     business_name: str | None
     summary: str
+    place_code: str | None
+    deadline_due_on: date | None
+    deadline_badge: str | None  # ok | warning | overdue
+    assignee_id: int | None
     created_at: datetime
 
 

@@ -30,6 +30,23 @@ class Status(StrEnum):
     received = "received"  # stored, waiting for the router
     triage = "triage"  # no department clearly owns it: a person decides
     routed = "routed"  # in a department's queue
+    # complaint (投诉)
+    odr = "odr"  # the business negotiates first (online dispute resolution)
+    accepted = "accepted"  # 受理
+    refused = "refused"  # 不予受理, with a reason code
+    mediating = "mediating"  # 调解中
+    testing = "testing"  # 质量仲裁检验: the mediation clock stops
+    resolved = "resolved"  # 调解成功
+    mediation_ended = "mediation_ended"  # 终止调解, with a reason code
+    # tip-off (举报)
+    verifying = "verifying"  # 核查
+    case_opened = "case_opened"  # 立案
+    case_not_opened = "case_not_opened"  # 不予立案
+    decided = "decided"  # 作出处理决定 (penalty recorded)
+    # inquiry (咨询)
+    answered = "answered"
+    # every kind
+    closed = "closed"  # 办结
     merged = "merged"  # closed as a duplicate of an earlier filing (merged_into_id)
 
 
@@ -37,8 +54,24 @@ STATUS_LABELS: dict[Status, str] = {
     Status.received: "已登记",
     Status.triage: "人工分拣中",
     Status.routed: "已分派至承办部门",
+    Status.odr: "经营者先行和解中",
+    Status.accepted: "已受理",
+    Status.refused: "不予受理",
+    Status.mediating: "调解中",
+    Status.testing: "质量仲裁检验中",
+    Status.resolved: "调解成功",
+    Status.mediation_ended: "终止调解",
+    Status.verifying: "核查中",
+    Status.case_opened: "已立案",
+    Status.case_not_opened: "不予立案",
+    Status.decided: "已作出处理决定",
+    Status.answered: "已答复",
+    Status.closed: "已办结",
     Status.merged: "已与同一事项的投诉合并办理",
 }
+
+# A filing in one of these is finished: no clock runs, nothing more is done to it.
+FINAL_STATUSES = frozenset({Status.closed, Status.merged})
 
 
 class Role(StrEnum):

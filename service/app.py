@@ -55,8 +55,8 @@ def create_app() -> FastAPI:
         sms_router,
         operator_router,
         accounts_router,
+        routing_router,  # before cases: its /actions/transfer is more specific
         cases_router,
-        routing_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":

@@ -1,0 +1,169 @@
+"""Legal time limits: started, paused and met by status changes, swept for warnings and breaches.
+
+Each step's limit comes from the policy file, counted on the State Council working-day
+calendar (or in calendar days where the rule says days). The clock of a step that starts
+"from receipt" starts on the filing's day; arbitration testing and ODR stop the clocks
+they do not count against, which resume when the filing comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from cases.calendar import WorkingCalendar
+from cases.policy import Limits, Policy, current_policy
+from core.timeutil import as_china, utcnow
+from schemas.casework import Deadline
+from schemas.complaint import Complaint
+from schemas.enums import FINAL_STATUSES, Kind, Status
+
+S = Status
+
+
+@dataclass(frozen=True)
+class Step:
+    limit: Callable[[Limits], int]
+    working_days: bool  # False: calendar days
+    from_receipt: bool  # the clock starts on the filing's day, not the status change's
+    met_by: frozenset[Status]
+
+
+STEPS: dict[str, Step] = {
+    "accept_decision": Step(
+        lambda lim: lim.accept_decision_working_days, True, True, frozenset({S.accepted, S.refused})
+    ),
+    "odr": Step(lambda lim: lim.odr_working_days, True, False, frozenset({S.routed, S.closed})),
+    "mediation": Step(
+        lambda lim: lim.mediation_working_days,
+        True,
+        False,
+        frozenset({S.resolved, S.mediation_ended}),
+    ),
+    "mediation_end_notice": Step(
+        lambda lim: lim.mediation_end_notice_working_days, True, False, frozenset({S.closed})
+    ),
+    "tip_verification": Step(
+        lambda lim: lim.tip_verification_working_days,
+        True,
+        True,
+        frozenset({S.case_opened, S.case_not_opened}),
+    ),
+    "case_decision": Step(lambda lim: lim.case_decision_days, False, False, frozenset({S.decided})),
+    "inquiry_answer": Step(
+        lambda lim: lim.inquiry_answer_working_days, True, True, frozenset({S.answered})
+    ),
+}
+
+# (kind, status entered) → the step whose clock starts (or resumes, if it was paused).
+STARTS: dict[tuple[Kind, Status], str] = {
+    (Kind.complaint, S.routed): "accept_decision",
+    (Kind.complaint, S.odr): "odr",
+    (Kind.complaint, S.mediating): "mediation",
+    (Kind.complaint, S.mediation_ended): "mediation_end_notice",
+    (Kind.tip, S.routed): "tip_verification",
+    (Kind.tip, S.case_opened): "case_decision",
+    (Kind.inquiry, S.routed): "inquiry_answer",
+}
+# Status entered → the step whose clock stops while the filing is there.
+PAUSES: dict[Status, str] = {S.testing: "mediation", S.odr: "accept_decision"}
+
+
+def calendar_for(policy: Policy) -> WorkingCalendar:
+    return WorkingCalendar(policy.calendar.extra_holidays, policy.calendar.extra_workdays)
+
+
+def today() -> date:
+    return as_china(utcnow()).date()
+
+
+def on_transition(
+    session: Session, *, complaint: Complaint, to_status: Status, on: date | None = None
+) -> None:
+    """Start, pause, resume and meet the filing's clocks for a move to `to_status`."""
+    assert complaint.id is not None
+    day = on or today()
+    policy = current_policy()
+    calendar = calendar_for(policy)
+    clocks = {d.step: d for d in _clocks(session, complaint.id)}
+    for name, running in clocks.items():
+        done = to_status in STEPS[name].met_by or to_status in FINAL_STATUSES
+        if running.closed_at is None and done:
+            running.state = "breached" if running.state == "breached" else "met"
+            running.closed_at, running.paused_on = utcnow(), None
+            session.add(running)
+    paused = clocks.get(PAUSES.get(to_status, ""))
+    if paused is not None and paused.state == "active":
+        paused.state, paused.paused_on = "paused", day
+        session.add(paused)
+    step_name = STARTS.get((complaint.kind, to_status))
+    clock = clocks.get(step_name or "")
+    if step_name and clock is None:
+        _start(session, complaint, step_name, day, policy, calendar)
+    elif clock is not None and clock.state == "paused" and clock.paused_on is not None:
+        # Back from testing or ODR: the clock resumes, moved on by the days it stood still.
+        stopped = max(0, calendar.working_days_between(clock.paused_on, day))
+        clock.due_on = calendar.add_working_days(clock.due_on, stopped)
+        clock.state, clock.paused_on = "active", None
+        session.add(clock)
+    session.flush()
+    refresh_due(session, complaint.id)
+
+
+def _start(
+    session: Session,
+    complaint: Complaint,
+    step_name: str,
+    day: date,
+    policy: Policy,
+    calendar: WorkingCalendar,
+) -> None:
+    step = STEPS[step_name]
+    started = as_china(complaint.created_at).date() if step.from_receipt else day
+    count = step.limit(policy.limits)
+    due = (
+        calendar.add_working_days(started, count)
+        if step.working_days
+        else started + timedelta(days=count)
+    )
+    assert complaint.id is not None
+    session.add(Deadline(complaint_id=complaint.id, step=step_name, started_on=started, due_on=due))
+
+
+def _clocks(session: Session, complaint_id: int) -> list[Deadline]:
+    return list(
+        session.exec(
+            select(Deadline).where(Deadline.complaint_id == complaint_id).order_by(col(Deadline.id))
+        ).all()
+    )
+
+
+def refresh_due(session: Session, complaint_id: int) -> None:
+    """Keep the filing's earliest running due date on the row, for sorting queues."""
+    running = [
+        d.due_on
+        for d in _clocks(session, complaint_id)
+        if d.state in {"active", "breached"} and d.closed_at is None
+    ]
+    session.execute(
+        update(Complaint)
+        .where(col(Complaint.id) == complaint_id)
+        .values(deadline_due_on=min(running) if running else None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def badge(due_on: date | None, *, on: date | None = None) -> str | None:
+    """ok / warning / overdue for a due date, with the policy's early-warning margin."""
+    if due_on is None:
+        return None
+    day = on or today()
+    if day > due_on:
+        return "overdue"
+    policy = current_policy()
+    left = calendar_for(policy).working_days_between(day, due_on)
+    return "warning" if left <= policy.early_warning.working_days_before else "ok"

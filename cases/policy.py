@@ -1,0 +1,140 @@
+"""The policy file: time limits, reason codes, thresholds and reward rules, checked at start-up."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from core.errors import InvalidInput
+from core.settings import get_settings
+
+DEFAULT_POLICY = Path(__file__).parent / "policies" / "default.yaml"
+SUPPORTED_SCHEMA = 1
+Days = Annotated[int, Field(ge=1, le=3650)]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    accept_decision_working_days: Days
+    mediation_working_days: Days
+    mediation_end_notice_working_days: Days
+    violation_check_working_days: Days
+    violation_check_extension_working_days: Days
+    tip_verification_working_days: Days
+    tip_verification_extension_working_days: Days
+    reporter_notice_working_days: Days
+    case_decision_days: Days
+    case_decision_extension_days: Days
+    odr_working_days: Days
+    inquiry_answer_working_days: Days
+    test_report_objection_days: Days
+    satisfaction_window_days: Days
+
+
+class EarlyWarning(_Strict):
+    working_days_before: Annotated[int, Field(ge=0, le=60)]
+
+
+class RewardTier(_Strict):
+    share_percent: Annotated[float, Field(gt=0, le=100)]
+    minimum_fen: Annotated[int, Field(ge=0)]
+
+
+class Rewards(_Strict):
+    tiers: dict[Annotated[str, StringConstraints(pattern=r"^[1-9]$")], RewardTier]
+    cap_fen: Annotated[int, Field(gt=0)]
+    finance_signoff_from_fen: Annotated[int, Field(gt=0)]
+    major_violation_fine_fen: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _tiers_present(self) -> Rewards:
+        if not self.tiers:
+            raise ValueError("at least one reward tier")
+        return self
+
+
+class CalendarExtras(_Strict):
+    extra_holidays: list[date] = Field(default_factory=list)
+    extra_workdays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> CalendarExtras:
+        both = set(self.extra_holidays) & set(self.extra_workdays)
+        if both:
+            raise ValueError(f"a day cannot be both a holiday and a workday: {sorted(both)}")
+        return self
+
+
+class Policy(_Strict):
+    schema_version: int = Field(alias="schema")
+    version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    limits: Limits
+    early_warning: EarlyWarning
+    refusal_grounds: dict[Code, Label] = Field(min_length=1)
+    mediation_end_reasons: dict[Code, Label] = Field(min_length=1)
+    rewards: Rewards
+    calendar: CalendarExtras = Field(default_factory=CalendarExtras)
+
+    @model_validator(mode="after")
+    def _schema(self) -> Policy:
+        if self.schema_version != SUPPORTED_SCHEMA:
+            raise ValueError(
+                f"schema {self.schema_version} is not supported "
+                f"(this version reads {SUPPORTED_SCHEMA})"
+            )
+        return self
+
+
+def parse_policy(path: Path) -> Policy:
+    """Read and check a policy file; InvalidInput names the file and the field at fault."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"policy {path}: cannot read: {exc.strerror}") from exc
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"policy {path}: not a valid UTF-8 YAML file: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput(f"policy {path}: expected a mapping")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidInput(f"policy {path}: {problems}") from exc
+
+
+_lock = threading.Lock()
+_cache: dict[Path, Policy] = {}
+
+
+def current_policy() -> Policy:
+    """The configured policy, read once per process."""
+    path = get_settings().policy_file or DEFAULT_POLICY
+    with _lock:
+        if path not in _cache:
+            _cache[path] = parse_policy(path)
+        return _cache[path]
+
+
+def forget_policy() -> None:
+    with _lock:
+        _cache.clear()

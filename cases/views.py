@@ -1,0 +1,142 @@
+"""What staff see of one filing: the record, its history, clocks, links and next actions."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from accounts.service import Staff
+from cases import repository
+from cases.actions import allowed_actions
+from cases.audit import audit
+from cases.deadlines import badge
+from cases.service import visible_complaint
+from core.errors import NotFound
+from schemas.attachment import Attachment, AttachmentStaffView
+from schemas.casework import ArbitrationTest, Deadline, SatisfactionRating, TipCase
+from schemas.complaint import Complaint, ComplaintStaffView, DeadlineView
+from schemas.department import Department, DepartmentRef
+from schemas.duplicate import DuplicateSuggestion
+from schemas.event import EventStaffView
+from schemas.office import Office, OfficeRef
+from schemas.staff import StaffUser
+
+
+def staff_view(
+    session: Session, *, staff: Staff, complaint_id: int, audited: bool = True
+) -> ComplaintStaffView:
+    """The full record for staff who may see it; opening it is written to the audit trail."""
+    complaint = visible_complaint(session, staff=staff, complaint_id=complaint_id)
+    assert complaint.id is not None
+    if audited:
+        audit(session, staff=staff, action="view", complaint_id=complaint.id)
+        session.commit()
+        session.refresh(complaint)
+    department = (
+        session.get(Department, complaint.department_id) if complaint.department_id else None
+    )
+    office = session.get(Office, complaint.office_id) if complaint.office_id else None
+    routing = repository.latest_routing_event(session, complaint.id)
+    merged_into = (
+        session.get(Complaint, complaint.merged_into_id) if complaint.merged_into_id else None
+    )
+    assignee = session.get(StaffUser, complaint.assignee_id) if complaint.assignee_id else None
+    rating = session.exec(
+        select(SatisfactionRating).where(SatisfactionRating.complaint_id == complaint.id)
+    ).first()
+    tip_case = session.exec(select(TipCase).where(TipCase.complaint_id == complaint.id)).first()
+    return ComplaintStaffView(
+        **complaint.model_dump(
+            exclude={"department_id", "office_id", "version", "merged_into_id", "assignee_id"}
+        ),
+        allowed_actions=allowed_actions(complaint),
+        assignee=assignee.username if assignee else None,
+        deadline_badge=badge(complaint.deadline_due_on),
+        deadlines=[
+            DeadlineView(
+                step=d.step,
+                started_on=d.started_on,
+                due_on=d.due_on,
+                state=d.state,
+                badge=badge(d.due_on) if d.closed_at is None and d.state == "active" else None,
+            )
+            for d in session.exec(
+                select(Deadline)
+                .where(Deadline.complaint_id == complaint.id)
+                .order_by(col(Deadline.id))
+            )
+        ],
+        arbitration_tests=[
+            t.model_dump(mode="json", exclude={"complaint_id"})
+            for t in session.exec(
+                select(ArbitrationTest)
+                .where(ArbitrationTest.complaint_id == complaint.id)
+                .order_by(col(ArbitrationTest.id))
+            )
+        ],
+        tip_case=tip_case.model_dump(mode="json", exclude={"id", "complaint_id"})
+        if tip_case
+        else None,
+        rating=rating.score if rating else None,
+        merged_into=merged_into.tracking_number if merged_into else None,
+        duplicates=_duplicates(session, complaint.id),
+        attachments=[
+            AttachmentStaffView(
+                id=a.id or 0,
+                content_type=a.content_type,
+                size=a.size,
+                filename=a.filename,
+                url=f"/api/v1/complaints/{complaint.id}/attachments/{a.id}",
+            )
+            for a in repository.attachments(session, complaint.id)
+        ],
+        department=DepartmentRef(code=department.code, name=department.name)
+        if department
+        else None,
+        office=OfficeRef(code=office.code, name=office.name, level=office.level)
+        if office
+        else None,
+        routing=routing.payload if routing else None,
+        history=[
+            EventStaffView.model_validate(event, from_attributes=True)
+            for event in repository.history(session, complaint.id)
+        ],
+    )
+
+
+def _duplicates(session: Session, complaint_id: int) -> list[DuplicateSuggestion]:
+    suggestions = []
+    for link in repository.duplicate_links(session, complaint_id):
+        other_id = link.duplicate_of_id if link.complaint_id == complaint_id else link.complaint_id
+        other = session.get(Complaint, other_id)
+        if other is None or link.id is None:
+            continue
+        suggestions.append(
+            DuplicateSuggestion(
+                link_id=link.id,
+                other_id=other_id,
+                other_tracking_number=other.tracking_number,
+                similarity=link.similarity,
+                reason=link.reason,
+                state=link.state,
+            )
+        )
+    return suggestions
+
+
+def attachment_of(
+    session: Session, *, staff: Staff, complaint_id: int, attachment_id: int
+) -> Attachment:
+    """One of the filing's attachments, for staff who may see the filing."""
+    visible_complaint(session, staff=staff, complaint_id=complaint_id)
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.complaint_id != complaint_id:
+        raise NotFound(f"no attachment {attachment_id} on filing {complaint_id}")
+    audit(
+        session,
+        staff=staff,
+        action="download",
+        complaint_id=complaint_id,
+        detail={"attachment": attachment_id},
+    )
+    session.commit()
+    return attachment

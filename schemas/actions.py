@@ -1,0 +1,87 @@
+"""The bodies of the actions staff take on a filing, one model per action."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Fen = Annotated[int, Field(ge=0, le=10**13, description="an amount in fen (分)")]
+
+
+class ActionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoFields(ActionBody):
+    pass
+
+
+class NoteBody(ActionBody):
+    text: Text  # internal: never shown to the citizen
+
+
+class ReplyBody(ActionBody):
+    text: Text  # shown on the tracking page and sent by SMS
+
+
+class AcceptBody(ActionBody):
+    note: Text | None = None
+
+
+class RefuseBody(ActionBody):
+    reason_code: Code  # one of the policy's refusal_grounds
+    explanation: Text
+
+
+class SummaryBody(ActionBody):
+    summary: Text
+
+
+class TestingRequestBody(ActionBody):
+    lab: Short
+    sample: Text
+    basis: Text  # mandatory standard first, then what the parties agreed, then the seller's claim
+    items: list[Short] = Field(min_length=1, max_length=50)
+    fee_fen: Fen
+    payer: Literal["complainant", "business", "shared", "regulator"]
+    payment_timing: Short
+    due_on: date
+
+
+class TestReportBody(ActionBody):
+    outcome: Literal["conforming", "nonconforming", "inconclusive"]
+    summary: Text
+    attachment: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
+
+
+class AgreementBody(ActionBody):
+    agreement: Text
+
+
+class EndMediationBody(ActionBody):
+    reason_code: Code  # one of the policy's mediation_end_reasons
+    explanation: Text
+
+
+class OpenCaseBody(ActionBody):
+    case_number: Short
+
+
+class NotOpenCaseBody(ActionBody):
+    reason: Text
+
+
+class DecisionBody(ActionBody):
+    decision_number: Short
+    penalty_fen: Fen
+    confiscation_fen: Fen = 0
+    summary: Text
+
+
+class AnswerBody(ActionBody):
+    answer: Text
