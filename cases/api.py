@@ -9,13 +9,14 @@ from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse
 
 from accounts.deps import StaffDep
-from cases import actions, audit, service, views
+from cases import actions, audit, satisfaction, service, sweeps, views
 from cases.merge import dismiss, merge
 from core.deps import SessionDep
+from core.errors import PermissionDenied
 from intake.attachments import path_for
 from schemas.casework import AuditEntry
 from schemas.complaint import ComplaintStaffView, QueuePage
-from schemas.enums import Status
+from schemas.enums import Role, Status
 from schemas.routing import DismissRequest, MergeRequest
 
 router = APIRouter(prefix="/api/v1", tags=["queue"])
@@ -172,3 +173,30 @@ def read_audit(
             limit=limit,
         )
     )
+
+
+@router.get("/deadlines/breached", responses={403: {"description": "no queue"}})
+def breached_deadlines(
+    session: SessionDep, staff: StaffDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[dict[str, object]]:
+    """The escalation list: time limits that passed on filings still open."""
+    return [
+        {
+            "complaint_id": complaint.id,
+            "tracking_number": complaint.tracking_number,
+            "department_id": complaint.department_id,
+            "status": complaint.status,
+            "step": clock.step,
+            "due_on": clock.due_on,
+            "breached_at": clock.breached_at,
+        }
+        for clock, complaint in sweeps.breaches(session, staff=staff, limit=limit)
+    ]
+
+
+@router.get("/stats/satisfaction", responses={403: {"description": "not a supervisor"}})
+def satisfaction_index(session: SessionDep, staff: StaffDep) -> list[dict[str, object]]:
+    """The satisfaction index per department (ratings, average, average as % of 5)."""
+    if staff.role not in {Role.supervisor, Role.admin}:
+        raise PermissionDenied("only supervisors read statistics")
+    return satisfaction.index_by_department(session)

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from cases import deadlines
 from core.errors import Conflict
 from core.timeutil import utcnow
+from notify import webhooks
 from schemas.complaint import Complaint
 from schemas.enums import FINAL_STATUSES, Kind, Status
 from schemas.event import ComplaintEvent
@@ -184,6 +185,7 @@ def transition(
         public_note=public_note,
     )
     session.add(event)
+    _announce(session, complaint, event)
     return event
 
 
@@ -212,4 +214,11 @@ def record(
         public_note=public_note,
     )
     session.add(event)
+    _announce(session, complaint, event)
     return event
+
+
+def _announce(session: Session, complaint: Complaint, event: ComplaintEvent) -> None:
+    """Every event on a filing goes to its department's webhook, if there is one."""
+    session.flush()
+    webhooks.fan_out(session, complaint=complaint, event=event)

@@ -21,9 +21,9 @@ def merge(
     """Close `duplicate_id` as merged into `survivor_id` (caller commits)."""
     if staff.role not in _MAY_MERGE:
         raise PermissionDenied("only department staff and supervisors merge filings")
+    duplicate = visible_complaint(session, staff=staff, complaint_id=duplicate_id)
     if duplicate_id == survivor_id:
         raise InvalidInput("a filing cannot be merged into itself")
-    duplicate = visible_complaint(session, staff=staff, complaint_id=duplicate_id)
     survivor = visible_complaint(session, staff=staff, complaint_id=survivor_id)
     if survivor.status is Status.merged:
         raise Conflict(

@@ -122,6 +122,14 @@ class Settings(BaseSettings):
         description="A request still unfinished after this long is taken to have died; "
         "a retry with its key may then run.",
     )
+    sweep_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often the scheduler sweeps deadlines."
+    )
+    purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_allow_http_localhost: bool = Field(
+        default=False, description="Allow http:// webhooks to localhost (development, tests)."
+    )
     warm_up: bool = Field(
         default=True,
         description="Load the tokenizer, classifier and gazetteer when a process starts, so "

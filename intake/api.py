@@ -8,13 +8,15 @@ from fastapi import APIRouter, File, Header, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from cases.lifecycle import CITIZEN
+from cases.satisfaction import rate
 from core.deps import SessionDep
+from core.errors import NotFound
 from intake import limits, service
 from intake.attachments import store_upload
 from intake.idempotency import Answer, client_scope, run_once
 from intake.tracking_number import display_tracking_number
 from schemas.attachment import AttachmentPublic
-from schemas.complaint import ComplaintCreate, ComplaintCreated, TrackingView
+from schemas.complaint import ComplaintCreate, ComplaintCreated, RatingCreate, TrackingView
 from schemas.enums import Channel
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
@@ -105,3 +107,25 @@ def upload_attachment(
 )
 def track_complaint(tracking_number: TrackingNumber, session: SessionDep) -> TrackingView:
     return service.tracking_view(session, raw_number=tracking_number)
+
+
+@router.post(
+    "/track/{tracking_number}/rating",
+    status_code=201,
+    responses={
+        404: {"description": "unknown tracking number"},
+        409: {"description": "not closed yet, rated already, or too late"},
+    },
+)
+def rate_complaint(
+    tracking_number: TrackingNumber, body: RatingCreate, session: SessionDep
+) -> dict[str, object]:
+    """The citizen rates the handling of a closed filing, once."""
+    complaint = service.find_by_tracking_number(session, tracking_number)
+    if complaint is None:
+        raise NotFound("no filing has this tracking number; check the digits")
+    rating = rate(
+        session, complaint=complaint, score=body.score, comment=body.comment, channel="web"
+    )
+    session.commit()
+    return {"tracking_number": complaint.tracking_number, "score": rating.score}

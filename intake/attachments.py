@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput, PlatformError
 from core.settings import get_settings
+from core.timeutil import utcnow
 from schemas.attachment import Attachment
 
 _CHUNK = 64 * 1024
@@ -124,3 +126,21 @@ def _safe_name(filename: str | None) -> str:
     name = Path(filename or "attachment").name
     name = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", name)[:120]
     return name or "attachment"
+
+
+def purge_orphan_attachments(session: Session, *, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete uploads never attached to a filing; a file goes when no row refers to it."""
+    cutoff = utcnow() - older_than
+    orphans = session.exec(
+        select(Attachment)
+        .where(col(Attachment.complaint_id).is_(None))
+        .where(col(Attachment.created_at) < cutoff)
+    ).all()
+    hashes = {o.sha256 for o in orphans}
+    for orphan in orphans:
+        session.delete(orphan)
+    session.commit()
+    for sha in hashes:
+        if session.exec(select(Attachment.id).where(Attachment.sha256 == sha)).first() is None:
+            path_for(sha).unlink(missing_ok=True)
+    return len(orphans)

@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, record
+from cases.satisfaction import rate
 from classifiers.kind import detect_kind
+from core.errors import Conflict
 from core.timeutil import utcnow
 from intake import limits, repository
 from intake.service import FilingDraft, create_filing, find_by_tracking_number
@@ -142,18 +144,21 @@ def _attach_reply(session: Session, message: InboundSms, *, rating: int) -> SmsO
     )
     if complaint is None or complaint.id is None:
         return None
-    record(
-        session,
-        complaint=complaint,
-        actor=SMS_CITIZEN,
-        reason="citizen replied by SMS",
-        payload={"text": message.text, "rating": rating, "provider": message.provider},
-    )
+    number = display_tracking_number(complaint.tracking_number)
+    try:
+        rate(session, complaint=complaint, score=rating, comment=None, channel="sms")
+        template, params = "rating_received", {"number": number, "score": str(rating)}
+    except Conflict:
+        # Not closed yet, or rated already: keep the reply on the filing's history.
+        record(
+            session,
+            complaint=complaint,
+            actor=SMS_CITIZEN,
+            reason="citizen replied by SMS",
+            payload={"text": message.text, "rating": rating, "provider": message.provider},
+        )
+        template, params = "reply_received", {"number": number}
     queue_sms(
-        session,
-        to=message.sender,
-        template="reply_received",
-        params={"number": display_tracking_number(complaint.tracking_number)},
-        complaint_id=complaint.id,
+        session, to=message.sender, template=template, params=params, complaint_id=complaint.id
     )
     return SmsOutcome("reply", complaint.id, complaint.tracking_number)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from core.db import session_scope
+from intake.attachments import purge_orphan_attachments
 from intake.duplicates import index_and_link
+from intake.idempotency import purge_expired as purge_expired_keys
 from schemas.complaint import Complaint
 
 log = logging.getLogger(__name__)
@@ -22,3 +24,11 @@ def find_duplicates(complaint_id: int) -> str:
     if matches:
         log.info("complaint %s: %d possible duplicate(s)", complaint_id, len(matches))
     return f"{len(matches)} match(es)"
+
+
+def purge_expired() -> dict[str, int]:
+    """Idempotency keys past their 24 h, and uploads no filing claimed within a day."""
+    with session_scope() as session:
+        keys = purge_expired_keys(session)
+        files = purge_orphan_attachments(session)
+    return {"idempotency_keys": keys, "attachments": files}

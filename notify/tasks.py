@@ -10,9 +10,11 @@ from core.settings import get_settings
 from core.timeutil import utcnow
 from notify.budget import spend
 from notify.gateway import GatewayError, get_gateway
+from notify.webhooks import DeliveryFailed, deliver
+from schemas.casework import WebhookDelivery
 from schemas.sms import SmsOutbound
 from schemas.validators import mask_phone
-from workers.queues import SEND_SMS
+from workers.queues import DELIVER_WEBHOOK, SEND_SMS
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +61,17 @@ def send_sms(message_id: int) -> str:
         session.commit()
     log.info("sms %s sent to %s via %s", message_id, masked, message.provider)
     return "sent"
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """Push one event to a department's system; RQ retries it with backoff until it lands."""
+    with session_scope() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.state != "pending":
+            return "nothing to do"
+        outcome = deliver(session, delivery, max_attempts=len(DELIVER_WEBHOOK.retry) + 1)
+        session.add(delivery)
+        session.commit()
+    if outcome == "retry":
+        raise DeliveryFailed(f"webhook delivery {delivery_id}: {delivery.last_error}")
+    return outcome

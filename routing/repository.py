@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, func, select
 
+from schemas.casework import OdrBusiness
 from schemas.department import Department, RegistryLoad
 from schemas.office import Office
 
@@ -53,3 +54,12 @@ def active_offices(session: Session, department_id: int) -> Sequence[Office]:
 
 def office_by_code(session: Session, code: str) -> Office | None:
     return session.exec(select(Office).where(Office.code == code)).first()
+
+
+def odr_participant(session: Session, uscc: str) -> bool:
+    found = session.exec(
+        select(OdrBusiness.id)
+        .where(OdrBusiness.business_uscc == uscc)
+        .where(col(OdrBusiness.active))
+    ).first()
+    return found is not None

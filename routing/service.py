@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, transition
+from cases.policy import current_policy
 from classifiers.base import Prediction
 from classifiers.kind import KindGuess, detect_kind
 from classifiers.place import Place
@@ -28,7 +29,7 @@ from routing.offices import choose_office
 from schemas.complaint import Complaint
 from schemas.correction import RoutingCorrection
 from schemas.department import Department
-from schemas.enums import Status
+from schemas.enums import Kind, Status
 from schemas.office import Office
 
 ROUTER = Actor.system("router")
@@ -199,6 +200,7 @@ def route_complaint(
         payload=decision.payload(engine),
     )
     assert complaint.id is not None
+    _refer_to_odr(session, complaint)
     hints = complaint.routing_hints or {}
     if hints.get("department") and decision.classifier_choice != decision.department.code:
         # An operator's override is a labelled example the classifier learns from.
@@ -216,6 +218,26 @@ def route_complaint(
         department_code=decision.department.code,
         status=decision.status,
         score=decision.score,
+    )
+
+
+def _refer_to_odr(session: Session, complaint: Complaint) -> None:
+    """A complaint about a business in online dispute resolution goes to the business first."""
+    if complaint.kind is not Kind.complaint or complaint.status is not Status.routed:
+        return
+    if not complaint.business_uscc or not repository.odr_participant(
+        session, complaint.business_uscc
+    ):
+        return
+    days = current_policy().limits.odr_working_days
+    transition(
+        session,
+        complaint=complaint,
+        to_status=Status.odr,
+        actor=ROUTER,
+        reason="the business takes part in online dispute resolution",
+        public_note=f"该经营者参加在线消费纠纷解决（ODR），先由经营者在{days}个工作日内与您协商和解",
+        payload={"business_uscc": complaint.business_uscc},
     )
 
 

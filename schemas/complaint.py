@@ -200,3 +200,10 @@ class QueuePage(SQLModel):
     data: list[QueueItem]
     count: int
     next_cursor: str | None
+
+
+class RatingCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    score: int = Field(ge=1, le=5, description="1 (very unsatisfied) to 5 (very satisfied)")
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None

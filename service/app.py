@@ -14,10 +14,12 @@ from fastapi.templating import Jinja2Templates
 import schemas  # noqa: F401  (registers every table before the first query)
 from accounts.api import router as accounts_router
 from cases.api import router as cases_router
+from cases.policy import current_policy
 from core.settings import get_settings
 from intake.api import router as intake_router
 from intake.operator_api import router as operator_router
 from intake.sms_api import router as sms_router
+from notify.api import router as webhooks_router
 from notify.loopback import LoopbackInbox, loopback_router
 from routing.api import router as routing_router
 from routing.tasks import warm_up
@@ -29,6 +31,7 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    current_policy()  # a bad policy file stops start-up, naming the field
     if get_settings().warm_up:
         warm_up()
     yield
@@ -57,6 +60,7 @@ def create_app() -> FastAPI:
         accounts_router,
         routing_router,  # before cases: its /actions/transfer is more specific
         cases_router,
+        webhooks_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":

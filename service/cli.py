@@ -19,9 +19,14 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
 departments_app = typer.Typer(no_args_is_help=True, help="The department registry.")
 users_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+odr_app = typer.Typer(
+    no_args_is_help=True,
+    help="Businesses in online dispute resolution (their complaints go to them first).",
+)
 app.add_typer(db_app, name="db")
 app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
+app.add_typer(odr_app, name="odr")
 
 Host = Annotated[str, typer.Option(help="address to listen on")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
@@ -31,12 +36,20 @@ def _setup(process: str) -> None:
     configure_logging(get_settings().log_level, process)
 
 
+def _check_policy() -> None:
+    """A bad policy file stops start-up here, naming the field at fault."""
+    from cases.policy import current_policy
+
+    current_policy()
+
+
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Run the whole platform: embedded Redis, API, one worker and the relay."""
     from service.supervisor import serve as run_serve
 
     _setup("serve")
+    _check_policy()
     run_serve(host, port)
 
 
@@ -51,6 +64,7 @@ def api(
     import uvicorn
 
     _setup("api")
+    _check_policy()
     if migrate:
         from core import migrate as migrations
 
@@ -75,6 +89,7 @@ def worker(
     from workers.worker import run_worker
 
     _setup("worker")
+    _check_policy()
     ok = run_worker(warm_up=[warm_up], burst=burst)
     raise typer.Exit(0 if ok else 1)
 
@@ -87,6 +102,25 @@ def relay() -> None:
 
     _setup("relay")
     run_relay()
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler: deadline warnings and escalations, purges of expired data."""
+    import schemas  # noqa: F401
+    from cases.tasks import sweep
+    from intake.tasks import purge_expired
+    from workers.scheduler import Periodic, run_scheduler
+
+    _setup("scheduler")
+    _check_policy()
+    settings = get_settings()
+    run_scheduler(
+        [
+            Periodic("deadline sweep", settings.sweep_interval_seconds, sweep),
+            Periodic("purge", settings.purge_interval_seconds, purge_expired),
+        ]
+    )
 
 
 @app.command("sms-gateway")
@@ -185,6 +219,32 @@ def users_create(
     typer.echo(
         f"created {user.role.value} {user.username}" + (f" of {department}" if department else "")
     )
+
+
+@odr_app.command("add")
+def odr_add(
+    uscc: Annotated[str, typer.Option(help="the business's unified social credit code")],
+    name: Annotated[str, typer.Option(help="the business's name")],
+) -> None:
+    """Add (or re-activate) a business that resolves its complaints online first."""
+    from core.db import session_scope
+    from core.errors import InvalidInput
+    from schemas.casework import OdrBusiness
+    from schemas.validators import normalize_uscc, uscc_problem
+
+    code = normalize_uscc(uscc)
+    problem = uscc_problem(code)
+    if problem:
+        raise InvalidInput(f"--uscc: unified social credit code {problem}")
+    with session_scope() as session:
+        from sqlmodel import select
+
+        row = session.exec(select(OdrBusiness).where(OdrBusiness.business_uscc == code)).first()
+        row = row or OdrBusiness(business_uscc=code, name=name.strip())
+        row.name, row.active = name.strip(), True
+        session.add(row)
+        session.commit()
+    typer.echo(f"ODR participant: {code} {name.strip()}")
 
 
 def main() -> None:

@@ -67,6 +67,7 @@ def serve(host: str, port: int) -> None:
             Child("api", [*cli, "api", "--host", host, "--port", str(port)], env),
             Child("worker", [*cli, "worker"], env),
             Child("relay", [*cli, "relay"], env),
+            Child("scheduler", [*cli, "scheduler"], env),
         ]
         for child in children:
             child.start()

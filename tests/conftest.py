@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from redis import Redis
 from sqlmodel import Session
 
+from cases.policy import forget_policy
 from core import migrate
 from core.db import dispose_engines, get_engine
 from core.redis import reset_redis
@@ -37,6 +38,7 @@ def _reset_process_caches() -> None:
     dispose_engines()
     forget_engine()
     forget_gateways()
+    forget_policy()
 
 
 @pytest.fixture

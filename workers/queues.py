@@ -45,8 +45,15 @@ SEND_SMS = JobSpec(
     retry=(10, 60, 300, 1800),
 )
 
+DELIVER_WEBHOOK = JobSpec(
+    func="notify.tasks.deliver_webhook",
+    queue=NOTIFY_QUEUE,
+    timeout_seconds=30,
+    retry=(10, 60, 300, 1800, 7200),
+)
+
 JOBS: dict[str, JobSpec] = {
-    spec.func: spec for spec in (ROUTE_COMPLAINT, FIND_DUPLICATES, SEND_SMS)
+    spec.func: spec for spec in (ROUTE_COMPLAINT, FIND_DUPLICATES, SEND_SMS, DELIVER_WEBHOOK)
 }
 
 

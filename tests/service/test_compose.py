@@ -22,7 +22,7 @@ def test_compose_runs_the_production_shape() -> None:
     assert {"api", "worker", "relay", "redis", "postgres"} <= set(services)
     assert services["postgres"]["image"] == "postgres:15"
     assert services["redis"]["image"] == "redis:7"
-    assert {"api", "worker", "relay"} <= set(PLATFORM_SERVICES)
+    assert {"api", "worker", "relay", "scheduler"} <= set(PLATFORM_SERVICES)
 
 
 @pytest.mark.parametrize(("service", "command"), PLATFORM_SERVICES.items())

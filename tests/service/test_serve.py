@@ -125,7 +125,7 @@ def test_serve_routes_a_filing_and_stops_every_child(data_dir: Path) -> None:
             assert token.status_code == 200
 
         children = _descendants(serve.pid)
-        assert len(children) >= 4  # redis, api, worker, relay
+        assert len(children) >= 5  # redis, api, worker, relay, scheduler
         assert _redis_servers_on(data_dir / "redis.sock")
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=30) == 0

@@ -1,0 +1,155 @@
+"""Department webhooks: every event on a department's filings, pushed to its own system.
+
+Each delivery is signed with the department's secret (HMAC-SHA256 over the timestamp and
+the body), sent by an RQ job with retries and backoff, and every attempt is recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlmodel import Session, select
+
+from core.errors import InvalidInput
+from core.settings import get_settings
+from core.timeutil import utcnow
+from schemas.casework import DepartmentWebhook, WebhookDelivery
+from schemas.complaint import Complaint
+from schemas.event import ComplaintEvent
+from workers.outbox import enqueue_after_commit
+from workers.queues import DELIVER_WEBHOOK
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Complaints-Signature"
+TIMESTAMP_HEADER = "X-Complaints-Timestamp"
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    local = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and local and get_settings().webhook_allow_http_localhost:
+        return url
+    raise InvalidInput(
+        "a webhook URL must be https:// (plain http only to localhost in development)"
+    )
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def fan_out(session: Session, *, complaint: Complaint, event: ComplaintEvent) -> None:
+    """Queue a delivery of `event` to the webhook of the filing's department, if it has one."""
+    if complaint.department_id is None or event.id is None or complaint.id is None:
+        return
+    hook = session.exec(
+        select(DepartmentWebhook)
+        .where(DepartmentWebhook.department_id == complaint.department_id)
+        .where(DepartmentWebhook.active == True)  # noqa: E712
+    ).first()
+    if hook is None or hook.id is None:
+        return
+    delivery = WebhookDelivery(webhook_id=hook.id, complaint_id=complaint.id, event_id=event.id)
+    session.add(delivery)
+    session.flush()
+    enqueue_after_commit(session, DELIVER_WEBHOOK, delivery.id)
+
+
+def payload(complaint: Complaint, event: ComplaintEvent) -> dict[str, Any]:
+    return {
+        "event": {
+            "id": event.id,
+            "at": event.at.isoformat(),
+            "actor": event.actor,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "reason": event.reason,
+            "public_note": event.public_note,
+        },
+        "complaint": {
+            "id": complaint.id,
+            "tracking_number": complaint.tracking_number,
+            "kind": complaint.kind,
+            "channel": complaint.channel,
+            "status": complaint.status,
+            "text": complaint.text,
+            "contact_phone": complaint.contact_phone,
+            "business_name": complaint.business_name,
+            "business_uscc": complaint.business_uscc,
+            "business_address": complaint.business_address,
+            "place_code": complaint.place_code,
+            "deadline_due_on": complaint.deadline_due_on.isoformat()
+            if complaint.deadline_due_on
+            else None,
+            "actions_url": f"/api/v1/complaints/{complaint.id}/actions/{{action}}",
+        },
+    }
+
+
+_client_lock = threading.Lock()
+_client: httpx.Client | None = None
+
+
+def _http() -> httpx.Client:
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(timeout=get_settings().webhook_timeout_seconds)
+        return _client
+
+
+class DeliveryFailed(Exception):
+    """Raised so that RQ retries the delivery after its backoff."""
+
+
+def deliver(session: Session, delivery: WebhookDelivery, *, max_attempts: int) -> str:
+    """One attempt: POST, record the outcome (caller commits); DeliveryFailed to retry."""
+    hook = session.get(DepartmentWebhook, delivery.webhook_id)
+    complaint = session.get(Complaint, delivery.complaint_id)
+    event = session.get(ComplaintEvent, delivery.event_id)
+    if hook is None or complaint is None or event is None or not hook.active:
+        delivery.state = "failed"
+        delivery.last_error = "webhook, filing or event gone, or webhook switched off"
+        return "failed"
+    body = json.dumps(payload(complaint, event), ensure_ascii=False, default=str).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "content-type": "application/json",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
+        "X-Complaints-Delivery": str(delivery.id),
+    }
+    delivery.attempts += 1
+    status_code: int | None = None
+    error: str | None = None
+    try:
+        response = _http().post(hook.url, content=body, headers=headers)
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"answered {status_code}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    delivery.last_status_code, delivery.last_error = status_code, error
+    delivery.attempt_log = [
+        *delivery.attempt_log,
+        {"at": utcnow().isoformat(), "status": status_code, "error": error},
+    ]
+    if error is None:
+        delivery.state, delivery.delivered_at = "delivered", utcnow()
+        return "delivered"
+    if delivery.attempts >= max_attempts:
+        delivery.state = "failed"
+        log.warning("webhook delivery %s failed for good: %s", delivery.id, error)
+        return "failed"
+    return "retry"

@@ -1,0 +1,370 @@
+"""The legal lifecycle through the API with a real worker: every path, every refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from cases.lifecycle import allowed_next
+from schemas import Complaint, ComplaintEvent, Deadline, SatisfactionRating, TipCase
+from schemas.enums import Kind, Role, Status
+from tests.conftest import RunningGateway
+from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
+
+TESTING = {
+    "lab": "山西省产品质量监督检验研究院",
+    "sample": "涉诉电动车充电器一只，封存于太原市小店区质量技术监督局",
+    "basis": "GB 4943.1-2022 强制性国家标准",
+    "items": ["温升", "绝缘电阻", "输出过载保护"],
+    "fee_fen": 150000,
+    "payer": "business",
+    "payment_timing": "出具报告前由被投诉人支付",
+    "due_on": "2026-12-31",
+}
+
+
+@pytest.fixture
+def desk(sqlite_platform: str, client: TestClient, session: Session) -> dict[str, dict[str, str]]:
+    add_staff(session, "zj", Role.department, "quality")
+    add_staff(session, "gs", Role.department, "aic")
+    add_staff(session, "op", Role.operator)
+    add_staff(session, "boss", Role.supervisor)
+    return {name: bearer(client, name) for name in ("zj", "gs", "op", "boss")}
+
+
+def _routed(client: TestClient, **changes: Any) -> int:
+    body = valid_filing(business_name="某某电梯维保公司") | changes
+    number = client.post("/api/v1/complaints", json=body).json()["tracking_number"]
+    run_worker_until_idle()
+    tracked = client.get(f"/api/v1/track/{number}").json()
+    assert tracked["status"] == "routed", tracked
+    from core.db import get_engine
+
+    with Session(get_engine(read_only=True)) as session:
+        return int(
+            session.exec(select(Complaint.id).where(Complaint.tracking_number == number)).one()
+        )
+
+
+def _act(
+    client: TestClient,
+    headers: dict[str, str],
+    cid: int,
+    action: str,
+    body: dict[str, Any] | None = None,
+) -> Any:
+    answer = client.post(
+        f"/api/v1/complaints/{cid}/actions/{action}", json=body or {}, headers=headers
+    )
+    assert answer.status_code == 200, (action, answer.text)
+    return answer.json()
+
+
+def test_the_whole_complaint_path(
+    client: TestClient, desk: dict[str, dict[str, str]], session: Session
+) -> None:
+    cid = _routed(client)
+    zj = desk["zj"]
+    view = client.get(f"/api/v1/complaints/{cid}", headers=zj).json()
+    assert {
+        "accept",
+        "refuse",
+        "refer_to_odr",
+        "transfer",
+        "merge",
+        "note",
+        "reply",
+        "claim",
+    } <= set(view["allowed_actions"])
+    assert [d["step"] for d in view["deadlines"]] == ["accept_decision"]
+
+    _act(client, zj, cid, "claim")
+    _act(client, zj, cid, "note", {"text": "已电话联系投诉人核实情况"})
+    _act(client, zj, cid, "accept")
+    _act(client, zj, cid, "start_mediation")
+    tested = _act(client, zj, cid, "request_testing", TESTING)
+    assert tested["status"] == "testing"
+    assert tested["arbitration_tests"][0]["lab"] == TESTING["lab"]
+    assert {d["step"]: d["state"] for d in tested["deadlines"]}["mediation"] == "paused"
+    reported = _act(
+        client, zj, cid, "record_test_report", {"outcome": "nonconforming", "summary": "温升超标"}
+    )
+    assert reported["status"] == "mediating"
+    assert reported["arbitration_tests"][0]["objection_until"]
+    _act(client, zj, cid, "mediation_succeeded", {"agreement": "商家退货退款并赔偿200元"})
+    closed = _act(client, zj, cid, "close", {"summary": "调解成功，已履行"})
+    assert closed["status"] == "closed"
+    assert closed["allowed_actions"] == []
+    assert {d["state"] for d in closed["deadlines"]} == {"met"}
+    assert closed["assignee"] == "zj"
+
+    number = closed["tracking_number"]
+    tracked = client.get(f"/api/v1/track/{number}").json()
+    assert [s["status"] for s in tracked["timeline"]] == [
+        "received",
+        "routed",
+        "accepted",
+        "mediating",
+        "testing",
+        "mediating",
+        "resolved",
+        "closed",
+    ]
+    assert "已电话联系" not in str(tracked)  # internal notes stay internal
+    rating = client.post(f"/api/v1/track/{number}/rating", json={"score": 4, "comment": "处理及时"})
+    assert rating.status_code == 201
+    assert client.post(f"/api/v1/track/{number}/rating", json={"score": 5}).status_code == 409
+    assert session.exec(select(SatisfactionRating)).one().score == 4
+    index = client.get("/api/v1/stats/satisfaction", headers=desk["boss"]).json()
+    assert index == [
+        {
+            "department": "quality",
+            "name": "质量技术监督部门",
+            "ratings": 1,
+            "average": 4.0,
+            "index": 80.0,
+        }
+    ]
+
+
+def test_the_whole_tip_off_path(
+    client: TestClient, desk: dict[str, dict[str, str]], session: Session
+) -> None:
+    cid = _routed(
+        client,
+        kind="tip",
+        text="举报某某厂生产的电动车充电器没有3C认证，存在起火隐患，请依法查处。",
+    )
+    zj = desk["zj"]
+    _act(client, zj, cid, "start_verification")
+    _act(client, zj, cid, "open_case", {"case_number": "并质监立字〔2026〕88号"})
+    decided = _act(
+        client,
+        zj,
+        cid,
+        "decide",
+        {
+            "decision_number": "并质监罚字〔2026〕88号",
+            "penalty_fen": 20_000_000,
+            "confiscation_fen": 5_000_000,
+            "summary": "没收违法所得并罚款",
+        },
+    )
+    assert decided["tip_case"]["penalty_fen"] == 20_000_000
+    _act(client, zj, cid, "close", {"summary": "已作出行政处罚"})
+    case = session.exec(select(TipCase)).one()
+    assert (case.case_number, case.confiscation_fen) == ("并质监立字〔2026〕88号", 5_000_000)
+    steps = {d.step: d.state for d in session.exec(select(Deadline))}
+    assert steps == {"tip_verification": "met", "case_decision": "met"}
+
+
+def test_an_inquiry_is_answered_and_closed(
+    client: TestClient, desk: dict[str, dict[str, str]]
+) -> None:
+    cid = _routed(client, kind="inquiry", text="请问电梯年检标志过期了应该找哪个部门？")
+    answered = _act(
+        client, desk["zj"], cid, "answer", {"answer": "电梯安全由质量技术监督部门负责，可拨打12365"}
+    )
+    assert answered["status"] == "answered"
+    assert _act(client, desk["zj"], cid, "close", {"summary": "已答复"})["status"] == "closed"
+
+
+def _kinds_paths() -> list[tuple[Kind, Status, Status]]:
+    return [
+        (kind, status, target)
+        for kind in Kind
+        for status in Status
+        for target in allowed_next(kind, status)
+    ]
+
+
+def test_the_transition_table_has_a_way_out_of_every_open_status() -> None:
+    from schemas.enums import FINAL_STATUSES
+
+    for kind in Kind:
+        reachable = {Status.received}
+        frontier = [Status.received]
+        while frontier:
+            for target in allowed_next(kind, frontier.pop()):
+                if target not in reachable:
+                    reachable.add(target)
+                    frontier.append(target)
+        for status in reachable - FINAL_STATUSES:
+            assert allowed_next(kind, status), (kind, status)
+        assert Status.closed in reachable
+        assert all(allowed_next(kind, final) == [] for final in FINAL_STATUSES)
+    assert len(_kinds_paths()) > 40
+
+
+FORBIDDEN = [
+    ("complaint", "start_mediation", {}),  # not accepted yet
+    ("complaint", "close", {"summary": "直接办结"}),
+    ("complaint", "record_test_report", {"outcome": "conforming", "summary": "无"}),
+    ("complaint", "answer", {"answer": "答复"}),  # not an inquiry
+    ("complaint", "open_case", {"case_number": "1"}),  # not a tip-off
+    ("tip", "accept", {}),
+    ("tip", "decide", {"decision_number": "1", "penalty_fen": 1, "summary": "决定"}),
+    ("inquiry", "accept", {}),
+]
+
+
+@pytest.mark.parametrize(("kind", "action", "body"), FORBIDDEN)
+def test_forbidden_actions_are_409_with_the_allowed_ones_and_change_nothing(
+    client: TestClient,
+    desk: dict[str, dict[str, str]],
+    session: Session,
+    kind: str,
+    action: str,
+    body: dict[str, Any],
+) -> None:
+    text = {
+        "tip": "举报某厂无证生产电动车充电器，请依法查处",
+        "inquiry": "请问电梯年检过期找哪个部门？",
+    }.get(kind)
+    cid = _routed(client, kind=kind, **({"text": text} if text else {}))
+    events = len(session.exec(select(ComplaintEvent)).all())
+    answer = client.post(
+        f"/api/v1/complaints/{cid}/actions/{action}", json=body, headers=desk["zj"]
+    )
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["current_status"] == "routed"
+    assert action not in answer.json()["allowed_actions"]
+    assert answer.json()["allowed_actions"]
+    session.expire_all()
+    assert session.get(Complaint, cid).status is Status.routed  # type: ignore[union-attr]
+    assert len(session.exec(select(ComplaintEvent)).all()) == events
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "reason"),
+    [
+        ("refuse", {"reason_code": "because", "explanation": "说明"}, "reason_code must be one of"),
+        ("refuse", {"reason_code": "time_barred"}, "explanation"),
+        ("accept", {"surprise": 1}, "surprise"),
+        ("no_such_action", {}, "no action"),
+    ],
+)
+def test_bad_action_bodies_are_refused(
+    client: TestClient,
+    desk: dict[str, dict[str, str]],
+    action: str,
+    body: dict[str, Any],
+    reason: str,
+) -> None:
+    cid = _routed(client)
+    answer = client.post(
+        f"/api/v1/complaints/{cid}/actions/{action}", json=body, headers=desk["zj"]
+    )
+    assert answer.status_code in {404, 422}
+    assert reason in answer.text
+
+
+def test_a_refusal_carries_its_legal_reason_to_the_citizen(
+    client: TestClient, desk: dict[str, dict[str, str]]
+) -> None:
+    cid = _routed(client)
+    refused = _act(
+        client,
+        desk["zj"],
+        cid,
+        "refuse",
+        {"reason_code": "time_barred", "explanation": "购买于2021年"},
+    )
+    tracked = client.get(f"/api/v1/track/{refused['tracking_number']}").json()
+    assert "超过三年" in tracked["timeline"][-1]["note"]
+    assert "transfer" not in refused["allowed_actions"]
+
+
+def test_access_matrix_every_filing_route_is_404_for_another_department(
+    client: TestClient, desk: dict[str, dict[str, str]]
+) -> None:
+    cid = _routed(client)
+    other, operator = desk["gs"], desk["op"]
+    routes: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("get", f"/api/v1/complaints/{cid}", None),
+        ("get", f"/api/v1/complaints/{cid}/attachments/1", None),
+        ("post", f"/api/v1/complaints/{cid}/actions/accept", {}),
+        ("post", f"/api/v1/complaints/{cid}/actions/note", {"text": "偷看"}),
+        (
+            "post",
+            f"/api/v1/complaints/{cid}/actions/transfer",
+            {"department": "aic", "reason": "抢过来"},
+        ),
+        ("post", f"/api/v1/complaints/{cid}/actions/merge", {"into": cid, "reason": "合并"}),
+        ("post", f"/api/v1/complaints/{cid}/actions/dismiss-duplicate", {"link_id": 1}),
+    ]
+    for method, url, body in routes:
+        answer = client.request(method, url, json=body, headers=other)
+        assert answer.status_code == 404, (url, answer.status_code)
+        assert "13812345678" not in answer.text
+        assert client.request(method, url, json=body).status_code == 401
+    # An operator sees filings (caller history) but does not act as a department.
+    assert client.get(f"/api/v1/complaints/{cid}", headers=operator).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/complaints/{cid}/actions/accept", json={}, headers=operator
+        ).status_code
+        == 403
+    )
+    assert client.get("/api/v1/audit", headers=desk["zj"]).status_code == 403
+
+
+def test_every_view_and_change_is_in_the_audit_trail(
+    client: TestClient, desk: dict[str, dict[str, str]]
+) -> None:
+    cid = _routed(client)
+    client.get(f"/api/v1/complaints/{cid}", headers=desk["zj"])
+    _act(client, desk["zj"], cid, "accept")
+    client.get(f"/api/v1/complaints/{cid}", headers=desk["boss"])
+    trail = client.get("/api/v1/audit", params={"complaint_id": cid}, headers=desk["boss"]).json()
+    assert [(e["username"], e["action"]) for e in trail] == [
+        ("boss", "view"),
+        ("zj", "act:accept"),
+        ("zj", "view"),
+    ]
+    by_user = client.get("/api/v1/audit", params={"username": "zj"}, headers=desk["boss"]).json()
+    assert {e["username"] for e in by_user} == {"zj"}
+
+
+def test_citizens_are_texted_at_each_public_step(
+    configure: Any, sqlite_url: str, redis_url: str, sms_gateway: RunningGateway
+) -> None:
+    from core import migrate
+    from core.db import get_engine
+    from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
+    from service.app import create_app
+
+    configure(
+        database_url=sqlite_url,
+        redis_url=redis_url,
+        sms_provider="loopback",
+        sms_gateway_url=sms_gateway.url,
+    )
+    migrate.upgrade()
+    with Session(get_engine()) as s:
+        load_registry(s, parse_registry(DEFAULT_REGISTRY))
+        s.commit()
+        add_staff(s, "zj2", Role.department, "quality")
+    with TestClient(create_app()) as client:
+        zj = bearer(client, "zj2")
+        cid = _routed(client)
+        _act(client, zj, cid, "note", {"text": "内部备注不发短信"})
+        _act(client, zj, cid, "accept")
+        _act(client, zj, cid, "start_mediation")
+        _act(
+            client,
+            zj,
+            cid,
+            "end_mediation",
+            {"reason_code": "party_refused", "explanation": "商家拒绝调解"},
+        )
+        _act(client, zj, cid, "close", {"summary": "终止调解，建议诉讼"})
+        run_worker_until_idle()
+    texts = [m["text"] for m in sms_gateway.inbox.all()]
+    assert len(texts) == 3
+    assert "您的投诉已由太原市小店区质量技术监督局受理" in texts[0]
+    assert "终止调解" in texts[1]
+    assert "请回复1-5分评价" in texts[2]

@@ -1,0 +1,169 @@
+"""Department webhooks: signed pushes of every event, retried with backoff, every attempt kept."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from core import migrate
+from core.db import get_engine
+from notify.tasks import deliver_webhook
+from notify.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, sign
+from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
+from schemas import WebhookDelivery
+from schemas.enums import Role
+from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
+from workers.queues import DELIVER_WEBHOOK
+
+SECRET = "department-shared-secret-1234"
+
+
+@dataclass
+class Receiver:
+    url: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+    fail_with: int | None = None
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    app = FastAPI()
+    state = Receiver(url="")
+
+    @app.post("/hook")
+    async def hook(request: Request) -> Response:
+        body = await request.body()
+        state.received.append({"headers": dict(request.headers), "body": body})
+        return Response(status_code=state.fail_with or 204)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    state.url = f"http://127.0.0.1:{port}/hook"
+    yield state
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def hooked(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> Iterator[TestClient]:
+    configure(database_url=sqlite_url, redis_url=redis_url, webhook_allow_http_localhost="true")
+    migrate.upgrade()
+    with Session(get_engine()) as session:
+        load_registry(session, parse_registry(DEFAULT_REGISTRY))
+        session.commit()
+        add_staff(session, "zj", Role.department, "quality")
+        add_staff(session, "gs", Role.department, "aic")
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        yield client
+
+
+def _register(client: TestClient, url: str, user: str = "zj", code: str = "quality") -> Any:
+    return client.put(
+        f"/api/v1/departments/{code}/webhook",
+        json={"url": url, "secret": SECRET},
+        headers=bearer(client, user),
+    )
+
+
+def test_routed_filings_and_updates_are_pushed_signed(
+    hooked: TestClient, receiver: Receiver
+) -> None:
+    assert _register(hooked, receiver.url).status_code == 200
+    hooked.post("/api/v1/complaints", json=valid_filing(business_name="某某电梯维保公司"))
+    run_worker_until_idle()
+    assert len(receiver.received) == 1
+    first = receiver.received[0]
+    headers, body = first["headers"], first["body"]
+    assert headers[SIGNATURE_HEADER.lower()] == sign(
+        SECRET, headers[TIMESTAMP_HEADER.lower()], body
+    )
+    import json
+
+    event = json.loads(body)
+    assert event["event"]["to_status"] == "routed"
+    complaint_id = event["complaint"]["id"]
+    hooked.post(
+        f"/api/v1/complaints/{complaint_id}/actions/accept", json={}, headers=bearer(hooked, "zj")
+    )
+    run_worker_until_idle()
+    assert [json.loads(r["body"])["event"]["to_status"] for r in receiver.received] == [
+        "routed",
+        "accepted",
+    ]
+    deliveries = hooked.get(
+        "/api/v1/departments/quality/webhook/deliveries", headers=bearer(hooked, "zj")
+    ).json()
+    assert {d["state"] for d in deliveries} == {"delivered"}
+
+
+def _routed_without_worker(client: TestClient) -> None:
+    from routing.tasks import route_complaint
+
+    client.post("/api/v1/complaints", json=valid_filing(business_name="某某电梯维保公司"))
+    route_complaint(1)  # the delivery job waits in Redis; the test runs it by hand
+
+
+def test_a_failing_receiver_is_retried_then_marked_failed(
+    hooked: TestClient, receiver: Receiver
+) -> None:
+    receiver.fail_with = 503
+    _register(hooked, receiver.url)
+    _routed_without_worker(hooked)
+    with Session(get_engine(read_only=True)) as session:
+        delivery_id = session.exec(select(WebhookDelivery.id)).one()
+    for _ in range(len(DELIVER_WEBHOOK.retry)):
+        with pytest.raises(DeliveryFailed):
+            deliver_webhook(delivery_id)  # RQ runs the next try after the backoff
+    assert deliver_webhook(delivery_id) == "failed"
+    with Session(get_engine(read_only=True)) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None
+        assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("failed", 6, 503)
+        assert [a["status"] for a in delivery.attempt_log] == [503] * 6
+    assert len(receiver.received) == 6
+
+
+def test_a_receiver_that_recovers_gets_the_delivery(hooked: TestClient, receiver: Receiver) -> None:
+    receiver.fail_with = 500
+    _register(hooked, receiver.url)
+    _routed_without_worker(hooked)
+    with Session(get_engine(read_only=True)) as session:
+        delivery_id = session.exec(select(WebhookDelivery.id)).one()
+    with pytest.raises(DeliveryFailed):
+        deliver_webhook(delivery_id)
+    receiver.fail_with = None
+    assert deliver_webhook(delivery_id) == "delivered"
+    assert deliver_webhook(delivery_id) == "nothing to do"
+
+
+@pytest.mark.parametrize(
+    ("url", "user", "code", "status"),
+    [
+        ("ftp://example.com/hook", "zj", "quality", 422),
+        ("http://example.com/hook", "zj", "quality", 422),  # plain http only to localhost
+        ("https://example.com/hook", "gs", "quality", 404),  # not their department
+        ("https://example.com/hook", "zj", "nope", 404),
+    ],
+)
+def test_webhook_registration_is_checked(
+    hooked: TestClient, url: str, user: str, code: str, status: int
+) -> None:
+    assert _register(hooked, url, user, code).status_code == status
