@@ -28,6 +28,7 @@ from schemas import actions as bodies
 from schemas.casework import ArbitrationTest, TipCase
 from schemas.complaint import Complaint
 from schemas.enums import FINAL_STATUSES, Kind, Role, Status
+from schemas.staff import StaffUser
 
 _MAY_ACT = frozenset({Role.department, Role.supervisor, Role.admin})
 ALL_KINDS = frozenset(Kind)
@@ -225,9 +226,18 @@ def _answer(ctx: Context) -> Effect:
 
 
 def _claim(ctx: Context) -> Effect:
-    ctx.complaint.assignee_id = ctx.staff.id
+    name = ctx.body.assignee or ctx.staff.username
+    user = ctx.session.exec(select(StaffUser).where(StaffUser.username == name)).first()
+    if (
+        user is None
+        or not user.active
+        or user.role is not Role.department
+        or user.department_id != ctx.complaint.department_id
+    ):
+        raise InvalidInput(f"{name!r} is not a member of the filing's department")
+    ctx.complaint.assignee_id = user.id
     ctx.session.add(ctx.complaint)
-    return Effect(f"claimed by {ctx.staff.username}")
+    return Effect(f"assigned to {name}", payload={"assignee": name})
 
 
 def _note(ctx: Context) -> Effect:
@@ -244,7 +254,7 @@ COMPLAINT, TIP, INQUIRY = (frozenset({k}) for k in (Kind.complaint, Kind.tip, Ki
 SPECS: dict[str, ActionSpec] = {
     spec.name: spec
     for spec in (
-        ActionSpec("claim", bodies.NoFields, None, _claim),
+        ActionSpec("claim", bodies.ClaimBody, None, _claim),
         ActionSpec("note", bodies.NoteBody, None, _note),
         ActionSpec("reply", bodies.ReplyBody, None, _reply),
         ActionSpec("accept", bodies.AcceptBody, S.accepted, _accept, COMPLAINT),

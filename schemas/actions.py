@@ -21,6 +21,10 @@ class NoFields(ActionBody):
     pass
 
 
+class ClaimBody(ActionBody):
+    assignee: Short | None = None  # a colleague's username; default: the one claiming
+
+
 class NoteBody(ActionBody):
     text: Text  # internal: never shown to the citizen
 

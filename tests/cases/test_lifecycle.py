@@ -160,3 +160,31 @@ def test_only_the_lifecycle_module_assigns_a_status() -> None:
                     if isinstance(target, ast.Attribute) and target.attr == "status":
                         offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
+
+
+def _every_allowed_move() -> list[tuple[Kind, Status, Status]]:
+    return [
+        (kind, status, target)
+        for kind in Kind
+        for status in Status
+        for target in allowed_next(kind, status)
+    ]
+
+
+@pytest.mark.parametrize(("kind", "status", "target"), _every_allowed_move())
+def test_every_allowed_move_of_the_table_works_and_writes_its_event(
+    session: Session, kind: Kind, status: Status, target: Status
+) -> None:
+    complaint = Complaint(
+        tracking_number=f"T{kind.value[:2]}{status.value[:6]}{target.value[:6]}",
+        kind=kind,
+        channel=Channel.web,
+        status=status,
+        text="测试用的投诉内容，足够十个字。",
+    )
+    session.add(complaint)
+    session.commit()
+    transition(session, complaint=complaint, to_status=target, actor=ROBOT, reason="table")
+    session.commit()
+    [event] = _events(session, complaint)
+    assert (event.from_status, event.to_status) == (status, target)

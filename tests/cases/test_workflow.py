@@ -368,3 +368,16 @@ def test_citizens_are_texted_at_each_public_step(
     assert "您的投诉已由太原市小店区质量技术监督局受理" in texts[0]
     assert "终止调解" in texts[1]
     assert "请回复1-5分评价" in texts[2]
+
+
+def test_a_filing_can_be_assigned_to_a_colleague_of_its_department_only(
+    client: TestClient, desk: dict[str, dict[str, str]], session: Session
+) -> None:
+    add_staff(session, "zj-colleague", Role.department, "quality")
+    cid = _routed(client)
+    assigned = _act(client, desk["boss"], cid, "claim", {"assignee": "zj-colleague"})
+    assert assigned["assignee"] == "zj-colleague"
+    for name in ("gs", "boss", "nobody"):
+        answer = client.post(f"/api/v1/complaints/{cid}/actions/claim", json={"assignee": name}, headers=desk["zj"])
+        assert answer.status_code == 422, name
+    assert session.get(Complaint, cid).assignee_id is not None  # type: ignore[union-attr]
