@@ -58,9 +58,10 @@ def parse_twilio(
 
 
 def check_path_token(given: str, configured: str | None) -> None:
-    # Unconfigured or wrong: the same 404, so the URL's existence is not revealed.
-    if not configured or not hmac.compare_digest(given.encode(), configured.encode()):
-        raise NotFound("no such webhook")
+    if not configured:
+        raise NotFound("this webhook is not configured (COMPLAINTS_SMS_PATH_TOKEN)")
+    if not hmac.compare_digest(given.encode(), configured.encode()):
+        raise PermissionDenied("wrong path token")
 
 
 def check_source(address: str | None, allowlist: list[str]) -> None:

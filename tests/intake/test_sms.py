@@ -175,16 +175,21 @@ def test_tencent_replies_are_deduplicated_by_content(
     # The same words at another time are another message.
     client.post(f"/api/v1/sms/tencent/{PATH_TOKEN}", json=_tencent(time=1795000999))
     assert _count(Complaint) == 2
+    run_worker_until_idle()
+    replies = sms_platform.inbox.all()
+    assert [m["to"] for m in replies] == ["+8613812345678", "+8613812345678"]
+    assert all("受理编号" in m["text"] for m in replies)
 
 
 @pytest.mark.parametrize("provider", ["aliyun", "tencent"])
 @pytest.mark.parametrize("token", ["wrong-token", PATH_TOKEN + "x", ""])
-def test_a_wrong_path_token_is_404_and_nothing_is_written(
+def test_a_wrong_path_token_is_403_and_nothing_is_written(
     sms_platform: RunningGateway, client: TestClient, provider: str, token: str
 ) -> None:
     body: Any = [_aliyun_item("s")] if provider == "aliyun" else _tencent()
     answer = client.post(f"/api/v1/sms/{provider}/{token}", json=body)
-    assert answer.status_code in {404, 405}
+    # An empty token is another path altogether, which no route serves.
+    assert answer.status_code == (404 if token == "" else 403)
     assert (_count(Complaint), _count(SmsInbound)) == (0, 0)
 
 
@@ -295,3 +300,16 @@ def test_a_flood_from_one_number_is_recorded_but_not_filed(
             m.outcome for m in session.exec(select(SmsInbound).order_by(SmsInbound.id)).all()
         ]  # type: ignore[arg-type]
     assert outcomes == ["filed", "filed", "rate_limited", "rate_limited"]
+
+
+def test_webhooks_without_their_secret_configured_are_404(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str
+) -> None:
+    configure(database_url=sqlite_url, redis_url=redis_url)
+    migrate.upgrade()
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        assert client.post("/api/v1/sms/tencent/anything", json=_tencent()).status_code == 404
+        assert _twilio(client, _twilio_message("SM-x"), signature="x").status_code == 404
+    assert _count(SmsInbound) == 0
