@@ -57,14 +57,16 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, immediate: bool) 
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two processes that read then write
         # wait on busy_timeout instead of failing with SQLITE_BUSY on lock upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # A read-only engine opens no transaction: each statement sees the latest commit.
+        if immediate:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
     """One engine per database URL per process.
 
-    `read_only` engines (SQLite only differs) begin deferred transactions that never take
-    the write lock, for readers that may hold a transaction open, such as test assertions.
+    `read_only` engines (SQLite only differs) run each statement on its own, never taking
+    the write lock nor holding an old snapshot: for observers such as test assertions.
     """
     settings = get_settings()
     url = url or settings.effective_database_url

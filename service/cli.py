@@ -11,6 +11,7 @@ import typer
 from core.errors import PlatformError
 from core.settings import get_settings
 from schemas.enums import Role
+from service.classifier_cli import app as classifier_app
 from service.logs import configure_logging
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(odr_app, name="odr")
+app.add_typer(classifier_app, name="classifier")
 
 Host = Annotated[str, typer.Option(help="address to listen on")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]

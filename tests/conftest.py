@@ -129,8 +129,8 @@ def client() -> Iterator[TestClient]:
 
 @pytest.fixture
 def session() -> Iterator[Session]:
-    """For the test's own reads and set-up writes. Its transactions never take SQLite's
-    write lock up front, so an assertion holding one open does not block the app."""
+    """For the test's own reads and set-up writes. On SQLite each statement stands alone:
+    it never blocks the app and always sees the app's latest commit."""
     with Session(get_engine(read_only=True), expire_on_commit=False) as db_session:
         yield db_session
 

@@ -1,0 +1,128 @@
+"""`complaints classifier train | evaluate | predict`: a contract other tools depend on exactly."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="Train, evaluate and try the department classifier.")
+
+Csv = Annotated[Path | None, typer.Option("--data", help="UTF-8 CSV with a header row")]
+TextColumn = Annotated[str, typer.Option("--text-column", help="column holding the text")]
+LabelColumn = Annotated[str, typer.Option("--label-column", help="column holding the department")]
+
+
+class _Bar:
+    """A tqdm bar per training step, on stderr."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self.bars.get(step)
+        if bar is None:
+            bar = self.bars[step] = tqdm(total=total, desc=step, file=sys.stderr, leave=True)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option("--out", help="where to write the model file")],
+    data: Csv = None,
+    text_column: TextColumn = "text",
+    label_column: LabelColumn = "label",
+    from_db: Annotated[
+        bool, typer.Option("--from-db", help="add staff's routing corrections as examples")
+    ] = False,
+    target_precision: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="precision the abstention threshold aims for")
+    ] = 0.9,
+    seed: int = 0,
+) -> None:
+    """Train on a CSV, on the deployment's own corrections (--from-db), or both."""
+    from classifiers.dataset import read_labelled_csv, require_several_classes
+    from classifiers.training import train as fit
+    from core.errors import InvalidInput
+
+    texts: list[str] = []
+    labels: list[str] = []
+    if data is not None:
+        rows = read_labelled_csv(data, text_column, label_column, for_training=True)
+        texts, labels = list(rows.texts), list(rows.labels)
+        if rows.skipped_rows:
+            typer.echo(f"skipped {rows.skipped_rows} rows without text or label", err=True)
+    if from_db:
+        db_texts, db_labels = _examples_from_db()
+        typer.echo(f"{len(db_texts)} labelled examples from staff corrections", err=True)
+        texts, labels = texts + db_texts, labels + db_labels
+    if data is None and not from_db:
+        raise InvalidInput("give --data CSV, --from-db, or both")
+    require_several_classes(labels)
+    model = fit(texts, labels, seed=seed, target_precision=target_precision, progress=_Bar())
+    model.save(out)
+    metrics = model.metadata["validation"]
+    typer.echo(
+        f"model written to {out}: {len(model.labels)} departments, {len(texts)} examples; "
+        f"cross-validated accuracy {metrics['accuracy']:.3f}, "
+        f"top-3 {metrics['top3_accuracy']:.3f}, threshold {model.threshold:.3f}"
+    )
+
+
+def _examples_from_db() -> tuple[list[str], list[str]]:
+    import schemas  # noqa: F401
+    from core.db import session_scope
+    from routing.corrections import labelled_examples
+
+    with session_scope() as session:
+        examples = labelled_examples(session)
+    return [t for t, _ in examples], [label for _, label in examples]
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Option("--model", help="a model file from `train`")],
+    data: Annotated[Path, typer.Option("--data", help="UTF-8 CSV with a header row")],
+    text_column: TextColumn = "text",
+    label_column: LabelColumn = "label",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Metrics on labelled data; rows whose label the model never saw count as errors."""
+    from classifiers.dataset import read_labelled_csv
+    from classifiers.linear import LinearClassifier
+    from classifiers.training import evaluate as measure
+
+    loaded = LinearClassifier.load(model)
+    rows = read_labelled_csv(data, text_column, label_column)
+    result = measure(loaded, rows.texts, rows.labels)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>24}: {value:.4f}" if isinstance(value, float) else f"{key:>24}: {value}")
+
+
+@app.command()
+def predict(
+    text: Annotated[str, typer.Argument(help="the complaint's text")],
+    model: Annotated[Path, typer.Option("--model", help="a model file from `train`")],
+) -> None:
+    """The top 3 departments with confidence and the terms that drove each."""
+    from classifiers.linear import LinearClassifier
+
+    loaded = LinearClassifier.load(model)
+    prediction = loaded.predict(text)
+    for rank, suggestion in enumerate(prediction.top, start=1):
+        reasons = "、".join(suggestion.reasons)
+        typer.echo(f"{rank}. {suggestion.label}  {suggestion.score:.3f}  （{reasons}）")
+    best = prediction.best
+    if best is None or best.score < loaded.threshold:
+        typer.echo(f"below the threshold {loaded.threshold:.3f}: would go to triage")
