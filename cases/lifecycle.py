@@ -172,21 +172,22 @@ def transition(
         set_committed_value(complaint, name, value)
     deadlines.on_transition(session, complaint=complaint, to_status=to_status)
     assert complaint.id is not None
-    event = ComplaintEvent(
-        complaint_id=complaint.id,
-        at=now,
-        actor=actor.name,
-        actor_id=actor.staff_id,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        payload=payload or {},
-        public=public,
-        public_note=public_note,
+    return _append(
+        session,
+        complaint,
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            at=now,
+            actor=actor.name,
+            actor_id=actor.staff_id,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            payload=payload or {},
+            public=public,
+            public_note=public_note,
+        ),
     )
-    session.add(event)
-    _announce(session, complaint, event)
-    return event
 
 
 def record(
@@ -201,24 +202,27 @@ def record(
 ) -> ComplaintEvent:
     """A history entry that changes no status: a note, a citizen's reply, a message sent."""
     assert complaint.id is not None
-    event = ComplaintEvent(
-        complaint_id=complaint.id,
-        at=utcnow(),
-        actor=actor.name,
-        actor_id=actor.staff_id,
-        from_status=complaint.status,
-        to_status=complaint.status,
-        reason=reason,
-        payload=payload or {},
-        public=public,
-        public_note=public_note,
+    return _append(
+        session,
+        complaint,
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            at=utcnow(),
+            actor=actor.name,
+            actor_id=actor.staff_id,
+            from_status=complaint.status,
+            to_status=complaint.status,
+            reason=reason,
+            payload=payload or {},
+            public=public,
+            public_note=public_note,
+        ),
     )
+
+
+def _append(session: Session, complaint: Complaint, event: ComplaintEvent) -> ComplaintEvent:
+    """Add the event; every event on a filing also goes to its department's webhook."""
     session.add(event)
-    _announce(session, complaint, event)
-    return event
-
-
-def _announce(session: Session, complaint: Complaint, event: ComplaintEvent) -> None:
-    """Every event on a filing goes to its department's webhook, if there is one."""
     session.flush()
     webhooks.fan_out(session, complaint=complaint, event=event)
+    return event

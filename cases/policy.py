@@ -7,17 +7,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
-from core.errors import InvalidInput
+from core.datafile import read_yaml_model
 from core.settings import get_settings
 
 DEFAULT_POLICY = Path(__file__).parent / "policies" / "default.yaml"
@@ -104,22 +102,8 @@ class Policy(_Strict):
 
 def parse_policy(path: Path) -> Policy:
     """Read and check a policy file; InvalidInput names the file and the field at fault."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"policy {path}: cannot read: {exc.strerror}") from exc
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"policy {path}: not a valid UTF-8 YAML file: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput(f"policy {path}: expected a mapping")
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidInput(f"policy {path}: {problems}") from exc
+    policy, _ = read_yaml_model(path, Policy, what="policy")
+    return policy
 
 
 _lock = threading.Lock()

@@ -8,17 +8,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 from sqlmodel import Session
 
+from core.datafile import read_yaml_model
 from core.errors import InvalidInput
 from core.timeutil import utcnow
 from routing import repository
@@ -133,26 +132,7 @@ class LoadSummary:
 
 def parse_registry(path: Path) -> ParsedRegistry:
     """Read and check a registry file; InvalidInput says what is wrong and where."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text") from exc
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: expected a mapping with schema, version, departments")
-    try:
-        registry = RegistryFile.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidInput(f"{path}: {problems}") from exc
+    registry, raw = read_yaml_model(path, RegistryFile, what="registry")
     try:
         offices = expand_offices(registry)
     except ValueError as exc:
