@@ -23,7 +23,7 @@ from classifiers.tokenizer import Tokenizer
 # instruction attached to most orders, the same whatever the department.
 _BOILERPLATE = re.compile(
     r"\([^()]{0,30}(?:30|三十)分钟[^()]{0,30}\)?"
-    r"|请?职能局[^,。!]{0,12}(?:30|三十)分钟[^。!()]{0,16}"
+    r"|[,;]?\s*请?职能局[^,。!]{0,12}(?:30|三十)分钟[^。!()]{0,16}"
 )
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -37,12 +37,16 @@ _REQUEST = re.compile(
 # 「龙华区城管来电反馈」: a department calling back about an earlier order.
 _CALLER = re.compile(r"^([^:：,，。()（）]{1,14}?)来电反馈")
 # 「美兰区白龙街道办回复：」: a department's answer quoted in the order.
-_REPLY = re.compile(r"([^\s:：,，。()（）《》\d]{2,12}?)(?:来电)?(?:回复|反馈)[:：]")
-_DISTRICT = re.compile(
-    r"^(?:海南省|海口市|海口)?(?:市(?!民|政)|龙华区|美兰区|秀英区|琼山区|龙华|美兰|秀英|琼山)?"
-)
-_IN_DISTRICT = re.compile(r"^(?:海口市|海口)?(?:龙华|美兰|秀英|琼山)区?")
+_REPLY = re.compile(r"([^\s:：,，。()（）《》\d]{2,12}?)(?<!来电)(?:回复|反馈)[:：]")
+# A leading place (省 / 市 / 区 / 县, any deployment's), so 太原市小店区住建局 → 住建局.
+_DISTRICT = re.compile(r"^(?:市(?!民|政))?(?:[\u4e00-\u9fff]{1,7}?(?:省|市(?!民|政)|区|县))*")
+_IN_DISTRICT = re.compile(r"^(?:[\u4e00-\u9fff]{1,7}?(?:省|市))*[\u4e00-\u9fff]{1,7}?区")
 _GENERIC = frozenset({"相关", "尽快", "职能", "相关部门", "有关部门"})
+# A mined word joins jieba's dictionary only if it ends like a department's name.
+_DEPARTMENT_ENDING = re.compile(
+    r"(?:局|所|队|办|委|会|中心|公司|集团|部门|站|院|处|厅|政府|交警|城管|公安|供电|燃气|水务|"
+    r"移动|联通|电信|机场)$"
+)
 
 _TERM_SEPARATOR = "\n"  # never inside a term: normalisation turns every whitespace into " "
 
@@ -53,6 +57,14 @@ def normalize(text: str, *, strip_boilerplate: bool = True) -> str:
     if strip_boilerplate:
         text = _BOILERPLATE.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def has_chinese(term: str) -> bool:
+    return bool(_CJK.search(term))
+
+
+def all_chinese(term: str) -> bool:
+    return bool(term) and all(_CJK.match(c) for c in term)
 
 
 def canonical_department(name: str) -> str:
@@ -83,16 +95,18 @@ def department_mentions(normalized: str) -> list[tuple[str, str]]:
     return found
 
 
-def mine_user_words(texts: Iterable[str], labels: Iterable[str], *, min_count: int = 2) -> list[str]:
+def mine_user_words(
+    texts: Iterable[str], labels: Iterable[str], *, min_count: int = 2
+) -> list[str]:
     """Department names for jieba: the labels and the short forms callers use (交警, 住建局)."""
     counts: Counter[str] = Counter()
     for text in texts:
         for feature, surface in department_mentions(normalize(text)):
             short = feature.split(":", 1)[1]
             for word in (short, surface):
-                if 2 <= len(word) <= 8 and _CJK.search(word) and word != "职能局":
+                if 2 <= len(word) <= 8 and word != "职能局" and _DEPARTMENT_ENDING.search(word):
                     counts[word] += 1
-    mined = {w for w, n in counts.items() if n >= min_count and all(_CJK.match(c) for c in w)}
+    mined = {w for w, n in counts.items() if n >= min_count and all_chinese(w)}
     return sorted(mined | {label.strip() for label in labels if label.strip()})
 
 
@@ -105,6 +119,7 @@ class FeatureConfig:
     words: bool = True
     mentions: bool = True
     user_dictionary: bool = True
+    hmm: bool = False  # jieba's guesses of unknown words: no better in CV, and 15× slower
     strip_boilerplate: bool = True
     min_df: int = 2
     char_weight: float = 1.0
@@ -147,7 +162,8 @@ class TextAnalyzer:
         normalized = normalize(text, strip_boilerplate=self.config.strip_boilerplate)
         words: tuple[str, ...] = ()
         if self.tokenizer is not None and self.config.words:
-            words = tuple(w for w in self.tokenizer.tokenize(normalized) if _WORDLIKE.search(w))
+            tokens = self.tokenizer.tokenize(normalized, hmm=self.config.hmm)
+            words = tuple(w for w in tokens if _WORDLIKE.search(w))
         mentions: tuple[str, ...] = ()
         surfaces: dict[str, str] = {}
         if self.config.mentions:
@@ -191,10 +207,15 @@ class FeatureSpace:
         self.config = config
         self.blocks = tuple(blocks)
         self.n_features = sum(b.size for b in self.blocks)
+        self._idf = np.concatenate([b.idf for b in self.blocks]).astype(np.float32)
 
     @staticmethod
     def block_names(config: FeatureConfig) -> list[str]:
-        return ["char", *(["word"] if config.words else []), *(["mention"] if config.mentions else [])]
+        return [
+            "char",
+            *(["word"] if config.words else []),
+            *(["mention"] if config.mentions else []),
+        ]
 
     @staticmethod
     def block_weight(name: str, config: FeatureConfig) -> float:
@@ -218,34 +239,39 @@ class FeatureSpace:
             counts = np.array([df[t] for t in terms], dtype=np.float64)
             idf = (np.log((1.0 + n_docs) / (1.0 + counts)) + 1.0).astype(np.float32)
             weight = cls.block_weight(name, config)
-            blocks.append(Block(name, terms, idf, weight, offset, {t: i for i, t in enumerate(terms)}))
+            blocks.append(
+                Block(name, terms, idf, weight, offset, {t: i for i, t in enumerate(terms)})
+            )
             offset += len(terms)
         return cls(config, blocks)
 
     def transform(self, docs: Sequence[Document]) -> sp.csr_matrix:
         """Sublinear tf × idf, L2-normalised per block and scaled by the block's weight."""
+        ids: list[int] = []
+        counts: list[int] = []
+        segments: list[int] = []  # where each (document, block) run of `ids` starts
+        scales: list[float] = []
         indptr = [0]
-        indices: list[int] = []
-        values: list[float] = []
         for doc in docs:
             for block in self.blocks:
-                counts = Counter(_block_terms(block.name, doc, self.config))
-                found = [(block.index[t], n) for t, n in counts.items() if t in block.index]
-                if not found:
-                    continue
-                idx = np.fromiter((i for i, _ in found), dtype=np.int64, count=len(found))
-                tf = np.fromiter((n for _, n in found), dtype=np.float64, count=len(found))
-                weights = (1.0 + np.log(tf)) * block.idf[idx]
-                weights *= block.weight / np.sqrt(np.dot(weights, weights))
-                indices.extend((idx + block.offset).tolist())
-                values.extend(weights.tolist())
-            indptr.append(len(indices))
+                get, offset = block.index.get, block.offset
+                terms = Counter(_block_terms(block.name, doc, self.config)).items()
+                found = [(i, n) for t, n in terms if (i := get(t)) is not None]
+                if found:
+                    segments.append(len(ids))
+                    scales.append(block.weight)
+                    found_ids, tfs = zip(*found, strict=True)
+                    ids.extend([i + offset for i in found_ids])
+                    counts.extend(tfs)
+            indptr.append(len(ids))
+        columns = np.asarray(ids, dtype=np.int32)
+        values = (1.0 + np.log(np.asarray(counts, dtype=np.float32))) * self._idf[columns]
+        if segments:
+            norms = np.sqrt(np.add.reduceat(values * values, segments))
+            lengths = np.diff(np.append(segments, len(values)))
+            values *= np.repeat(np.asarray(scales, dtype=np.float32) / norms, lengths)
         return sp.csr_matrix(
-            (
-                np.asarray(values, dtype=np.float32),
-                np.asarray(indices, dtype=np.int32),
-                np.asarray(indptr, dtype=np.int64),
-            ),
+            (values, columns, np.asarray(indptr, dtype=np.int64)),
             shape=(len(docs), self.n_features),
         )
 

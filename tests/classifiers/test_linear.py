@@ -1,0 +1,267 @@
+import hashlib
+import json
+import pickle
+import random
+import re
+import subprocess
+import sys
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers.base import Classifier
+from classifiers.dataset import read_labelled_csv
+from classifiers.errors import ModelFileError
+from classifiers.features import normalize
+from classifiers.linear import FORMAT_VERSION, LinearClassifier, arrays_sha256
+from classifiers.training import train
+from core.errors import InvalidInput
+
+TRAIN_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "haikou12345" / "train.csv"
+
+
+@pytest.fixture(scope="module")
+def held_texts() -> list[str]:
+    return _rows()[1][:200]
+
+
+def _rows() -> tuple[list[tuple[str, str]], list[str]]:
+    """1,500 training rows of the 20 most frequent departments, and other texts to predict."""
+    texts, labels = read_labelled_csv(TRAIN_CSV, "诉求内容", "处置单位")
+    frequent = {label for label, _ in Counter(labels).most_common(20)}
+    rows = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab in frequent]
+    random.Random(11).shuffle(rows)
+    return rows[:1500], [t for t, _ in rows[1500:]]
+
+
+@pytest.fixture(scope="module")
+def model() -> LinearClassifier:
+    fit, _ = _rows()
+    return train([t for t, _ in fit], [lab for _, lab in fit], seed=0)
+
+
+@pytest.fixture(scope="module")
+def saved(model, tmp_path_factory) -> Path:
+    return model.save(tmp_path_factory.mktemp("model") / "linear.npz")
+
+
+def test_is_a_classifier_with_top_three_calibrated_suggestions(model) -> None:
+    classifier: Classifier = model
+    prediction = classifier.predict("市民来电反映：小区门口有机动车违停堵路，请交警核实处理！")
+    assert prediction.classifier == "linear"
+    assert prediction.version == model.version
+    assert len(prediction.top) == 3
+    scores = [s.score for s in prediction.top]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert sum(scores) <= 1.0 + 1e-6
+    assert prediction.best.label == "公安局交通警察支队"
+    assert prediction.best.score > model.threshold
+
+
+def test_version_names_the_code_the_time_and_the_data(model) -> None:
+    meta = model.metadata
+    assert re.fullmatch(r"1\.0\+\d{8}T\d{6}Z\.[0-9a-f]{8}", model.version)
+    assert model.version.endswith(meta["training_data_sha256"][:8])
+
+
+def test_empty_and_odd_texts_still_get_three_suggestions(model) -> None:
+    assert model.predict_batch([]) == []
+    for text in ["", "   ", "12345", "hello world", "𠀀"]:
+        prediction = model.predict(text)
+        assert len(prediction.top) == 3
+        assert all(s.reasons == () for s in prediction.top)
+
+
+def test_reasons_are_chinese_terms_of_the_text(model, held_texts) -> None:
+    prediction = model.predict("市民来电反映：小区门口有机动车违停堵路，请交警核实处理！")
+    assert "交警" in prediction.best.reasons
+    for text, predicted in zip(held_texts, model.predict_batch(held_texts), strict=True):
+        best = predicted.best.reasons
+        assert len(best) <= 6
+        assert len(set(best)) == len(best)
+        for term in best:
+            assert term in normalize(text)
+            assert len(term) >= 2
+            assert any("\u4e00" <= c <= "\u9fff" for c in term)
+            assert term not in {"市民", "来电", "反映", "核实", "处理"}
+    counts = [len(p.best.reasons) for p in model.predict_batch(held_texts)]
+    assert np.mean([c >= 1 for c in counts]) > 0.95
+    assert np.mean([c >= 3 for c in counts]) > 0.8
+
+
+def test_predict_batch_agrees_with_predict(model, held_texts) -> None:
+    batch = model.predict_batch(held_texts[:20])
+    for text, one in zip(held_texts[:20], batch, strict=True):
+        single = model.predict(text)
+        assert [s.label for s in single.top] == [s.label for s in one.top]
+        assert [s.reasons for s in single.top] == [s.reasons for s in one.top]
+        np.testing.assert_allclose(
+            [s.score for s in single.top], [s.score for s in one.top], rtol=1e-5
+        )
+
+
+def test_save_then_load_gives_identical_predictions(model, saved, held_texts) -> None:
+    loaded = LinearClassifier.load(saved)
+    assert loaded.labels == model.labels
+    assert loaded.threshold == model.threshold
+    assert loaded.version == model.version
+    assert loaded.metadata["arrays_sha256"] == model.metadata["arrays_sha256"]
+    before = [p.as_dict() for p in model.predict_batch(held_texts)]
+    after = [p.as_dict() for p in loaded.predict_batch(held_texts)]
+    assert after == before
+    np.testing.assert_array_equal(loaded.predict_proba(held_texts), model.predict_proba(held_texts))
+
+
+def test_metadata_is_json_with_what_an_operator_needs(saved) -> None:
+    with np.load(saved, allow_pickle=False) as npz:
+        meta = json.loads(npz["metadata"].tobytes().decode("utf-8"))
+    for key in (
+        "format_version",
+        "classifier_version",
+        "labels",
+        "training_data_sha256",
+        "training_size",
+        "validation",
+        "threshold",
+        "target_precision",
+        "created_at",
+        "arrays_sha256",
+    ):
+        assert key in meta
+    assert meta["format_version"] == FORMAT_VERSION
+
+
+def test_predicting_does_not_import_scikit_learn(saved) -> None:
+    code = (
+        "import sys\n"
+        "from classifiers.linear import LinearClassifier\n"
+        f"model = LinearClassifier.load({str(saved)!r})\n"
+        "print(model.predict('请交警核实处理').best.label)\n"
+        "assert not [m for m in sys.modules if m.startswith('sklearn')], 'sklearn imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "公安局交通警察支队"
+
+
+def _rewrite(source: Path, target: Path, change, *, reseal: bool = False) -> Path:
+    """Copy a model file, letting `change` edit its arrays and metadata (as a dict).
+
+    With `reseal`, the checksums are recomputed: what a newer platform would have written.
+    """
+    with np.load(source, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    raw = arrays["metadata"].tobytes()
+    meta = json.loads(raw.decode("utf-8"))
+    change(arrays, meta)
+    if meta != json.loads(raw.decode("utf-8")):
+        raw = json.dumps(meta).encode("utf-8")
+    if reseal:
+        body = {k: v for k, v in arrays.items() if k not in ("metadata", "digest")}
+        meta["arrays_sha256"] = arrays_sha256(body)
+        raw = json.dumps(meta).encode("utf-8")
+        arrays["digest"] = np.frombuffer(hashlib.sha256(raw).digest(), dtype=np.uint8)
+    arrays["metadata"] = np.frombuffer(raw, dtype=np.uint8)
+    with target.open("wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    return target
+
+
+def test_a_model_file_from_a_newer_format_is_refused_with_advice(saved, tmp_path) -> None:
+    def newer(arrays: dict, meta: dict) -> None:
+        meta["format_version"] = FORMAT_VERSION + 1
+        meta["something_new"] = [1, 2, 3]
+
+    path = _rewrite(saved, tmp_path / "newer.npz", newer, reseal=True)
+    message = (
+        f"model format {FORMAT_VERSION + 1} is newer than this version reads "
+        f"({FORMAT_VERSION}); upgrade the platform"
+    )
+    with pytest.raises(ModelFileError, match=f"^{re.escape(message)}$"):
+        LinearClassifier.load(path)
+
+
+def test_resealing_alone_keeps_a_file_loadable(saved, tmp_path) -> None:
+    path = _rewrite(saved, tmp_path / "same.npz", lambda arrays, meta: None, reseal=True)
+    assert LinearClassifier.load(path, tokenizer=False).labels
+
+
+def test_changed_weights_are_detected(saved, tmp_path) -> None:
+    def tamper(arrays: dict, meta: dict) -> None:
+        weights = arrays["weights"].copy()
+        weights[0, 0] += 1.0
+        arrays["weights"] = weights
+
+    path = _rewrite(saved, tmp_path / "weights.npz", tamper)
+    with pytest.raises(ModelFileError, match="arrays checksum does not match"):
+        LinearClassifier.load(path)
+
+
+def test_a_changed_threshold_is_detected(saved, tmp_path) -> None:
+    def tamper(arrays: dict, meta: dict) -> None:
+        meta["threshold"] = 0.0
+
+    path = _rewrite(saved, tmp_path / "threshold.npz", tamper)
+    with pytest.raises(ModelFileError, match="metadata checksum does not match"):
+        LinearClassifier.load(path)
+
+
+def test_a_truncated_file_is_refused(saved, tmp_path) -> None:
+    path = tmp_path / "truncated.npz"
+    path.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    with pytest.raises(ModelFileError, match="truncated or corrupted"):
+        LinearClassifier.load(path)
+
+
+def test_a_corrupted_file_is_refused(saved, tmp_path) -> None:
+    raw = bytearray(saved.read_bytes())
+    with zipfile.ZipFile(saved) as archive:
+        info = archive.getinfo("weights.npy")
+    middle = info.header_offset + 100 + info.compress_size // 2
+    raw[middle : middle + 16] = bytes(b ^ 0xFF for b in raw[middle : middle + 16])
+    path = tmp_path / "corrupted.npz"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match=r"truncated or corrupted|checksum does not match"):
+        LinearClassifier.load(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a model at all\n", b"PK\x03\x04garbage"])
+def test_something_else_is_not_a_model_file(tmp_path, content: bytes) -> None:
+    path = tmp_path / "other.npz"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError):
+        LinearClassifier.load(path)
+
+
+def test_a_pickle_is_refused_without_running_it(tmp_path) -> None:
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    path = tmp_path / "evil.npz"
+    path.write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        LinearClassifier.load(path)
+    assert not marker.exists()
+
+
+def test_an_npz_of_someone_else_is_not_a_model_file(tmp_path) -> None:
+    path = tmp_path / "other.npz"
+    np.savez(path, weights=np.zeros(3))
+    with pytest.raises(ModelFileError, match="not a model file"):
+        LinearClassifier.load(path)
+
+
+def test_a_missing_model_file_is_reported(tmp_path) -> None:
+    with pytest.raises(ModelFileError, match="not found"):
+        LinearClassifier.load(tmp_path / "none.npz")
+
+
+def test_model_file_errors_are_invalid_input() -> None:
+    assert issubclass(ModelFileError, InvalidInput)

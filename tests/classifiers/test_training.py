@@ -1,0 +1,180 @@
+import json
+import random
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers.dataset import read_labelled_csv
+from classifiers.errors import DatasetError
+from classifiers.features import TextAnalyzer, mine_user_words
+from classifiers.linear import LinearClassifier
+from classifiers.tokenizer import shared_tokenizer
+from classifiers.training import (
+    EVALUATION_KEYS,
+    TrainingConfig,
+    choose_threshold,
+    cross_validate,
+    evaluate,
+    summarize,
+    train,
+    training_data_sha256,
+)
+
+TRAIN_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "haikou12345" / "train.csv"
+TARGET = 0.9
+
+
+def _slices() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
+    """1,500 training and 700 evaluation rows of the 20 most frequent departments."""
+    texts, labels = read_labelled_csv(TRAIN_CSV, "诉求内容", "处置单位")
+    frequent = {label for label, _ in Counter(labels).most_common(20)}
+    rows = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab in frequent]
+    random.Random(7).shuffle(rows)
+    fit, held = rows[:1500], rows[1500:2200]
+    return ([t for t, _ in fit], [lab for _, lab in fit]), (
+        [t for t, _ in held],
+        [lab for _, lab in held],
+    )
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
+    return _slices()
+
+
+@pytest.fixture(scope="module")
+def steps() -> list[tuple[str, int, int]]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def model(data, steps) -> LinearClassifier:
+    (texts, labels), _ = data
+    return train(
+        texts, labels, seed=0, target_precision=TARGET, progress=lambda *s: steps.append(s)
+    )
+
+
+def test_evaluate_on_another_slice_gives_sane_metrics_under_exact_keys(data, model) -> None:
+    _, (texts, labels) = data
+    result = evaluate(model, texts, labels)
+    assert tuple(result) == EVALUATION_KEYS
+    assert result["n"] == len(texts) == 700
+    assert 0.7 <= result["accuracy"] <= 0.97
+    assert 0.4 <= result["macro_f1"] <= result["top3_accuracy"]
+    assert result["accuracy"] < result["top3_accuracy"] <= 1.0
+    assert result["accuracy"] < result["accuracy_at_80_coverage"] <= 1.0
+    assert 0.3 <= result["coverage_at_threshold"] <= 1.0
+    assert result["precision_at_threshold"] > result["accuracy"]
+    assert result["unseen_label_rows"] == 0
+    assert result["texts_per_second"] > 100
+    json.dumps(result)
+
+
+def test_rows_with_a_label_the_model_never_saw_count_as_errors(data, model) -> None:
+    _, (texts, labels) = data
+    result = evaluate(model, texts[:50] + ["某个新部门的诉求"] * 10, labels[:50] + ["新部门"] * 10)
+    baseline = evaluate(model, texts[:50], labels[:50])
+    assert result["unseen_label_rows"] == 10
+    assert result["n"] == 60
+    assert result["accuracy"] == pytest.approx(baseline["accuracy"] * 50 / 60)
+
+
+def test_threshold_reaches_the_target_precision_on_its_validation_data(data, model) -> None:
+    (texts, labels), _ = data
+    words = mine_user_words(texts, labels)
+    docs = TextAnalyzer(model.features.config, shared_tokenizer(words)).analyze_all(texts)
+    validation = cross_validate(docs, labels, seed=0)
+    confidence = validation.probabilities.max(axis=1)
+    predicted = np.array(validation.labels)[validation.probabilities.argmax(axis=1)]
+    correct = predicted == np.array(labels)
+    accepted = confidence >= model.threshold
+    assert correct[accepted].mean() >= TARGET
+    # It is the lowest such threshold: accepting the next less confident rows breaks the target.
+    lower = confidence[confidence < model.threshold].max()
+    assert correct[confidence >= lower].mean() < TARGET
+    assert model.temperature == pytest.approx(validation.temperature)
+    assert model.metadata["validation"]["precision_at_threshold"] == pytest.approx(
+        correct[accepted].mean()
+    )
+    assert model.metadata["validation"]["coverage_at_threshold"] == pytest.approx(accepted.mean())
+
+
+def test_metadata_records_the_training_run(data, model) -> None:
+    (texts, labels), _ = data
+    meta = model.metadata
+    assert meta["format_version"] == 1
+    assert meta["classifier_version"] == "1.0"
+    assert meta["labels"] == model.labels == sorted(set(labels))
+    assert meta["training_data_sha256"] == training_data_sha256(texts, labels)
+    assert meta["training_size"] == 1500
+    assert meta["threshold"] == model.threshold
+    assert meta["target_precision"] == TARGET
+    assert meta["threshold_reached"] is True
+    assert datetime.fromisoformat(meta["created_at"]).utcoffset().total_seconds() == 0
+    validation = meta["validation"]
+    assert validation["folds"] == 5
+    assert validation["n"] == 1500
+    assert 0.6 < validation["accuracy"] < validation["top3_accuracy"]
+
+
+def test_progress_reports_each_step_in_order(steps) -> None:
+    names = [s[0] for s in steps]
+    assert names[0] == "analyse"
+    assert names[-1] == "fit"
+    assert ("validate", 5, 5) in steps
+    assert steps[-1] == ("fit", 1, 1)
+    assert all(0 <= done <= total for _, done, total in steps)
+
+
+def test_training_data_hash_depends_on_every_row() -> None:
+    base = training_data_sha256(["噪音", "违停"], ["城管", "交警"])
+    assert base == training_data_sha256(["噪音", "违停"], ["城管", "交警"])
+    assert base != training_data_sha256(["噪音", "违停"], ["城管", "城管"])
+    assert base != training_data_sha256(["违停", "噪音"], ["交警", "城管"])
+
+
+def test_train_refuses_a_single_class_and_mismatched_rows() -> None:
+    with pytest.raises(DatasetError, match="at least two classes"):
+        train(["噪音", "施工"], ["城管", "城管"])
+    with pytest.raises(DatasetError, match="2 texts but 1 labels"):
+        train(["噪音", "施工"], ["城管"])
+
+
+def test_train_on_two_classes_gives_a_working_model() -> None:
+    texts = ["请交警核实处理 机动车违停"] * 6 + ["请城管核实处理 占道经营"] * 6
+    labels = ["交警"] * 6 + ["城管"] * 6
+    model = train(texts, labels, config=TrainingConfig(folds=3))
+    assert model.predict("有机动车违停，请交警核实").best.label == "交警"
+    assert model.predict("占道经营，请城管核实").best.label == "城管"
+
+
+def test_choose_threshold_takes_the_lowest_confidence_meeting_the_target() -> None:
+    confidence = np.array([0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5])
+    correct = np.array([True, True, True, False, True, False, False])
+    assert choose_threshold(confidence, correct, 0.8) == (0.7, True)  # 4 of 5 right
+    assert choose_threshold(confidence, correct, 1.0) == (0.9, True)
+    assert choose_threshold(confidence, np.zeros(7, dtype=bool), 0.5) == (1.0, False)
+
+
+def test_choose_threshold_accepts_tied_rows_together() -> None:
+    confidence = np.array([0.9, 0.8, 0.8, 0.8])
+    correct = np.array([True, True, False, False])
+    # Cutting between the tied 0.8s is impossible, so 0.8 gives 2/4 and 0.9 is the answer.
+    assert choose_threshold(confidence, correct, 0.6) == (0.9, True)
+
+
+def test_summarize_counts_macro_f1_over_the_labels_present() -> None:
+    truth = ["a", "a", "b", "c"]
+    ranked = [["a", "b", "c"], ["b", "a", "c"], ["b", "a", "c"], ["d", "c", "a"]]
+    result = summarize(truth, ranked, np.array([0.9, 0.5, 0.8, 0.7]), 0.75)
+    assert result["accuracy"] == 0.5
+    # a: tp 1, fn 1 → 2/3; b: tp 1, fp 1 → 2/3; c: fn 1 → 0; "d" is not a class here.
+    assert result["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+    assert result["top3_accuracy"] == 1.0
+    assert result["accuracy_at_80_coverage"] == pytest.approx(2 / 3)  # 3 most confident rows
+    assert result["coverage_at_threshold"] == 0.5
+    assert result["precision_at_threshold"] == 1.0
