@@ -11,12 +11,12 @@ from sqlmodel import Session, col, select
 
 from accounts.service import Staff
 from cases import deadlines
-from cases.lifecycle import Actor, record
+from cases.lifecycle import Actor, record, transition
 from cases.policy import current_policy
 from core.timeutil import utcnow
 from schemas.casework import Deadline
 from schemas.complaint import Complaint
-from schemas.enums import Role
+from schemas.enums import Role, Status
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("deadlines")
@@ -43,6 +43,17 @@ def sweep_deadlines(session: Session, *, on: date | None = None) -> SweepResult:
     for clock in running:
         complaint = session.get(Complaint, clock.complaint_id)
         if complaint is None:
+            continue
+        if day > clock.due_on and clock.step == "odr" and complaint.status is Status.odr:
+            # The business had its days and did not settle: the regulator takes it over.
+            transition(
+                session,
+                complaint=complaint,
+                to_status=Status.routed,
+                actor=SWEEPER,
+                reason=f"ODR period ended {clock.due_on.isoformat()} without settlement",
+                public_note="经营者未在期限内和解，转由市场监督管理部门处理",
+            )
             continue
         if day > clock.due_on:
             clock.state, clock.breached_at = "breached", utcnow()

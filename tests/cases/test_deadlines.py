@@ -184,3 +184,22 @@ def test_odr_goes_to_the_business_first_and_its_days_do_not_count(
     calendar = deadlines.calendar_for(deadlines.current_policy())
     assert clock.due_on == calendar.add_working_days(accept_due, 8)
     assert _clock(cid, "odr").state == "met"
+
+
+def test_an_unsettled_odr_comes_back_to_the_regulator_by_itself(
+    client: TestClient, zj: dict[str, str], today: FrozenDay, session: Session
+) -> None:
+    session.add(OdrBusiness(business_uscc="91330100799655058B", name="某某电梯维保公司"))
+    session.commit()
+    today.day = date(2026, 11, 2)
+    cid = _file_on(client, today.day)
+    assert _clock(cid, "odr").due_on == date(2026, 11, 16)
+    sweep_deadlines(session, on=date(2026, 11, 16))
+    with Session(get_engine(read_only=True)) as s:
+        assert s.get(Complaint, cid).status is Status.odr  # type: ignore[union-attr]
+    today.day = date(2026, 11, 17)
+    sweep_deadlines(session, on=today.day)
+    with Session(get_engine(read_only=True)) as s:
+        assert s.get(Complaint, cid).status is Status.routed  # type: ignore[union-attr]
+    assert _clock(cid, "odr").state == "met"
+    assert _clock(cid, "accept_decision").state == "active"

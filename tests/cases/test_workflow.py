@@ -378,6 +378,8 @@ def test_a_filing_can_be_assigned_to_a_colleague_of_its_department_only(
     assigned = _act(client, desk["boss"], cid, "claim", {"assignee": "zj-colleague"})
     assert assigned["assignee"] == "zj-colleague"
     for name in ("gs", "boss", "nobody"):
-        answer = client.post(f"/api/v1/complaints/{cid}/actions/claim", json={"assignee": name}, headers=desk["zj"])
+        answer = client.post(
+            f"/api/v1/complaints/{cid}/actions/claim", json={"assignee": name}, headers=desk["zj"]
+        )
         assert answer.status_code == 422, name
     assert session.get(Complaint, cid).assignee_id is not None  # type: ignore[union-attr]
