@@ -11,7 +11,9 @@ README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_in_the_configuration_table() -> None:
-    missing = [name for name in Settings.model_fields if f"`COMPLAINTS_{name.upper()}`" not in README]
+    missing = [
+        name for name in Settings.model_fields if f"`COMPLAINTS_{name.upper()}`" not in README
+    ]
     assert missing == []
 
 

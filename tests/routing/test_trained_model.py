@@ -35,7 +35,10 @@ def haikou(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     chosen = [r for r in rows if r[LABEL] in labels]
     # A demanding target precision gives a threshold that unsure texts fall below.
     model = train(
-        [r[TEXT] for r in chosen[:1000]], [r[LABEL] for r in chosen[:1000]], seed=0, target_precision=0.99
+        [r[TEXT] for r in chosen[:1000]],
+        [r[LABEL] for r in chosen[:1000]],
+        seed=0,
+        target_precision=0.99,
     )
     folder = tmp_path_factory.mktemp("haikou")
     path = model.save(folder / "haikou.model")
@@ -45,7 +48,10 @@ def haikou(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "name": "按海口12345工单承办单位建立的测试目录",
         "departments": [
             {"code": "triage", "name": "人工分拣", "triage": True},
-            *({"code": f"d{i:02d}", "name": label, "aliases": [label]} for i, label in enumerate(labels)),
+            *(
+                {"code": f"d{i:02d}", "name": label, "aliases": [label]}
+                for i, label in enumerate(labels)
+            ),
         ],
     }
     registry_path = folder / "registry.yaml"
@@ -72,7 +78,12 @@ _phones = iter(range(10_000))
 def _file(client: TestClient, text: str) -> str:
     phone = f"1380000{next(_phones):04d}"  # each its own citizen: no per-number limit reached
     body = valid_filing(
-        text=text[:5000], contact_phone=phone, business_name="某单位", business_uscc=None, business_address=None, region=None
+        text=text[:5000],
+        contact_phone=phone,
+        business_name="某单位",
+        business_uscc=None,
+        business_address=None,
+        region=None,
     )
     answer = client.post("/api/v1/complaints", json=body)
     assert answer.status_code == 201, answer.text
@@ -80,14 +91,18 @@ def _file(client: TestClient, text: str) -> str:
 
 
 @pytest.mark.usefixtures("trained_platform")
-def test_the_worker_routes_with_the_trained_model(client: TestClient, haikou: dict[str, Any]) -> None:
+def test_the_worker_routes_with_the_trained_model(
+    client: TestClient, haikou: dict[str, Any]
+) -> None:
     samples = [(t, label) for t, label in haikou["held_out"] if len(t) >= 10][:20]
     numbers = [_file(client, text) for text, _ in samples]
     run_worker_until_idle()
     right = routed = 0
     with Session(get_engine(read_only=True)) as session:
         for number, (_, label) in zip(numbers, samples, strict=True):
-            complaint = session.exec(select(Complaint).where(Complaint.tracking_number == number)).one()
+            complaint = session.exec(
+                select(Complaint).where(Complaint.tracking_number == number)
+            ).one()
             event = session.exec(
                 select(ComplaintEvent)
                 .where(ComplaintEvent.complaint_id == complaint.id)
@@ -136,7 +151,9 @@ def test_classify_answers_with_the_trained_model(client: TestClient, session: Se
 
 
 @pytest.mark.usefixtures("trained_platform")
-def test_corrections_feed_train_from_db(client: TestClient, session: Session, tmp_path: Path, haikou: dict[str, Any]) -> None:
+def test_corrections_feed_train_from_db(
+    client: TestClient, session: Session, tmp_path: Path, haikou: dict[str, Any]
+) -> None:
     numbers = [_file(client, text) for text, _ in haikou["held_out"][:6] if len(text) >= 10]
     run_worker_until_idle()
     add_staff(session, "boss", Role.supervisor)
@@ -160,8 +177,22 @@ def test_corrections_feed_train_from_db(client: TestClient, session: Session, tm
         writer.writerows([text, label] for text, label in haikou["held_out"][6:40])
     out = tmp_path / "retrained.model"
     result = subprocess.run(
-        [sys.executable, "-m", "service", "classifier", "train", "--from-db", "--data", str(slice_csv),
-         "--text-column", TEXT, "--label-column", LABEL, "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "classifier",
+            "train",
+            "--from-db",
+            "--data",
+            str(slice_csv),
+            "--text-column",
+            TEXT,
+            "--label-column",
+            LABEL,
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

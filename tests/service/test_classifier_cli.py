@@ -54,15 +54,38 @@ def slices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def model(slices: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("model") / "departments.model"
-    result = _cli("train", "--data", str(slices[0]), "--text-column", TEXT, "--label-column", LABEL, "--out", str(out))
+    result = _cli(
+        "train",
+        "--data",
+        str(slices[0]),
+        "--text-column",
+        TEXT,
+        "--label-column",
+        LABEL,
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     assert "model written to" in result.stdout
     assert "%" in result.stderr  # the progress bar
     return out
 
 
-def test_evaluate_prints_exactly_one_json_object_with_sane_metrics(model: Path, slices: tuple[Path, Path]) -> None:
-    result = _cli("evaluate", "--model", str(model), "--data", str(slices[1]), "--text-column", TEXT, "--label-column", LABEL, "--json")
+def test_evaluate_prints_exactly_one_json_object_with_sane_metrics(
+    model: Path, slices: tuple[Path, Path]
+) -> None:
+    result = _cli(
+        "evaluate",
+        "--model",
+        str(model),
+        "--data",
+        str(slices[1]),
+        "--text-column",
+        TEXT,
+        "--label-column",
+        LABEL,
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     assert set(metrics) == EVALUATION_KEYS
@@ -75,13 +98,33 @@ def test_evaluate_prints_exactly_one_json_object_with_sane_metrics(model: Path, 
 
 def test_unseen_labels_count_as_errors(model: Path, tmp_path: Path) -> None:
     data = tmp_path / "unseen.csv"
-    data.write_text(f"{TEXT},{LABEL}\n市民反映小区路灯不亮，请尽快维修,从未见过的部门\n", encoding="utf-8")
-    metrics = json.loads(_cli("evaluate", "--model", str(model), "--data", str(data), "--text-column", TEXT, "--label-column", LABEL, "--json").stdout)
+    data.write_text(
+        f"{TEXT},{LABEL}\n市民反映小区路灯不亮，请尽快维修,从未见过的部门\n", encoding="utf-8"
+    )
+    metrics = json.loads(
+        _cli(
+            "evaluate",
+            "--model",
+            str(model),
+            "--data",
+            str(data),
+            "--text-column",
+            TEXT,
+            "--label-column",
+            LABEL,
+            "--json",
+        ).stdout
+    )
     assert (metrics["n"], metrics["accuracy"], metrics["unseen_label_rows"]) == (1, 0.0, 1)
 
 
 def test_predict_prints_the_top_three_with_reasons(model: Path) -> None:
-    result = _cli("predict", "--model", str(model), "市民来电反映：龙华区某工地夜间超时施工，噪音扰民，请城管核实处理")
+    result = _cli(
+        "predict",
+        "--model",
+        str(model),
+        "市民来电反映：龙华区某工地夜间超时施工，噪音扰民，请城管核实处理",
+    )
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line[:2] in {"1.", "2.", "3."}]
     assert len(lines) == 3
@@ -109,16 +152,34 @@ def test_bad_training_data_is_refused_clearly(tmp_path: Path, content: bytes, me
     data = tmp_path / "data.csv"
     data.write_bytes(content)
     out = tmp_path / "m.model"
-    _refused(_cli("train", "--data", str(data), "--text-column", TEXT, "--label-column", LABEL, "--out", str(out)), message)
+    _refused(
+        _cli(
+            "train",
+            "--data",
+            str(data),
+            "--text-column",
+            TEXT,
+            "--label-column",
+            LABEL,
+            "--out",
+            str(out),
+        ),
+        message,
+    )
     assert not out.exists()
 
 
 def test_missing_data_file_and_no_source_are_refused(tmp_path: Path) -> None:
-    _refused(_cli("train", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "m")), "not found")
+    _refused(
+        _cli("train", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "m")),
+        "not found",
+    )
     _refused(_cli("train", "--out", str(tmp_path / "m")), "give --data CSV, --from-db, or both")
 
 
-def test_tampered_truncated_and_foreign_model_files_are_refused(model: Path, tmp_path: Path) -> None:
+def test_tampered_truncated_and_foreign_model_files_are_refused(
+    model: Path, tmp_path: Path
+) -> None:
     raw = model.read_bytes()
     truncated = tmp_path / "truncated.model"
     truncated.write_bytes(raw[: len(raw) // 2])
