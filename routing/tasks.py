@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import DBAPIError
+
 from core.db import session_scope
 from core.errors import Conflict, ServiceUnavailable
 from routing import service
@@ -20,6 +22,9 @@ def warm_up() -> None:
         except ServiceUnavailable as exc:
             # Not fatal: the first job loads it once a registry exists, and says why if not.
             log.warning("routing warm-up skipped: %s", exc.detail)
+        except DBAPIError as exc:
+            # Started before the database was migrated or reachable: load on first use.
+            log.warning("routing warm-up skipped: database not ready (%s)", type(exc.orig).__name__)
 
 
 def route_complaint(complaint_id: int) -> str:

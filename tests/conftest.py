@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,7 +10,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from redis import Redis
 from sqlmodel import Session
@@ -27,6 +23,7 @@ from notify.gateway import forget_gateways
 from notify.loopback import LoopbackInbox, loopback_app
 from routing.engine import forget_engine
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
+from tests.helpers import serving
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -145,17 +142,5 @@ class RunningGateway:
 def sms_gateway(tmp_path: Path) -> Iterator[RunningGateway]:
     """The loopback SMS gateway on a real port, as the worker's httpx client reaches it."""
     inbox = LoopbackInbox(tmp_path / "sms.jsonl")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(loopback_app(inbox), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield RunningGateway(url=f"http://127.0.0.1:{port}", inbox=inbox)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(loopback_app(inbox)) as url:
+        yield RunningGateway(url=url, inbox=inbox)

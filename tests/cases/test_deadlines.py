@@ -81,7 +81,7 @@ def _act(
 
 
 def test_the_acceptance_clock_skips_national_day_and_counts_the_make_up_saturday(
-    client: TestClient, zj: dict[str, str], today: FrozenDay
+    zj: dict[str, str], client: TestClient, today: FrozenDay
 ) -> None:
     cid = _file_on(client, date(2026, 9, 30))
     clock = _clock(cid, "accept_decision")
@@ -93,7 +93,7 @@ def test_the_acceptance_clock_skips_national_day_and_counts_the_make_up_saturday
 
 
 def test_testing_stops_the_mediation_clock_and_it_resumes_after(
-    client: TestClient, zj: dict[str, str], today: FrozenDay
+    zj: dict[str, str], client: TestClient, today: FrozenDay
 ) -> None:
     today.day = date(2026, 11, 2)  # Monday
     cid = _file_on(client, today.day)
@@ -130,7 +130,7 @@ def test_testing_stops_the_mediation_clock_and_it_resumes_after(
 
 
 def test_the_sweep_warns_once_then_escalates_once(
-    client: TestClient, zj: dict[str, str], today: FrozenDay, session: Session
+    zj: dict[str, str], client: TestClient, today: FrozenDay, session: Session
 ) -> None:
     cid = _file_on(client, date(2026, 11, 2))  # due 11 November (7 working days)
     assert _clock(cid, "accept_decision").due_on == date(2026, 11, 11)
@@ -165,7 +165,7 @@ def test_the_sweep_warns_once_then_escalates_once(
 
 
 def test_odr_goes_to_the_business_first_and_its_days_do_not_count(
-    client: TestClient, zj: dict[str, str], today: FrozenDay, session: Session
+    zj: dict[str, str], client: TestClient, today: FrozenDay, session: Session
 ) -> None:
     session.add(OdrBusiness(business_uscc="91330100799655058B", name="某某电梯维保公司"))
     session.commit()
@@ -187,7 +187,7 @@ def test_odr_goes_to_the_business_first_and_its_days_do_not_count(
 
 
 def test_an_unsettled_odr_comes_back_to_the_regulator_by_itself(
-    client: TestClient, zj: dict[str, str], today: FrozenDay, session: Session
+    zj: dict[str, str], client: TestClient, today: FrozenDay, session: Session
 ) -> None:
     session.add(OdrBusiness(business_uscc="91330100799655058B", name="某某电梯维保公司"))
     session.commit()

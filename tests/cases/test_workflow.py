@@ -64,7 +64,7 @@ def _act(
 
 
 def test_the_whole_complaint_path(
-    client: TestClient, desk: dict[str, dict[str, str]], session: Session
+    desk: dict[str, dict[str, str]], client: TestClient, session: Session
 ) -> None:
     cid = _routed(client)
     zj = desk["zj"]
@@ -131,7 +131,7 @@ def test_the_whole_complaint_path(
 
 
 def test_the_whole_tip_off_path(
-    client: TestClient, desk: dict[str, dict[str, str]], session: Session
+    desk: dict[str, dict[str, str]], client: TestClient, session: Session
 ) -> None:
     cid = _routed(
         client,
@@ -162,7 +162,7 @@ def test_the_whole_tip_off_path(
 
 
 def test_an_inquiry_is_answered_and_closed(
-    client: TestClient, desk: dict[str, dict[str, str]]
+    desk: dict[str, dict[str, str]], client: TestClient
 ) -> None:
     cid = _routed(client, kind="inquiry", text="请问电梯年检标志过期了应该找哪个部门？")
     answered = _act(
@@ -213,8 +213,8 @@ FORBIDDEN = [
 
 @pytest.mark.parametrize(("kind", "action", "body"), FORBIDDEN)
 def test_forbidden_actions_are_409_with_the_allowed_ones_and_change_nothing(
-    client: TestClient,
     desk: dict[str, dict[str, str]],
+    client: TestClient,
     session: Session,
     kind: str,
     action: str,
@@ -248,8 +248,8 @@ def test_forbidden_actions_are_409_with_the_allowed_ones_and_change_nothing(
     ],
 )
 def test_bad_action_bodies_are_refused(
-    client: TestClient,
     desk: dict[str, dict[str, str]],
+    client: TestClient,
     action: str,
     body: dict[str, Any],
     reason: str,
@@ -263,7 +263,7 @@ def test_bad_action_bodies_are_refused(
 
 
 def test_a_refusal_carries_its_legal_reason_to_the_citizen(
-    client: TestClient, desk: dict[str, dict[str, str]]
+    desk: dict[str, dict[str, str]], client: TestClient
 ) -> None:
     cid = _routed(client)
     refused = _act(
@@ -279,7 +279,7 @@ def test_a_refusal_carries_its_legal_reason_to_the_citizen(
 
 
 def test_access_matrix_every_filing_route_is_404_for_another_department(
-    client: TestClient, desk: dict[str, dict[str, str]]
+    desk: dict[str, dict[str, str]], client: TestClient
 ) -> None:
     cid = _routed(client)
     other, operator = desk["gs"], desk["op"]
@@ -313,7 +313,7 @@ def test_access_matrix_every_filing_route_is_404_for_another_department(
 
 
 def test_every_view_and_change_is_in_the_audit_trail(
-    client: TestClient, desk: dict[str, dict[str, str]]
+    desk: dict[str, dict[str, str]], client: TestClient
 ) -> None:
     cid = _routed(client)
     client.get(f"/api/v1/complaints/{cid}", headers=desk["zj"])
@@ -371,7 +371,7 @@ def test_citizens_are_texted_at_each_public_step(
 
 
 def test_a_filing_can_be_assigned_to_a_colleague_of_its_department_only(
-    client: TestClient, desk: dict[str, dict[str, str]], session: Session
+    desk: dict[str, dict[str, str]], client: TestClient, session: Session
 ) -> None:
     add_staff(session, "zj-colleague", Role.department, "quality")
     cid = _routed(client)

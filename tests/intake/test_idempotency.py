@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
@@ -19,7 +15,7 @@ from core.db import get_engine
 from core.timeutil import utcnow
 from intake.idempotency import client_scope, fingerprint
 from schemas import Complaint, IdempotencyKey
-from tests.helpers import valid_filing
+from tests.helpers import serving, valid_filing
 
 
 def _complaints() -> int:
@@ -129,20 +125,8 @@ def test_keys_are_scoped_per_client() -> None:
 def live_app(platform: str) -> Iterator[str]:
     from service.app import create_app
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app()) as url:
+        yield url
 
 
 def test_fifty_concurrent_posts_with_one_key_make_one_filing(live_app: str) -> None:

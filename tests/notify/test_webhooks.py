@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -22,7 +18,7 @@ from notify.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, 
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import WebhookDelivery
 from schemas.enums import Role
-from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
+from tests.helpers import add_staff, bearer, run_worker_until_idle, serving, valid_filing
 from workers.queues import DELIVER_WEBHOOK
 
 SECRET = "department-shared-secret-1234"
@@ -46,18 +42,9 @@ def receiver() -> Iterator[Receiver]:
         state.received.append({"headers": dict(request.headers), "body": body})
         return Response(status_code=state.fail_with or 204)
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    state.url = f"http://127.0.0.1:{port}/hook"
-    yield state
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        state.url = f"{url}/hook"
+        yield state
 
 
 @pytest.fixture
