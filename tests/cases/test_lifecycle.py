@@ -146,6 +146,7 @@ def test_only_the_lifecycle_module_assigns_a_status() -> None:
         "service",
         "accounts",
         "notify",
+        "rewards",
     ):
         for path in (root / package).rglob("*.py"):
             if path.name == "lifecycle.py" and package == "cases":
