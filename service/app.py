@@ -25,6 +25,7 @@ from routing.api import router as routing_router
 from routing.tasks import warm_up
 from service.body_limit import BodyLimitMiddleware
 from service.errors import install_error_handlers
+from service.request_log import RequestLogMiddleware
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -47,6 +48,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     settings = get_settings()
     upload_limit = settings.attachment_max_bytes + 64 * 1024  # the file plus its form framing
+    app.add_middleware(RequestLogMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         limit_for=lambda path: (

@@ -78,6 +78,7 @@ def api(
         port=port,
         workers=workers,
         log_level=get_settings().log_level.lower(),
+        access_log=False,  # it records client addresses; service.request_log does not
     )
 
 
