@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -64,8 +64,8 @@ def run_once(
         return answer
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput(f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters")
-    print_ = fingerprint(content)
-    replay = _claim(session, scope=scope, key=key, fingerprint=print_)
+    digest = fingerprint(content)
+    replay = _claim(session, scope=scope, key=key, fingerprint=digest)
     if replay is not None:
         return replay
     try:
@@ -121,9 +121,17 @@ def _claim(session: Session, *, scope: str, key: str, fingerprint: str) -> Answe
             if not stale:
                 session.rollback()
                 raise Conflict("a request with this Idempotency-Key is still being processed")
-            existing.created_at = now  # the first request died: this one takes over
-            session.add(existing)
+            # The first request died: this one takes over, unless another retry just did.
+            taken = session.execute(
+                update(IdempotencyKey)
+                .where(col(IdempotencyKey.id) == existing.id)
+                .where(col(IdempotencyKey.state) == "in_flight")
+                .where(col(IdempotencyKey.created_at) == existing.created_at)
+                .values(created_at=now)
+            )
             session.commit()
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict("a request with this Idempotency-Key is still being processed")
             return None
         session.rollback()
         return Answer(status=existing.response_status or 200, body=existing.response_body)
