@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse
+from sqlmodel import Session
 
 from accounts.deps import StaffDep
+from accounts.service import Staff
 from cases import actions, audit, satisfaction, service, sweeps, views
 from cases.merge import dismiss, merge
 from core.deps import SessionDep
@@ -81,15 +83,7 @@ def merge_complaint(
     merge(
         session, staff=staff, duplicate_id=complaint_id, survivor_id=body.into, reason=body.reason
     )
-    audit.audit(
-        session,
-        staff=staff,
-        action="act:merge",
-        complaint_id=complaint_id,
-        detail={"into": body.into},
-    )
-    session.commit()
-    return views.staff_view(session, staff=staff, complaint_id=complaint_id, audited=False)
+    return _done(session, staff, complaint_id, "merge", {"into": body.into})
 
 
 @router.post(
@@ -102,9 +96,7 @@ def dismiss_duplicate(
 ) -> ComplaintStaffView:
     """Not the same matter: the suggestion is kept, marked dismissed."""
     dismiss(session, staff=staff, complaint_id=complaint_id, link_id=body.link_id)
-    audit.audit(session, staff=staff, action="act:dismiss-duplicate", complaint_id=complaint_id)
-    session.commit()
-    return views.staff_view(session, staff=staff, complaint_id=complaint_id, audited=False)
+    return _done(session, staff, complaint_id, "dismiss-duplicate", {"link_id": body.link_id})
 
 
 @router.post(
@@ -121,7 +113,20 @@ def act_on_complaint(
 ) -> ComplaintStaffView:
     """Take one of the filing's allowed actions with that action's fields."""
     actions.perform(session, staff=staff, complaint_id=complaint_id, action=action, body=body or {})
-    audit.audit(session, staff=staff, action=f"act:{action}", complaint_id=complaint_id)
+    return _done(session, staff, complaint_id, action)
+
+
+def _done(
+    session: Session,
+    staff: Staff,
+    complaint_id: int,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> ComplaintStaffView:
+    """Audit the action with what it did, commit both, and answer with the filing as it is now."""
+    audit.audit(
+        session, staff=staff, action=f"act:{action}", complaint_id=complaint_id, detail=detail
+    )
     session.commit()
     return views.staff_view(session, staff=staff, complaint_id=complaint_id, audited=False)
 

@@ -95,9 +95,6 @@ class Gazetteer:
                     self._index[name].append(division)
         self._lengths = sorted({len(n) for n in self._index}, reverse=True)
 
-    def by_code(self, code: str) -> Division | None:
-        return next((d for d in self.divisions if d.code == code), None)
-
     def find_name(self, name: str) -> list[Division]:
         return list(self._index.get(name, ()))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from schemas.casework import OdrBusiness
 from schemas.department import Department, RegistryLoad
@@ -33,10 +33,6 @@ def triage_department(session: Session) -> Department | None:
 
 def latest_registry_load(session: Session) -> RegistryLoad | None:
     return session.exec(select(RegistryLoad).order_by(col(RegistryLoad.id).desc()).limit(1)).first()
-
-
-def count_departments(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(Department)).one())
 
 
 def all_offices(session: Session) -> Sequence[Office]:

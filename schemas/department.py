@@ -47,10 +47,3 @@ class RegistryLoad(SQLModel, table=True):
 class DepartmentRef(SQLModel):
     code: str
     name: str
-
-
-class DepartmentPublic(DepartmentRef):
-    aliases: list[str]
-    duties: str
-    sectors: list[str]
-    is_triage: bool
