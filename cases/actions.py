@@ -22,7 +22,7 @@ from cases.notifications import notify_citizen
 from cases.policy import Policy, current_policy
 from cases.service import visible_complaint
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.timeutil import utcnow
+from core.timeutil import day_start, utcnow
 from intake.attachments import attach
 from schemas import actions as bodies
 from schemas.casework import ArbitrationTest, TipCase
@@ -189,7 +189,7 @@ def _start_verification(_ctx: Context) -> Effect:
 
 def _open_case(ctx: Context) -> Effect:
     case = _tip_case(ctx)
-    case.case_number, case.opened_at = ctx.body.case_number, utcnow()
+    case.case_number, case.opened_at = ctx.body.case_number, day_start()
     ctx.session.add(case)
     return Effect(
         "case opened",
@@ -215,10 +215,25 @@ def _decide(ctx: Context) -> Effect:
     body: bodies.DecisionBody = ctx.body
     case = _tip_case(ctx)
     case.decision_number, case.penalty_fen = body.decision_number, body.penalty_fen
-    case.confiscation_fen, case.decided_at = body.confiscation_fen, utcnow()
+    case.confiscation_fen, case.decided_at = body.confiscation_fen, day_start()
+    case.crime_transferred, case.business_suspended = (
+        body.crime_transferred,
+        body.business_suspended,
+    )
+    case.licence_revoked = body.licence_revoked
     ctx.session.add(case)
     # Amounts stay internal: the reward officer reads them from the case record.
     return Effect("decided", "已依法作出处理决定", body.model_dump(mode="json"))
+
+
+def _ask_reporter(ctx: Context) -> Effect:
+    # Shown on the reporter's receipt-code page; a reporter who left a number is texted.
+    return Effect(
+        "question to the reporter",
+        f"承办部门提问：{ctx.body.question}",
+        {"question": ctx.body.question},
+        ("reporter_question", {}),
+    )
 
 
 def _answer(ctx: Context) -> Effect:
@@ -279,6 +294,7 @@ SPECS: dict[str, ActionSpec] = {
         ActionSpec("open_case", bodies.OpenCaseBody, S.case_opened, _open_case, TIP),
         ActionSpec("not_open_case", bodies.NotOpenCaseBody, S.case_not_opened, _not_open_case, TIP),
         ActionSpec("decide", bodies.DecisionBody, S.decided, _decide, TIP),
+        ActionSpec("ask_reporter", bodies.QuestionBody, None, _ask_reporter, TIP),
         ActionSpec("answer", bodies.AnswerBody, S.answered, _answer, INQUIRY),
         ActionSpec("close", bodies.SummaryBody, S.closed, _close),
     )

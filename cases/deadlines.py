@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from cases.calendar import WorkingCalendar
 from cases.policy import Limits, Policy, current_policy
-from core.timeutil import as_china, utcnow
+from core.timeutil import as_china, stamp, utcnow
 from schemas.casework import Deadline
 from schemas.complaint import Complaint
 from schemas.enums import FINAL_STATUSES, Kind, Status
@@ -94,7 +94,7 @@ def on_transition(
         done = to_status in STEPS[name].met_by or to_status in FINAL_STATUSES
         if running.closed_at is None and done:
             running.state = "breached" if running.state == "breached" else "met"
-            running.closed_at, running.paused_on = utcnow(), None
+            running.closed_at, running.paused_on = stamp(coarse=complaint.kind is Kind.tip), None
             session.add(running)
     paused = clocks.get(PAUSES.get(to_status, ""))
     if paused is not None and paused.state == "active":

@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from cases import deadlines
 from core.errors import Conflict
-from core.timeutil import utcnow
+from core.timeutil import stamp
 from notify import webhooks
 from schemas.complaint import Complaint
 from schemas.enums import FINAL_STATUSES, Kind, Status
@@ -150,7 +150,7 @@ def transition(
             current_status=from_status.value,
             allowed_next=[s.value for s in allowed_next(complaint.kind, from_status)],
         )
-    now = utcnow()
+    now = stamp(coarse=complaint.kind is Kind.tip)  # a tip-off's records carry days only
     values = {"status": to_status, "version": complaint.version + 1, "updated_at": now, **changes}
     result = session.execute(
         update(Complaint)
@@ -207,7 +207,7 @@ def record(
         complaint,
         ComplaintEvent(
             complaint_id=complaint.id,
-            at=utcnow(),
+            at=stamp(coarse=complaint.kind is Kind.tip),
             actor=actor.name,
             actor_id=actor.staff_id,
             from_status=complaint.status,

@@ -68,6 +68,14 @@ class Rewards(_Strict):
         return self
 
 
+class Retention(_Strict):
+    """How long personal data of a finished filing is kept (PIPL: no longer than needed)."""
+
+    closed_tip_days: Annotated[int, Field(ge=1)] = 730
+    closed_filing_days: Annotated[int, Field(ge=1)] = 1095
+    unlinked_sms_days: Annotated[int, Field(ge=1)] = 30  # texts that filed nothing
+
+
 class CalendarExtras(_Strict):
     extra_holidays: list[date] = Field(default_factory=list)
     extra_workdays: list[date] = Field(default_factory=list)
@@ -88,6 +96,7 @@ class Policy(_Strict):
     refusal_grounds: dict[Code, Label] = Field(min_length=1)
     mediation_end_reasons: dict[Code, Label] = Field(min_length=1)
     rewards: Rewards
+    retention: Retention = Field(default_factory=Retention)
     calendar: CalendarExtras = Field(default_factory=CalendarExtras)
 
     @model_validator(mode="after")

@@ -13,10 +13,10 @@ from accounts.service import Staff
 from cases import deadlines
 from cases.lifecycle import Actor, record, transition
 from cases.policy import current_policy
-from core.timeutil import utcnow
+from core.timeutil import stamp
 from schemas.casework import Deadline
 from schemas.complaint import Complaint
-from schemas.enums import Role, Status
+from schemas.enums import Kind, Role, Status
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("deadlines")
@@ -56,7 +56,7 @@ def sweep_deadlines(session: Session, *, on: date | None = None) -> SweepResult:
             )
             continue
         if day > clock.due_on:
-            clock.state, clock.breached_at = "breached", utcnow()
+            clock.state, clock.breached_at = "breached", stamp(coarse=complaint.kind is Kind.tip)
             record(
                 session,
                 complaint=complaint,
@@ -69,7 +69,7 @@ def sweep_deadlines(session: Session, *, on: date | None = None) -> SweepResult:
             calendar.working_days_between(day, clock.due_on)
             <= policy.early_warning.working_days_before
         ):
-            clock.warned_at = utcnow()
+            clock.warned_at = stamp(coarse=complaint.kind is Kind.tip)
             record(
                 session,
                 complaint=complaint,

@@ -51,6 +51,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, immediate: bool) 
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content is zeroed, so erased personal data is gone from
+        # the file, not merely unlinked (cases.retention).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

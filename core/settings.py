@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -34,6 +37,30 @@ class Settings(BaseSettings):
         default=None,
         description="Signs staff tokens; default: a random key kept in data_dir/secret_key.",
     )
+    vault_keys: SecretStr | None = Field(
+        default=None,
+        description='Keys that seal whistleblower identities, JSON {"key id": "<base64 of 32 '
+        'bytes>"}; several during a rotation. Default: one key generated into '
+        "data_dir/vault_keys.json. `complaints vault new-key` makes one.",
+    )
+    vault_active_key: str | None = Field(
+        default=None,
+        description="The key id new identities are sealed with; default: the only key. "
+        "After changing it run `complaints vault rotate`.",
+    )
+    receipt_max_failures: int = Field(
+        default=5, ge=1, description="Wrong tries on one receipt code before it is locked."
+    )
+    receipt_lockout_seconds: int = Field(
+        default=900, ge=1, description="How long a receipt code stays locked after that."
+    )
+    receipt_global_max_failures: int = Field(
+        default=60,
+        ge=1,
+        description="Wrong receipt codes, all together, per window before every receipt "
+        "look-up is refused until the window ends (→ 429): guessing stays hopeless.",
+    )
+    receipt_global_window_seconds: int = Field(default=60, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     redis_timeout_seconds: float = Field(
@@ -175,12 +202,23 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         return _stored_key(self.resolved_data_dir / "secret_key")
 
+    def vault_key_text(self) -> tuple[str, str | None]:
+        """The vault keys' JSON and the active key id; generated once into data_dir if unset."""
+        if self.vault_keys is not None:
+            return self.vault_keys.get_secret_value(), self.vault_active_key
+        path = self.resolved_data_dir / "vault_keys.json"
+        text = _stored_key(
+            path,
+            lambda: json.dumps({"k1": base64.b64encode(secrets.token_bytes(32)).decode()}),
+        )
+        return text, self.vault_active_key
 
-def _stored_key(path: Path) -> str:
+
+def _stored_key(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(48)) -> str:
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
+    key = make()
     # O_EXCL: two processes starting together agree on the first key written.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -14,3 +14,21 @@ def utcnow() -> datetime:
 
 def as_china(moment: datetime) -> datetime:
     return moment.astimezone(CHINA)
+
+
+def china_today() -> date:
+    return as_china(utcnow()).date()
+
+
+def day_start(moment: datetime | None = None) -> datetime:
+    """The start (00:00 China time, in UTC) of the day of `moment`, default today.
+
+    What a tip-off's records carry instead of a time: the day, nothing finer.
+    """
+    day = as_china(moment or utcnow()).date()
+    return datetime.combine(day, time.min, tzinfo=CHINA).astimezone(UTC)
+
+
+def stamp(*, coarse: bool) -> datetime:
+    """Now, or only today's start when the record concerns a tip-off (`coarse`)."""
+    return day_start() if coarse else utcnow()

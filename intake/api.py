@@ -15,9 +15,10 @@ from intake import limits, service
 from intake.attachments import store_upload
 from intake.idempotency import Answer, client_scope, run_once
 from intake.tracking_number import display_tracking_number
+from rewards import receipts
 from schemas.attachment import AttachmentPublic
 from schemas.complaint import ComplaintCreate, ComplaintCreated, RatingCreate, TrackingView
-from schemas.enums import Channel
+from schemas.enums import Channel, Kind
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
@@ -47,20 +48,30 @@ def file_complaint(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     address = request.client.host if request.client else None
-    scope = client_scope(staff_id=None, client_address=address)
+    tip = data.kind is Kind.tip
+    # A tip-off's key is not tied to the sender's address, even by a keyed hash.
+    scope = "tip-off" if tip else client_scope(staff_id=None, client_address=address)
 
     def produce() -> Answer:
         limits.check_client(address)
-        complaint = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
+        filed = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
+        number = filed.complaint.tracking_number
         body = ComplaintCreated(
-            tracking_number=complaint.tracking_number,
-            tracking_number_display=display_tracking_number(complaint.tracking_number),
-            status=complaint.status,
-            tracking_url=str(
-                request.url_for("track_complaint", tracking_number=complaint.tracking_number)
-            ),
+            tracking_number=number,
+            tracking_number_display=display_tracking_number(number),
+            status=filed.complaint.status,
+            tracking_url=None
+            if tip
+            else str(request.url_for("track_complaint", tracking_number=number)),
+            receipt_code=filed.receipt_code,
+            receipt_code_display=receipts.display(filed.receipt_code)
+            if filed.receipt_code
+            else None,
         )
-        return Answer(status=201, body=body.model_dump(mode="json"))
+        first = body.model_dump(mode="json")
+        # A retry gets the same answer but the receipt code: it is shown once, never stored.
+        replay = {**first, "receipt_code": None, "receipt_code_display": None} if tip else None
+        return Answer(status=201, body=first, replay_body=replay)
 
     answer = run_once(
         session,
@@ -68,6 +79,7 @@ def file_complaint(
         key=idempotency_key,
         content=data.model_dump(mode="json"),
         produce=produce,
+        coarse=tip,
     )
     return JSONResponse(answer.body, status_code=answer.status)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput, PlatformError
 from core.settings import get_settings
-from core.timeutil import utcnow
+from core.timeutil import day_start, utcnow
 from schemas.attachment import Attachment
 
 _CHUNK = 64 * 1024
@@ -103,8 +104,13 @@ def store_upload(session: Session, *, stream: BinaryIO, filename: str | None) ->
     return attachment
 
 
-def attach(session: Session, *, complaint_id: int, tokens: list[str]) -> list[Attachment]:
-    """Bind uploaded files to a new filing; every token must be an unused upload."""
+def attach(
+    session: Session, *, complaint_id: int, tokens: list[str], private: bool = False
+) -> list[Attachment]:
+    """Bind uploaded files to a new filing; every token must be an unused upload.
+
+    `private` (a tip-off): the uploader's file name and the upload time are dropped.
+    """
     if not tokens:
         return []
     if len(tokens) > get_settings().attachments_per_filing:
@@ -118,6 +124,9 @@ def attach(session: Session, *, complaint_id: int, tokens: list[str]) -> list[At
         if row is None or row.complaint_id is not None:
             raise InvalidInput(f"attachment {token} is unknown or already used")
         row.complaint_id = complaint_id
+        if private:
+            row.filename = f"附件{tokens.index(token) + 1}{Path(row.filename).suffix[:10]}"
+            row.created_at = day_start()
         session.add(row)
     return [found[t] for t in tokens]
 
@@ -136,11 +145,16 @@ def purge_orphan_attachments(session: Session, *, older_than: timedelta = timede
         .where(col(Attachment.complaint_id).is_(None))
         .where(col(Attachment.created_at) < cutoff)
     ).all()
-    hashes = {o.sha256 for o in orphans}
-    for orphan in orphans:
-        session.delete(orphan)
+    return remove(session, orphans)
+
+
+def remove(session: Session, rows: Sequence[Attachment]) -> int:
+    """Delete the rows and commit; a stored file goes when no row refers to it any more."""
+    hashes = {row.sha256 for row in rows}
+    for row in rows:
+        session.delete(row)
     session.commit()
     for sha in hashes:
         if session.exec(select(Attachment.id).where(Attachment.sha256 == sha)).first() is None:
             path_for(sha).unlink(missing_ok=True)
-    return len(orphans)
+    return len(rows)

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import Conflict, InvalidInput
 from core.settings import get_settings
-from core.timeutil import utcnow
+from core.timeutil import day_start, utcnow
 from schemas.idempotency import IdempotencyKey
 
 MAX_KEY_LENGTH = 200
@@ -32,6 +32,7 @@ MAX_KEY_LENGTH = 200
 class Answer:
     status: int
     body: Any
+    replay_body: Any = None  # what a retry gets, when not all of `body` may be kept
 
 
 def fingerprint(content: Any) -> str:
@@ -56,6 +57,7 @@ def run_once(
     key: str | None,
     content: Any,
     produce: Callable[[], Answer],
+    coarse: bool = False,
 ) -> Answer:
     """Run `produce` (which adds to `session` and does not commit) at most once per key."""
     if key is None:
@@ -74,7 +76,12 @@ def run_once(
         assert row is not None
         row.state = "done"
         row.response_status = answer.status
-        row.response_body = answer.body
+        row.response_body = answer.body if answer.replay_body is None else answer.replay_body
+        if coarse:  # a tip-off: the key's row keeps the day, not the time
+            row.created_at = day_start()
+            row.expires_at = day_start() + timedelta(
+                hours=get_settings().idempotency_ttl_hours, days=1
+            )
         session.add(row)
         session.commit()
     except BaseException:

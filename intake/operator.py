@@ -17,11 +17,12 @@ from cases.lifecycle import Actor, record
 from classifiers.kind import detect_kind
 from core.errors import InvalidInput, PermissionDenied
 from intake import repository
-from intake.service import FilingDraft, create_filing
+from intake.service import Filed, FilingDraft, create_filing, file_tip
 from routing.repository import department_by_code
 from schemas.complaint import Complaint
 from schemas.enums import Channel, Kind, Role
 from schemas.operator import OperatorCall
+from schemas.reporter import ReporterIdentityIn
 
 _MAY_TAKE_CALLS = frozenset({Role.operator, Role.supervisor, Role.admin})
 
@@ -31,9 +32,7 @@ def require_operator(staff: Staff) -> None:
         raise PermissionDenied("only hotline operators and supervisors take calls")
 
 
-def file_call(
-    session: Session, *, call: OperatorCall, staff: Staff
-) -> tuple[list[Complaint], Kind]:
+def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[list[Filed], Kind]:
     """Add the call's filing(s) to the caller's transaction; returns them and the detected kind."""
     require_operator(staff)
     detected = detect_kind(call.text)
@@ -55,39 +54,57 @@ def file_call(
     if hints:
         hints |= {"reason": call.override_reason, "by": staff.username}
     actor = Actor.staff(staff.username, staff.id)
-    filings = [
-        create_filing(
-            session,
-            draft=FilingDraft(
-                kind=kind,
-                text=call.text,
-                contact_phone=call.caller_phone,
-                business_name=call.business_name,
-                business_uscc=call.business_uscc,
-                business_address=call.business_address,
-                region=call.region,
-            ),
-            channel=Channel.hotline,
-            actor=actor,
-            payload={
-                "operator": staff.username,
-                "kind_detected": detected.kind.value,
-                "kind_reasons": list(detected.reasons),
-                "override_reason": call.override_reason,
-            },
-            routing_hints=hints,
+    filings: list[Filed] = []
+    for kind in kinds:
+        draft = FilingDraft(
+            kind=kind,
+            text=call.text,
+            contact_phone=call.caller_phone,
+            business_name=call.business_name,
+            business_uscc=call.business_uscc,
+            business_address=call.business_address,
+            region=call.region,
         )
-        for kind in kinds
-    ]
+        payload = {
+            "operator": staff.username,
+            "kind_detected": detected.kind.value,
+            "kind_reasons": list(detected.reasons),
+            "override_reason": call.override_reason,
+        }
+        if kind is Kind.tip:
+            # The caller's number and name go to the vault; the operator reads the receipt
+            # code to the caller, once.
+            reporter = ReporterIdentityIn(phone=call.caller_phone, name=call.caller_name)
+            filings.append(
+                file_tip(
+                    session,
+                    draft=draft,
+                    reporter=reporter,
+                    channel=Channel.hotline,
+                    actor=actor,
+                    payload=payload,
+                    routing_hints=hints,
+                )
+            )
+        else:
+            complaint = create_filing(
+                session,
+                draft=draft,
+                channel=Channel.hotline,
+                actor=actor,
+                payload=payload,
+                routing_hints=hints,
+            )
+            filings.append(Filed(complaint))
     if len(filings) == 2:
-        first, second = filings
-        for this, other in ((first, second), (second, first)):
+        # No cross-reference: the complaint carries the caller's number, and a link would
+        # let the tip-off's department find out who reported.
+        for filed in filings:
             record(
                 session,
-                complaint=this,
+                complaint=filed.complaint,
                 actor=actor,
                 reason="split from one call into a complaint and a tip-off",
-                payload={"pair": other.tracking_number, "pair_kind": other.kind.value},
             )
     return filings, detected.kind
 

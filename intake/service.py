@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -11,14 +11,16 @@ from sqlmodel import Session
 
 from cases.lifecycle import Actor, open_complaint
 from core.errors import NotFound
-from core.timeutil import utcnow
+from core.timeutil import stamp
 from intake import limits, repository
 from intake.attachments import attach
 from intake.tracking_number import new_tracking_number, normalize_tracking_number
+from rewards import receipts, vault
 from schemas.complaint import Complaint, ComplaintCreate, TrackingView
 from schemas.department import DepartmentRef
 from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.event import EventPublic
+from schemas.reporter import ReporterIdentityIn
 from schemas.validators import mask_phone
 from workers.outbox import enqueue_after_commit
 from workers.queues import FIND_DUPLICATES, ROUTE_COMPLAINT
@@ -41,7 +43,7 @@ class FilingDraft:
 
     @classmethod
     def of(cls, data: ComplaintCreate) -> FilingDraft:
-        return cls(**data.model_dump(exclude={"attachments"}))
+        return cls(**data.model_dump(exclude={"attachments", "reporter"}))
 
 
 def create_filing(
@@ -58,7 +60,8 @@ def create_filing(
     The routing job reaches Redis right after the caller commits, or later via the relay.
     """
     for attempt in range(1, _ATTEMPTS + 1):
-        now = utcnow()
+        # A tip-off's records carry the day it came in, never the time (no metadata).
+        now = stamp(coarse=draft.kind is Kind.tip)
         number = new_tracking_number(now)
         complaint = Complaint(
             tracking_number=number,
@@ -79,27 +82,81 @@ def create_filing(
         assert complaint.id is not None
         enqueue_after_commit(session, ROUTE_COMPLAINT, complaint.id)
         enqueue_after_commit(session, FIND_DUPLICATES, complaint.id)
-        log.info(
-            "filed %s %s via %s from %s",
-            complaint.kind.value,
-            number,
-            channel.value,
-            mask_phone(complaint.contact_phone) if complaint.contact_phone else "anonymous",
-        )
+        if complaint.kind is Kind.tip:
+            log.info("filed a tip-off via %s", channel.value)  # no number: no time to tie it to
+        else:
+            log.info(
+                "filed %s %s via %s from %s",
+                complaint.kind.value,
+                number,
+                channel.value,
+                mask_phone(complaint.contact_phone) if complaint.contact_phone else "anonymous",
+            )
         return complaint
     raise RuntimeError("could not draw a free tracking number")
 
 
+@dataclass(frozen=True)
+class Filed:
+    complaint: Complaint
+    receipt_code: str | None = None  # a tip-off's, to show once; never stored
+
+
+def file_tip(
+    session: Session,
+    *,
+    draft: FilingDraft,
+    reporter: ReporterIdentityIn,
+    channel: Channel,
+    actor: Actor,
+    payload: dict[str, Any] | None = None,
+    routing_hints: dict[str, Any] | None = None,
+) -> Filed:
+    """A tip-off: the reporter's identity goes to the vault, out of the text; a receipt code.
+
+    The filing itself keeps no contact and no time of day (see core.timeutil.stamp).
+    """
+    if draft.contact_phone and not reporter.phone:
+        reporter = reporter.model_copy(update={"phone": draft.contact_phone})
+    safe = replace(draft, contact_phone=None, text=vault.scrub(draft.text, reporter))
+    complaint = create_filing(
+        session,
+        draft=safe,
+        channel=channel,
+        actor=actor,
+        payload=payload,
+        routing_hints=routing_hints,
+    )
+    assert complaint.id is not None
+    vault.store(session, complaint_id=complaint.id, identity=reporter)
+    return Filed(complaint, receipts.issue(session, complaint_id=complaint.id))
+
+
 def file_complaint(
     session: Session, *, data: ComplaintCreate, channel: Channel, actor: Actor
-) -> Complaint:
+) -> Filed:
     """A web filing with its attachments, added to the caller's transaction."""
     if data.contact_phone:
         limits.check_phone(data.contact_phone)
-    complaint = create_filing(session, draft=FilingDraft.of(data), channel=channel, actor=actor)
-    assert complaint.id is not None
-    attach(session, complaint_id=complaint.id, tokens=data.attachments)
-    return complaint
+    draft = FilingDraft.of(data)
+    if data.kind is Kind.tip:
+        filed = file_tip(
+            session,
+            draft=draft,
+            reporter=data.reporter or ReporterIdentityIn(),
+            channel=channel,
+            actor=actor,
+        )
+    else:
+        filed = Filed(create_filing(session, draft=draft, channel=channel, actor=actor))
+    assert filed.complaint.id is not None
+    attach(
+        session,
+        complaint_id=filed.complaint.id,
+        tokens=data.attachments,
+        private=data.kind is Kind.tip,
+    )
+    return filed
 
 
 def find_by_tracking_number(session: Session, raw_number: str) -> Complaint | None:
@@ -108,10 +165,22 @@ def find_by_tracking_number(session: Session, raw_number: str) -> Complaint | No
 
 
 def tracking_view(session: Session, *, raw_number: str) -> TrackingView:
-    """The public view of a filing: status, department and public steps; no personal data."""
+    """The public view of a filing: status, department and public steps; no personal data.
+
+    A tip-off's progress is not public: its reporter follows it with the receipt code.
+    """
     complaint = find_by_tracking_number(session, raw_number)
-    if complaint is None or complaint.id is None:
-        raise NotFound("no filing has this tracking number; check the digits")
+    if complaint is None or complaint.kind is Kind.tip:
+        raise NotFound(
+            "no filing has this tracking number; check the digits "
+            "(a tip-off is followed with its receipt code)"
+        )
+    return public_view(session, complaint)
+
+
+def public_view(session: Session, complaint: Complaint) -> TrackingView:
+    """Status, department, office and the public steps of one filing."""
+    assert complaint.id is not None
     department = repository.department(session, complaint.department_id)
     office = repository.office(session, complaint.office_id)
     return TrackingView(

@@ -15,20 +15,31 @@ from sqlmodel import Session
 
 from cases.lifecycle import Actor, record
 from cases.satisfaction import rate
-from classifiers.kind import detect_kind
-from core.errors import Conflict
-from core.timeutil import utcnow
+from classifiers.kind import KindGuess, detect_kind
+from core.errors import Conflict, NotFound, ServiceUnavailable
+from core.timeutil import day_start, utcnow
 from intake import limits, repository
-from intake.service import FilingDraft, create_filing, find_by_tracking_number
+from intake.limits import TooManyRequests
+from intake.service import (
+    FilingDraft,
+    create_filing,
+    file_tip,
+    find_by_tracking_number,
+    public_view,
+)
 from intake.sms_providers import InboundSms
 from intake.tracking_number import display_tracking_number
-from notify.service import queue_sms
+from notify.service import queue_sealed_sms, queue_sms
+from rewards import receipts
+from rewards.keys import keyring
 from schemas.complaint import TEXT_MIN
-from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel
+from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
+from schemas.reporter import ReporterIdentityIn
 from schemas.sms import SmsInbound
 
 SMS_CITIZEN = Actor(name="citizen:sms")
 REPLY_WINDOW = timedelta(days=90)
+_RECEIPT_QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*(\d[\d\s\-]{22,40})\s*$")
 _QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*(\d[\d\s\-]{12,22})\s*$")
 _RATING = re.compile(r"^\s*([1-5])\s*分?\s*$")
 
@@ -38,6 +49,7 @@ class SmsOutcome:
     outcome: str  # filed | query | reply | too_short | rate_limited | duplicate
     complaint_id: int | None = None
     tracking_number: str | None = None
+    private: bool = False  # a tip-off's: the delivery keeps no number, no text, no time
 
 
 def receive(session: Session, message: InboundSms) -> SmsOutcome:
@@ -59,6 +71,8 @@ def receive(session: Session, message: InboundSms) -> SmsOutcome:
     outcome = _handle(session, message)
     inbound.outcome = outcome.outcome
     inbound.complaint_id = outcome.complaint_id
+    if outcome.private:
+        inbound.sender, inbound.text, inbound.received_at = None, None, day_start()
     session.add(inbound)
     try:
         session.commit()
@@ -70,6 +84,9 @@ def receive(session: Session, message: InboundSms) -> SmsOutcome:
 
 
 def _handle(session: Session, message: InboundSms) -> SmsOutcome:
+    receipt_query = _RECEIPT_QUERY.match(message.text)
+    if receipt_query and receipts.normalize(receipt_query.group(1)):
+        return _answer_receipt(session, message, receipt_query.group(1))
     query = _QUERY.match(message.text)
     if query:
         return _answer_query(session, message, query.group(1))
@@ -87,6 +104,8 @@ def _handle(session: Session, message: InboundSms) -> SmsOutcome:
         # Recorded, not filed, not answered: a flood from one number costs no SMS.
         return SmsOutcome("rate_limited")
     guess = detect_kind(message.text)
+    if guess.kind is Kind.tip:
+        return _file_tip(session, message, guess)
     complaint = create_filing(
         session,
         draft=FilingDraft(kind=guess.kind, text=message.text, contact_phone=message.sender),
@@ -114,9 +133,60 @@ def _handle(session: Session, message: InboundSms) -> SmsOutcome:
     return SmsOutcome("filed", complaint.id, complaint.tracking_number)
 
 
+def _file_tip(session: Session, message: InboundSms, guess: KindGuess) -> SmsOutcome:
+    """A tip-off by SMS: the number goes to the vault; the receipt code back, sealed."""
+    filed = file_tip(
+        session,
+        draft=FilingDraft(kind=Kind.tip, text=message.text),
+        reporter=ReporterIdentityIn(phone=message.sender),
+        channel=Channel.sms,
+        actor=SMS_CITIZEN,
+        payload={
+            "provider": message.provider,
+            "kind_detected": {
+                "reasons": list(guess.reasons),
+                "confidence": round(guess.confidence, 4),
+            },
+        },
+    )
+    assert filed.complaint.id is not None
+    assert filed.receipt_code is not None
+    queue_sealed_sms(
+        session,
+        ring=keyring(),
+        to=message.sender,
+        template="tip_filed",
+        params={"receipt": receipts.display(filed.receipt_code)},
+        complaint_id=filed.complaint.id,
+    )
+    return SmsOutcome("filed", filed.complaint.id, None, private=True)
+
+
+def _answer_receipt(session: Session, message: InboundSms, raw_code: str) -> SmsOutcome:
+    """A status query by receipt code: answered sealed, and the delivery kept without a trace."""
+    try:
+        complaint = receipts.verify(session, raw_code)
+    except (NotFound, TooManyRequests, ServiceUnavailable):
+        queue_sealed_sms(
+            session, ring=keyring(), to=message.sender, template="receipt_not_found", params={}
+        )
+        return SmsOutcome("query", private=True)
+    view = public_view(session, complaint)
+    where = view.office or (view.department.name if view.department else "")
+    queue_sealed_sms(
+        session,
+        ring=keyring(),
+        to=message.sender,
+        template="tip_status",
+        params={"status": view.status_label, "where": f"（{where}）" if where else ""},
+        complaint_id=complaint.id,
+    )
+    return SmsOutcome("query", complaint.id, None, private=True)
+
+
 def _answer_query(session: Session, message: InboundSms, raw_number: str) -> SmsOutcome:
     complaint = find_by_tracking_number(session, raw_number)
-    if complaint is None or complaint.id is None:
+    if complaint is None or complaint.id is None or complaint.kind is Kind.tip:
         digits = re.sub(r"\D", "", raw_number)
         queue_sms(session, to=message.sender, template="not_found", params={"number": digits})
         return SmsOutcome("query")

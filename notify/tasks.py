@@ -7,10 +7,12 @@ import logging
 from core.db import session_scope
 from core.redis import get_redis
 from core.settings import get_settings
-from core.timeutil import utcnow
+from core.timeutil import stamp
 from notify.budget import spend
 from notify.gateway import GatewayError, get_gateway
+from notify.service import erase_sealed, open_sealed
 from notify.webhooks import DeliveryFailed, deliver
+from rewards.keys import keyring
 from schemas.casework import WebhookDelivery
 from schemas.sms import SmsOutbound
 from schemas.validators import mask_phone
@@ -25,14 +27,22 @@ def send_sms(message_id: int) -> str:
         message = session.get(SmsOutbound, message_id)
         if message is None or message.state != "queued":
             return "nothing to do"
-        masked = mask_phone(message.to_number)
+        sealed = message.sealed_key_id is not None
+        to, body = open_sealed(keyring(), message) if sealed else (message.to_number, message.body)
+        if not to or body is None:
+            message.state, message.last_error = "failed", "no number or text to send"
+            session.add(message)
+            session.commit()
+            return "failed"
+        masked = mask_phone(to)
         if message.attempts == 0 and not spend(
             get_redis(),
-            number=message.to_number,
+            number=to,
             per_number=settings.sms_daily_budget_per_number,
             overall=settings.sms_daily_budget_global,
         ):
             message.state = "over_budget"
+            _finish(message, sealed)
             session.add(message)
             session.commit()
             log.warning("sms %s to %s not sent: daily budget spent", message_id, masked)
@@ -41,12 +51,13 @@ def send_sms(message_id: int) -> str:
         try:
             gateway = get_gateway()
             message.provider = gateway.name
-            message.provider_message_id = gateway.send(message.to_number, message.body)
+            message.provider_message_id = gateway.send(to, body)
         except GatewayError as exc:
             message.last_error = str(exc)[:500]
             final = not exc.retryable or message.attempts > len(SEND_SMS.retry)
             if final:
                 message.state = "failed"
+                _finish(message, sealed)
             session.add(message)
             session.commit()
             log.warning(
@@ -56,11 +67,18 @@ def send_sms(message_id: int) -> str:
                 return "failed"
             raise  # RQ retries it after the job's backoff
         message.state = "sent"
-        message.sent_at = utcnow()
+        message.sent_at = stamp(coarse=sealed)
+        _finish(message, sealed)
         session.add(message)
         session.commit()
     log.info("sms %s sent to %s via %s", message_id, masked, message.provider)
     return "sent"
+
+
+def _finish(message: SmsOutbound, sealed: bool) -> None:
+    """A reporter's message is done with: its sealed number and text are erased."""
+    if sealed:
+        erase_sealed(message)
 
 
 def deliver_webhook(delivery_id: int) -> str:

@@ -20,6 +20,13 @@ TEMPLATES: dict[str, str] = {
     "case_decision": "受理编号{number}：您举报的线索{decision}。",
     "staff_reply": "受理编号{number}：{text}",
     "rating_received": "受理编号{number}：已收到您的{score}分评价，谢谢。",
+    # To a tip-off's reporter: no filing number, business or case, only the award.
+    "reward_paid": "您的举报奖励{amount}已发放，请注意查收。感谢您对市场监管工作的支持。",
+    "tip_filed": "您的举报已登记。举报回执码{receipt}，请妥善保存，凭此码查询进度、补充材料、"
+    "申领奖励；本码只发送这一次。",
+    "receipt_not_found": "举报回执码不正确或尝试次数过多，请核对后稍后再试。",
+    "tip_status": "您的举报：{status}{where}。",
+    "reporter_question": "承办部门就您的举报提出了问题，请凭举报回执码查看并答复。",
 }
 
 

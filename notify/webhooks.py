@@ -20,9 +20,10 @@ from sqlmodel import Session, select
 
 from core.errors import InvalidInput
 from core.settings import get_settings
-from core.timeutil import utcnow
+from core.timeutil import stamp
 from schemas.casework import DepartmentWebhook, WebhookDelivery
 from schemas.complaint import Complaint
+from schemas.enums import Kind
 from schemas.event import ComplaintEvent
 from workers.outbox import enqueue_after_commit
 from workers.queues import DELIVER_WEBHOOK
@@ -60,7 +61,12 @@ def fan_out(session: Session, *, complaint: Complaint, event: ComplaintEvent) ->
     ).first()
     if hook is None or hook.id is None:
         return
-    delivery = WebhookDelivery(webhook_id=hook.id, complaint_id=complaint.id, event_id=event.id)
+    delivery = WebhookDelivery(
+        webhook_id=hook.id,
+        complaint_id=complaint.id,
+        event_id=event.id,
+        created_at=stamp(coarse=complaint.kind is Kind.tip),
+    )
     session.add(delivery)
     session.flush()
     enqueue_after_commit(session, DELIVER_WEBHOOK, delivery.id)
@@ -141,12 +147,13 @@ def deliver(session: Session, delivery: WebhookDelivery, *, max_attempts: int) -
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     delivery.last_status_code, delivery.last_error = status_code, error
+    now = stamp(coarse=complaint.kind is Kind.tip)  # a tip-off's records carry days only
     delivery.attempt_log = [
         *delivery.attempt_log,
-        {"at": utcnow().isoformat(), "status": status_code, "error": error},
+        {"at": now.isoformat(), "status": status_code, "error": error},
     ]
     if error is None:
-        delivery.state, delivery.delivered_at = "delivered", utcnow()
+        delivery.state, delivery.delivered_at = "delivered", now
         return "delivered"
     if delivery.attempts >= max_attempts:
         delivery.state = "failed"

@@ -23,6 +23,7 @@ from classifiers.base import Prediction
 from classifiers.kind import KindGuess, detect_kind
 from classifiers.place import Place
 from core.errors import ServiceUnavailable
+from core.timeutil import stamp
 from routing import repository
 from routing.engine import RoutingEngine
 from routing.offices import choose_office
@@ -211,6 +212,7 @@ def route_complaint(
                 to_department=decision.department.code,
                 source="operator",
                 reason=str(hints.get("reason") or "")[:500],
+                at=stamp(coarse=complaint.kind is Kind.tip),
             )
         )
     return RoutingOutcome(

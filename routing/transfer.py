@@ -13,12 +13,13 @@ from cases.lifecycle import Actor, transition
 from cases.service import visible_complaint
 from classifiers.place import Place
 from core.errors import Conflict, InvalidInput, PermissionDenied
+from core.timeutil import stamp
 from routing import repository
 from routing.offices import choose_office
 from schemas.complaint import Complaint
 from schemas.correction import RoutingCorrection
 from schemas.department import Department
-from schemas.enums import Role, Status
+from schemas.enums import Kind, Role, Status
 
 _MAY_TRANSFER = frozenset({Role.department, Role.supervisor, Role.admin})
 
@@ -79,6 +80,7 @@ def transfer(
                 source="triage" if current is not None and current.is_triage else "transfer",
                 reason=reason,
                 actor_id=staff.id,
+                at=stamp(coarse=complaint.kind is Kind.tip),
             )
         )
     return complaint

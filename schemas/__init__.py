@@ -19,6 +19,15 @@ from schemas.event import ComplaintEvent
 from schemas.idempotency import IdempotencyKey
 from schemas.office import Office
 from schemas.outbox import OutboxMessage
+from schemas.reward import (
+    ReporterIdentity,
+    Reward,
+    RewardAmount,
+    RewardApproval,
+    RewardEvent,
+    RewardPayment,
+    TipReceipt,
+)
 from schemas.sms import SmsInbound, SmsOutbound
 from schemas.staff import StaffUser
 
@@ -37,6 +46,12 @@ __all__ = [
     "Office",
     "OutboxMessage",
     "RegistryLoad",
+    "ReporterIdentity",
+    "Reward",
+    "RewardAmount",
+    "RewardApproval",
+    "RewardEvent",
+    "RewardPayment",
     "RoutingCorrection",
     "SatisfactionRating",
     "SignatureBand",
@@ -45,5 +60,6 @@ __all__ = [
     "StaffUser",
     "TextSignature",
     "TipCase",
+    "TipReceipt",
     "WebhookDelivery",
 ]

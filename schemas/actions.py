@@ -84,7 +84,14 @@ class DecisionBody(ActionBody):
     decision_number: Short
     penalty_fen: Fen
     confiscation_fen: Fen = 0
+    crime_transferred: bool = Field(default=False, description="移送司法机关")
+    business_suspended: bool = Field(default=False, description="责令停产停业")
+    licence_revoked: bool = Field(default=False, description="吊销许可证件")
     summary: Text
+
+
+class QuestionBody(ActionBody):
+    question: Text
 
 
 class AnswerBody(ActionBody):

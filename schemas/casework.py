@@ -138,4 +138,9 @@ class TipCase(SQLModel, table=True):
     decision_number: str | None = Field(default=None, max_length=60)
     penalty_fen: int | None = None  # fines
     confiscation_fen: int | None = None  # confiscated illegal gains
+    # What makes a violation "major" for a reward besides the fine (rewards.calculation):
+    # 移送司法机关, 责令停产停业, 吊销许可证件.
+    crime_transferred: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    business_suspended: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    licence_revoked: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

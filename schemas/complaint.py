@@ -17,6 +17,7 @@ from schemas.duplicate import DuplicateSuggestion
 from schemas.enums import Channel, Kind, Status, stored_as_text
 from schemas.event import EventPublic, EventStaffView
 from schemas.office import OfficeRef
+from schemas.reporter import ReporterIdentityIn
 from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
 
 TEXT_MIN, TEXT_MAX = 10, 5000
@@ -58,6 +59,8 @@ class Complaint(SQLModel, table=True):
     # The earliest running legal time limit (cases.deadlines), for sorting queues by urgency.
     deadline_due_on: date | None = Field(default=None, index=True)
     version: int = Field(default=1, description="bumped by every status change")
+    # The day the retention job erased the filing's personal data (rewards.retention).
+    personal_data_purged_on: date | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -104,9 +107,16 @@ class ComplaintCreate(SQLModel):
     attachments: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
         default_factory=list, description="ids returned by POST /api/v1/attachments"
     )
+    reporter: ReporterIdentityIn | None = Field(
+        default=None,
+        description="a tip-off's reporter (all optional): sealed in the identity vault, never "
+        "shown to the department; needed to be paid a reward, can also be given later",
+    )
 
     @model_validator(mode="after")
     def _required_for_kind(self) -> ComplaintCreate:
+        if self.reporter is not None and self.kind is not Kind.tip:
+            raise ValueError("reporter is for tip-offs; a complaint or inquiry gives contact_phone")
         # 投诉 and 咨询 need a way to reach the person; a 举报 may be anonymous.
         if self.kind is not Kind.tip and self.contact_phone is None:
             raise ValueError("contact_phone is required for a complaint or an inquiry")
@@ -120,7 +130,13 @@ class ComplaintCreated(SQLModel):
     tracking_number: str
     tracking_number_display: str
     status: Status
-    tracking_url: str
+    tracking_url: str | None = Field(description="public tracking; none for a tip-off")
+    receipt_code: str | None = Field(
+        default=None,
+        description="a tip-off's receipt code, shown this once: with it the reporter follows "
+        "the case, answers questions and claims a reward",
+    )
+    receipt_code_display: str | None = None
 
 
 class TrackingView(SQLModel):

@@ -79,6 +79,7 @@ class Role(StrEnum):
     department = "department"  # works one department's queue
     supervisor = "supervisor"  # sees every queue, deadlines and trends
     admin = "admin"  # manages accounts and the registry
+    reward_officer = "reward_officer"  # decides and pays rewards; the only role to open the vault
 
 
 def stored_as_text(enum_cls: type[StrEnum]) -> SAEnum:

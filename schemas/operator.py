@@ -21,6 +21,9 @@ class OperatorCall(SQLModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
 
     caller_phone: Annotated[str, AfterValidator(_phone)]
+    caller_name: Short | None = Field(
+        default=None, max_length=60, description="for a tip-off: sealed in the identity vault"
+    )
     text: FilingText
     kind: Kind | None = Field(default=None, description="default: detected from the text")
     business_name: Short | None = Field(default=None, max_length=200)
@@ -55,6 +58,9 @@ class FiledRef(SQLModel):
     tracking_number_display: str
     kind: Kind
     status: Status
+    receipt_code_display: str | None = Field(
+        default=None, description="a tip-off's receipt code: read it to the caller, shown once"
+    )
 
 
 class OperatorFiled(SQLModel):

@@ -60,3 +60,25 @@ def mask_phone(e164: str) -> str:
     if len(digits) <= 7:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+# GB 11643-1999: 17 digits and a check character (0-9 or X), weights 2^(17-i) mod 11.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_problem(code: str) -> str | None:
+    """Why `code` is not a valid resident identity card number (居民身份证号码), or None."""
+    if not re.fullmatch(r"\d{17}[\dX]", code):
+        return "must be 17 digits and a check digit (0-9 or X)"
+    total = sum(int(ch) * w for ch, w in zip(code[:17], _ID_WEIGHTS, strict=True))
+    if code[17] != _ID_CHECK[total % 11]:
+        return "check digit does not match (GB 11643-1999)"
+    return None
+
+
+def mask_id_number(code: str) -> str:
+    """110105199001011234 → 110***********1234."""
+    if len(code) <= 7:
+        return "*" * len(code)
+    return code[:3] + "*" * (len(code) - 7) + code[-4:]

@@ -21,6 +21,7 @@ from intake.operator_api import router as operator_router
 from intake.sms_api import router as sms_router
 from notify.api import router as webhooks_router
 from notify.loopback import LoopbackInbox, loopback_router
+from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
 from routing.tasks import warm_up
 from service.body_limit import BodyLimitMiddleware
@@ -63,6 +64,7 @@ def create_app() -> FastAPI:
         routing_router,  # before cases: its /actions/transfer is more specific
         cases_router,
         webhooks_router,
+        reporter_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":

@@ -13,6 +13,7 @@ from core.settings import get_settings
 from schemas.enums import Role
 from service.classifier_cli import app as classifier_app
 from service.logs import configure_logging
+from service.vault_cli import retention_app, vault_app
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__
@@ -29,6 +30,8 @@ app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(odr_app, name="odr")
 app.add_typer(classifier_app, name="classifier")
+app.add_typer(vault_app, name="vault")
+app.add_typer(retention_app, name="retention")
 
 Host = Annotated[str, typer.Option(help="address to listen on")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
@@ -111,7 +114,7 @@ def relay() -> None:
 def scheduler() -> None:
     """Run the scheduler: deadline warnings and escalations, purges of expired data."""
     import schemas  # noqa: F401
-    from cases.tasks import sweep
+    from cases.tasks import retention, sweep
     from intake.tasks import purge_expired
     from workers.scheduler import Periodic, run_scheduler
 
@@ -122,6 +125,7 @@ def scheduler() -> None:
         [
             Periodic("deadline sweep", settings.sweep_interval_seconds, sweep),
             Periodic("purge", settings.purge_interval_seconds, purge_expired),
+            Periodic("retention", settings.purge_interval_seconds, retention),
         ]
     )
 

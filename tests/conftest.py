@@ -21,6 +21,7 @@ from core.redis import reset_redis
 from core.settings import get_settings
 from notify.gateway import forget_gateways
 from notify.loopback import LoopbackInbox, loopback_app
+from rewards.keys import keyring
 from routing.engine import forget_engine
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from tests.helpers import serving
@@ -36,6 +37,7 @@ def _reset_process_caches() -> None:
     forget_engine()
     forget_gateways()
     forget_policy()
+    keyring.cache_clear()
 
 
 @pytest.fixture

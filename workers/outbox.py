@@ -18,7 +18,7 @@ from sqlalchemy import event, update
 from sqlmodel import Session, col, select
 
 from core.redis import get_redis
-from core.timeutil import utcnow
+from core.timeutil import day_start, utcnow
 from schemas.outbox import OutboxMessage
 from workers.queues import JOBS, JobSpec, enqueue_job
 
@@ -103,7 +103,13 @@ def _send(session: Session, rows: Sequence[OutboxMessage], connection: Redis) ->
         session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == row.id)
-            .values(dispatched_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+            # Sent: only the day is kept. A row names a filing, and a tip-off's filing
+            # must not be tied to a time of day after the fact.
+            .values(
+                created_at=day_start(),
+                dispatched_at=day_start(),
+                attempts=OutboxMessage.attempts + 1,
+            )
         )
         sent += 1
     return sent

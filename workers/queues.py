@@ -68,6 +68,10 @@ def enqueue_job(connection: Redis, spec: JobSpec, args: list[object], job_id: st
         job_id=job_id,
         job_timeout=spec.timeout_seconds,
         retry=Retry(max=len(spec.retry), interval=list(spec.retry)),
-        result_ttl=3600,
+        # The description is what RQ logs: the function, never the arguments. A finished
+        # job is deleted at once (result_ttl=0): a job names a filing and carries the time
+        # it ran, and a tip-off's filing must not be tied to a time of day.
+        description=spec.func,
+        result_ttl=0,
         failure_ttl=7 * 24 * 3600,
     )

@@ -1,0 +1,196 @@
+"""Retention: personal data of finished filings is erased after the policy's period, for good.
+
+A filing closed (or merged) longer ago than `retention.closed_tip_days` (tip-offs) or
+`retention.closed_filing_days` (complaints, inquiries) loses everything that could name a
+person: the contact number, the free text, the sealed identity and receipt code, the SMS
+numbers and texts, attachments (rows and files), rating comments, the text fingerprints,
+and free text in its history. What statistics count stays: kind, channel, department,
+place, statuses and the days they changed. Rows are overwritten or deleted, not flagged:
+no soft-deleted copy is left, and on SQLite `secure_delete` zeroes the freed bytes and a
+checkpoint empties the write-ahead log.
+
+History rows are append-only for everyone else; this job is the one exception the law
+makes, and it only takes free text out of them (with a Core UPDATE, past the ORM guard).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, text, update
+from sqlmodel import Session, col, select
+
+from cases.policy import current_policy
+from core.timeutil import china_today, day_start
+from intake import attachments
+from rewards import receipts, vault
+from schemas.attachment import Attachment
+from schemas.casework import SatisfactionRating
+from schemas.complaint import Complaint
+from schemas.duplicate import SignatureBand, TextSignature
+from schemas.enums import FINAL_STATUSES, Kind
+from schemas.event import ComplaintEvent
+from schemas.sms import SmsInbound, SmsOutbound
+
+log = logging.getLogger(__name__)
+PURGED_TEXT = "［个人信息已按保存期限清除］"
+# History payload keys that hold codes, not anyone's words: kept for statistics.
+KEPT_PAYLOAD_KEYS = frozenset(
+    {
+        "action",
+        "channel",
+        "kind",
+        "reason_code",
+        "step",
+        "due_on",
+        "escalated",
+        "provider",
+        "department",
+        "from_department",
+        "to_department",
+        "office",
+        "place_code",
+        "status",
+        "score",
+        "rating",
+        "classifier",
+        "classifier_version",
+    }
+)
+_BATCH = 200
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    filings: int
+    identities: int
+    attachments: int
+
+
+def due_for_purge(session: Session, *, limit: int) -> list[Complaint]:
+    """Finished filings past their retention period whose personal data is still there."""
+    policy = current_policy().retention
+    tip_cutoff = day_start() - timedelta(days=policy.closed_tip_days)
+    other_cutoff = day_start() - timedelta(days=policy.closed_filing_days)
+    query = (
+        select(Complaint)
+        .where(col(Complaint.status).in_(list(FINAL_STATUSES)))
+        .where(col(Complaint.personal_data_purged_on).is_(None))
+        .where(
+            or_(
+                and_(col(Complaint.kind) == Kind.tip, col(Complaint.updated_at) < tip_cutoff),
+                and_(col(Complaint.kind) != Kind.tip, col(Complaint.updated_at) < other_cutoff),
+            )
+        )
+        .order_by(col(Complaint.id))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def purge_due(session: Session) -> PurgeReport:
+    """Erase the personal data of every filing past retention; commits in batches."""
+    filings = identities = files = 0
+    while batch := due_for_purge(session, limit=_BATCH):
+        ids = [c.id for c in batch if c.id is not None]
+        identities += _purge_rows(session, ids)
+        session.commit()
+        files += attachments.remove(
+            session,
+            session.exec(select(Attachment).where(col(Attachment.complaint_id).in_(ids))).all(),
+        )
+        filings += len(ids)
+    unlinked = _purge_unlinked_sms(session)
+    if filings or unlinked:
+        _compact(session)
+        log.info("retention: personal data of %d finished filing(s) erased", filings)
+    return PurgeReport(filings=filings, identities=identities, attachments=files)
+
+
+def _purge_rows(session: Session, ids: list[int]) -> int:
+    identities = vault.purge(session, ids)
+    receipts.purge(session, ids)
+    session.execute(
+        update(Complaint)
+        .where(col(Complaint.id).in_(ids))
+        .values(
+            contact_phone=None,
+            text=PURGED_TEXT,
+            personal_data_purged_on=china_today(),
+        )
+    )
+    for event in session.exec(
+        select(ComplaintEvent).where(col(ComplaintEvent.complaint_id).in_(ids))
+    ).all():
+        kept: dict[str, Any] = {k: v for k, v in event.payload.items() if k in KEPT_PAYLOAD_KEYS}
+        session.execute(
+            update(ComplaintEvent)
+            .where(col(ComplaintEvent.id) == event.id)
+            .values(payload=kept, public_note=None)
+            .execution_options(synchronize_session=False)
+        )
+    session.expunge_all()  # the events were read through the ORM; none may be flushed
+    session.execute(
+        update(SmsInbound)
+        .where(col(SmsInbound.complaint_id).in_(ids))
+        .values(sender=None, text=None)
+    )
+    session.execute(
+        update(SmsOutbound)
+        .where(col(SmsOutbound.complaint_id).in_(ids))
+        .values(
+            to_number=None,
+            body=None,
+            params={},
+            sealed_key_id=None,
+            sealed_nonce=None,
+            sealed_ciphertext=None,
+        )
+    )
+    session.execute(
+        update(SatisfactionRating)
+        .where(col(SatisfactionRating.complaint_id).in_(ids))
+        .values(comment=None)
+    )
+    session.execute(delete(SignatureBand).where(col(SignatureBand.complaint_id).in_(ids)))
+    session.execute(delete(TextSignature).where(col(TextSignature.complaint_id).in_(ids)))
+    return identities
+
+
+def _purge_unlinked_sms(session: Session) -> int:
+    """Texts in and out that belong to no filing (too short, status queries): numbers gone."""
+    cutoff = day_start() - timedelta(days=current_policy().retention.unlinked_sms_days)
+    inbound = session.execute(
+        update(SmsInbound)
+        .where(col(SmsInbound.complaint_id).is_(None))
+        .where(col(SmsInbound.received_at) < cutoff)
+        .where(col(SmsInbound.sender).is_not(None))
+        .values(sender=None, text=None)
+    )
+    outbound = session.execute(
+        update(SmsOutbound)
+        .where(col(SmsOutbound.complaint_id).is_(None))
+        .where(col(SmsOutbound.created_at) < cutoff)
+        .where(col(SmsOutbound.to_number).is_not(None))
+        .values(to_number=None, body=None, params={})
+    )
+    session.commit()
+    return int(inbound.rowcount) + int(outbound.rowcount)  # type: ignore[attr-defined]
+
+
+def _compact(session: Session) -> None:
+    """Make the erasure physical where the database allows it from here."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        # secure_delete (core.db) zeroed the freed bytes; the log still holds old pages.
+        session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        session.commit()
+        return
+    # PostgreSQL keeps dead row versions until VACUUM; VACUUM cannot run in a transaction.
+    with bind.connect() as connection:  # type: ignore[union-attr]
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("complaints", "complaint_events", "sms_inbound", "sms_outbound"):
+            autocommit.execute(text(f"VACUUM {table}"))
