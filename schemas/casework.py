@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
@@ -136,8 +136,9 @@ class TipCase(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     not_opened_reason: str | None = Field(default=None, max_length=500)
     decision_number: str | None = Field(default=None, max_length=60)
-    penalty_fen: int | None = None  # fines
-    confiscation_fen: int | None = None  # confiscated illegal gains
+    # 64-bit: fines of a major case pass 2^31 fen (21 million yuan).
+    penalty_fen: int | None = Field(default=None, sa_type=BigInteger)  # fines
+    confiscation_fen: int | None = Field(default=None, sa_type=BigInteger)  # illegal gains
     # What makes a violation "major" for a reward besides the fine (rewards.calculation):
     # 移送司法机关, 责令停产停业, 吊销许可证件.
     crime_transferred: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})

@@ -55,11 +55,16 @@ class HistoryIsAppendOnly(RuntimeError):
     """Raised on any attempt to change or delete a ComplaintEvent."""
 
 
+# Tables whose rows are only ever inserted (schemas.reward adds the reward file's history).
+APPEND_ONLY: list[type[SQLModel]] = [ComplaintEvent]
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_history_rewrites(session: Session, _context: object, _instances: object) -> None:
+    kinds = tuple(APPEND_ONLY)
     for obj in session.deleted:
-        if isinstance(obj, ComplaintEvent):
-            raise HistoryIsAppendOnly("complaint history is append-only: events are never deleted")
+        if isinstance(obj, kinds):
+            raise HistoryIsAppendOnly(f"{type(obj).__name__} rows are append-only: never deleted")
     for obj in session.dirty:
-        if isinstance(obj, ComplaintEvent) and session.is_modified(obj):
-            raise HistoryIsAppendOnly("complaint history is append-only: events are never changed")
+        if isinstance(obj, kinds) and session.is_modified(obj):
+            raise HistoryIsAppendOnly(f"{type(obj).__name__} rows are append-only: never changed")

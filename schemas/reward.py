@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from schemas.event import APPEND_ONLY
 
 
 class ReporterIdentity(SQLModel, table=True):
@@ -65,11 +67,11 @@ class RewardAmount(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reward_id: int = Field(foreign_key="rewards.id", index=True)
     tier: str = Field(max_length=4)
-    fines_fen: int
-    confiscation_fen: int
-    basis_fen: int
-    share_fen: int
-    amount_fen: int
+    fines_fen: int = Field(sa_type=BigInteger)
+    confiscation_fen: int = Field(sa_type=BigInteger)
+    basis_fen: int = Field(sa_type=BigInteger)
+    share_fen: int = Field(sa_type=BigInteger)
+    amount_fen: int = Field(sa_type=BigInteger)
     needs_finance_signoff: bool
     explanation: list[str] = Field(sa_column=Column(JSON, nullable=False))
     created_by_id: int = Field(foreign_key="staff_users.id")
@@ -100,7 +102,7 @@ class RewardPayment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reward_id: int = Field(foreign_key="rewards.id", unique=True)
     amount_id: int = Field(foreign_key="reward_amounts.id")
-    amount_fen: int
+    amount_fen: int = Field(sa_type=BigInteger)
     method: str = Field(max_length=20)  # bank_transfer | cash | other
     reference: str = Field(max_length=100)
     paid_on: date
@@ -120,3 +122,6 @@ class RewardEvent(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="staff_users.id")
     action: str = Field(max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+APPEND_ONLY.append(RewardEvent)

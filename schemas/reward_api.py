@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 # The fen columns (tip_cases, reward_amounts) are 32-bit integers: beyond this PostgreSQL
 # refuses the row. Raise it together with those columns.
-MAX_FEN = 2**31 - 1
+MAX_FEN = 10**13  # as DecisionBody; the columns are 64-bit
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN, description="an amount in fen (分)")]
 Tier = Annotated[str, Field(pattern=r"^[1-9]$", description='the award tier: "1", "2" or "3"')]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]

@@ -21,6 +21,7 @@ from intake.operator_api import router as operator_router
 from intake.sms_api import router as sms_router
 from notify.api import router as webhooks_router
 from notify.loopback import LoopbackInbox, loopback_router
+from rewards.api import router as rewards_router
 from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
 from routing.tasks import warm_up
@@ -65,6 +66,7 @@ def create_app() -> FastAPI:
         cases_router,
         webhooks_router,
         reporter_router,
+        rewards_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":

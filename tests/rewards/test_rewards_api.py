@@ -159,7 +159,7 @@ def test_other_roles_get_403_and_bad_bodies_422(api: TestClient, tip: int) -> No
     assert nothing.status_code == 422
     too_big = api.post(
         f"/api/v1/rewards/{rid}/amounts",
-        json={"reason": "更正", "fines_fen": 2**31},
+        json={"reason": "更正", "fines_fen": 10**13 + 1},
         headers=ann,
     )
     assert too_big.status_code == 422

@@ -564,6 +564,31 @@ def test_the_history_has_every_step_and_the_reporter_is_told(
     assert not {"ann", "bob", "cat", "收据"} & set(str(view))
 
 
+def test_the_reward_history_is_append_only(desk: Desk) -> None:
+    from schemas.event import HistoryIsAppendOnly
+
+    reward = _open(desk, decided_tip(desk, fines_yuan=300_000))
+    assert reward.id is not None
+    event = repository.events(desk.db, reward.id)[0]
+    event.action = "rewritten"
+    desk.db.add(event)
+    with pytest.raises(HistoryIsAppendOnly, match="never changed"):
+        desk.db.flush()
+    desk.db.rollback()
+    desk.db.delete(repository.events(desk.db, reward.id)[0])
+    with pytest.raises(HistoryIsAppendOnly, match="never deleted"):
+        desk.db.flush()
+    desk.db.rollback()
+
+
+def test_fines_beyond_32_bits_are_kept_exactly(desk: Desk) -> None:
+    # 30 million yuan: 3,000,000,000 fen, more than a 32-bit column holds.
+    reward = _open(desk, decided_tip(desk, fines_yuan=30_000_000), tier="1")
+    amount = desk.db.get(RewardAmount, reward.current_amount_id)
+    assert amount is not None
+    assert (amount.fines_fen, amount.amount_fen) == (3_000_000_000, 100_000_000)  # the cap
+
+
 def test_a_failed_text_does_not_undo_the_payment(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
