@@ -101,7 +101,7 @@ def upload_attachment(
 ) -> AttachmentPublic:
     """Upload one file; list the returned id in the filing's `attachments`."""
     limits.check_client(request.client.host if request.client else None)
-    attachment = store_upload(session, stream=file.file, filename=file.filename)
+    attachment = store_upload(session, stream=file.file)
     session.commit()
     return AttachmentPublic(
         id=attachment.token,

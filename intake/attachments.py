@@ -8,7 +8,6 @@ same receipt uploaded twice is stored once. Only staff who may see the filing ge
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
@@ -31,6 +30,13 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"GIF89a", 0, "image/gif"),
     (b"%PDF-", 0, "application/pdf"),
 )
+_SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+}
 
 
 class UnsupportedMediaType(PlatformError):
@@ -59,7 +65,7 @@ def path_for(sha256: str) -> Path:
     return storage_root() / sha256[:2] / sha256
 
 
-def store_upload(session: Session, *, stream: BinaryIO, filename: str | None) -> Attachment:
+def store_upload(session: Session, *, stream: BinaryIO) -> Attachment:
     """Check, hash and store one upload (caller commits); nothing is kept if it is refused."""
     limit = get_settings().attachment_max_bytes
     head = stream.read(16)
@@ -97,7 +103,9 @@ def store_upload(session: Session, *, stream: BinaryIO, filename: str | None) ->
         sha256=sha,
         content_type=content_type,
         size=size,
-        filename=_safe_name(filename),
+        # The uploader's own file name is not kept (it often names a person: 张三身份证.jpg);
+        # the file is called by its type, and numbered when it joins a filing.
+        filename=f"附件{_SUFFIXES.get(content_type, '')}",
     )
     session.add(attachment)
     session.flush()
@@ -109,7 +117,7 @@ def attach(
 ) -> list[Attachment]:
     """Bind uploaded files to a new filing; every token must be an unused upload.
 
-    `private` (a tip-off): the uploader's file name and the upload time are dropped.
+    `private` (a tip-off): the upload time is cut to the day.
     """
     if not tokens:
         return []
@@ -124,17 +132,11 @@ def attach(
         if row is None or row.complaint_id is not None:
             raise InvalidInput(f"attachment {token} is unknown or already used")
         row.complaint_id = complaint_id
+        row.filename = f"附件{tokens.index(token) + 1}{Path(row.filename).suffix}"
         if private:
-            row.filename = f"附件{tokens.index(token) + 1}{Path(row.filename).suffix[:10]}"
             row.created_at = day_start()
         session.add(row)
     return [found[t] for t in tokens]
-
-
-def _safe_name(filename: str | None) -> str:
-    name = Path(filename or "attachment").name
-    name = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", name)[:120]
-    return name or "attachment"
 
 
 def purge_orphan_attachments(session: Session, *, older_than: timedelta = timedelta(days=1)) -> int:

@@ -19,9 +19,10 @@ from datasketch import MinHash
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.timeutil import stamp
 from schemas.complaint import Complaint
 from schemas.duplicate import DuplicateLink, SignatureBand, TextSignature
-from schemas.enums import Status
+from schemas.enums import Kind, Status
 
 NUM_PERM = 64
 BANDS, ROWS = 21, 3  # P(share a band): Jaccard 0.5 → 0.94, 0.2 → 0.16, 0.1 → 0.02
@@ -79,7 +80,13 @@ def index_and_link(session: Session, *, complaint: Complaint) -> list[Match]:
     values = existing.minhash if existing else signature(complaint.text)
     bands = band_hashes(values)
     if existing is None:
-        session.add(TextSignature(complaint_id=complaint.id, minhash=values))
+        session.add(
+            TextSignature(
+                complaint_id=complaint.id,
+                minhash=values,
+                created_at=stamp(coarse=complaint.kind is Kind.tip),
+            )
+        )
         session.add_all(
             SignatureBand(complaint_id=complaint.id, band=i, band_hash=h)
             for i, h in enumerate(bands)
@@ -95,6 +102,7 @@ def index_and_link(session: Session, *, complaint: Complaint) -> list[Match]:
                         duplicate_of_id=match.other_id,
                         similarity=round(match.similarity, 3),
                         reason=match.reason,
+                        created_at=stamp(coarse=complaint.kind is Kind.tip),
                     )
                 )
         except IntegrityError:

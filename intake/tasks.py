@@ -9,6 +9,7 @@ from intake.attachments import purge_orphan_attachments
 from intake.duplicates import index_and_link
 from intake.idempotency import purge_expired as purge_expired_keys
 from schemas.complaint import Complaint
+from schemas.enums import Kind
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,13 @@ def find_duplicates(complaint_id: int) -> str:
             return "nothing to do"
         matches = index_and_link(session, complaint=complaint)
         session.commit()
+        private = complaint.kind is Kind.tip  # a tip-off: no id next to a time of day
     if matches:
-        log.info("complaint %s: %d possible duplicate(s)", complaint_id, len(matches))
+        log.info(
+            "%s: %d possible duplicate(s)",
+            "a tip-off" if private else f"complaint {complaint_id}",
+            len(matches),
+        )
     return f"{len(matches)} match(es)"
 
 

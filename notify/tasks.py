@@ -34,7 +34,9 @@ def send_sms(message_id: int) -> str:
             session.add(message)
             session.commit()
             return "failed"
-        masked = mask_phone(to)
+        # A reporter's message: neither its id nor even a masked number next to the time.
+        masked = "a reporter" if sealed else mask_phone(to)
+        label = "(sealed)" if sealed else str(message_id)
         if message.attempts == 0 and not spend(
             get_redis(),
             number=to,
@@ -45,7 +47,7 @@ def send_sms(message_id: int) -> str:
             _finish(message, sealed)
             session.add(message)
             session.commit()
-            log.warning("sms %s to %s not sent: daily budget spent", message_id, masked)
+            log.warning("sms %s to %s not sent: daily budget spent", label, masked)
             return "over_budget"
         message.attempts += 1
         try:
@@ -61,7 +63,7 @@ def send_sms(message_id: int) -> str:
             session.add(message)
             session.commit()
             log.warning(
-                "sms %s to %s failed (attempt %d): %s", message_id, masked, message.attempts, exc
+                "sms %s to %s failed (attempt %d): %s", label, masked, message.attempts, exc
             )
             if final:
                 return "failed"
@@ -71,7 +73,7 @@ def send_sms(message_id: int) -> str:
         _finish(message, sealed)
         session.add(message)
         session.commit()
-    log.info("sms %s sent to %s via %s", message_id, masked, message.provider)
+    log.info("sms %s sent to %s via %s", label, masked, message.provider)
     return "sent"
 
 

@@ -173,6 +173,7 @@ class RoutingOutcome:
     department_code: str
     status: Status
     score: float | None
+    private: bool = False  # a tip-off's: logs leave its id out
 
 
 def route_complaint(
@@ -220,6 +221,7 @@ def route_complaint(
         department_code=decision.department.code,
         status=decision.status,
         score=decision.score,
+        private=complaint.kind is Kind.tip,
     )
 
 

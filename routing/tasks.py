@@ -41,7 +41,10 @@ def route_complaint(complaint_id: int) -> str:
         if outcome is None:
             return "nothing to do"
         session.commit()
-    log.info(
-        "routed complaint %s to %s (%s)", complaint_id, outcome.department_code, outcome.status
-    )
+    if outcome.private:  # a tip-off: no id next to a time of day
+        log.info("routed a tip-off to %s (%s)", outcome.department_code, outcome.status)
+    else:
+        log.info(
+            "routed complaint %s to %s (%s)", complaint_id, outcome.department_code, outcome.status
+        )
     return f"{outcome.status.value}:{outcome.department_code}"

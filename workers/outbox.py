@@ -8,6 +8,8 @@ more than once; every job is idempotent.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -18,6 +20,7 @@ from sqlalchemy import event, update
 from sqlmodel import Session, col, select
 
 from core.redis import get_redis
+from core.settings import get_settings
 from core.timeutil import day_start, utcnow
 from schemas.outbox import OutboxMessage
 from workers.queues import JOBS, JobSpec, enqueue_job
@@ -62,6 +65,13 @@ def _send_after_commit(session: Session) -> None:
         log.warning("outbox: sending after commit failed; the relay will retry", exc_info=True)
 
 
+def job_id_for(outbox_id: int) -> str:
+    """The same outbox row always makes the same job id (no double enqueue), but the id is
+    a keyed hash: RQ logs it with the time, and it must not lead back to a filing."""
+    key = get_settings().signing_key().encode()
+    return "job-" + hmac.new(key, f"outbox-{outbox_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
 def dispatch(session: Session, *, ids: Sequence[int], connection: Redis) -> int:
     """Send the given pending outbox rows to Redis; mark each sent. Returns how many were sent."""
     rows = session.exec(
@@ -95,7 +105,7 @@ def _send(session: Session, rows: Sequence[OutboxMessage], connection: Redis) ->
             _record_failure(session, row.id, f"unknown job {row.job}")
             continue
         try:
-            enqueue_job(connection, spec, list(row.args), job_id=f"outbox-{row.id}")
+            enqueue_job(connection, spec, list(row.args), job_id=job_id_for(row.id))
         except RedisError as exc:
             _record_failure(session, row.id, f"{type(exc).__name__}: {exc}")
             # Redis is unreachable: the rest of the batch would fail the same way.

@@ -38,7 +38,9 @@ def throttled(configure: Callable[..., None], sqlite_url: str, redis_url: str) -
 
 
 def _tip(client: TestClient) -> str:
-    body = valid_filing(kind="tip", text="举报某某厂无证生产电动车充电器，仓库里堆了上千个，请依法查处。")
+    body = valid_filing(
+        kind="tip", text="举报某某厂无证生产电动车充电器，仓库里堆了上千个，请依法查处。"
+    )
     del body["contact_phone"]
     answer = client.post("/api/v1/complaints", json=body)
     assert answer.status_code == 201, answer.text
@@ -121,7 +123,9 @@ def test_a_wrong_code_is_a_404_with_a_reason_and_a_locked_code_a_429(
 def test_a_retry_with_the_same_key_does_not_show_the_code_again(
     throttled: None, client: TestClient
 ) -> None:
-    body = valid_filing(kind="tip", text="举报某某厂无证生产电动车充电器，仓库里堆了上千个，请依法查处。")
+    body = valid_filing(
+        kind="tip", text="举报某某厂无证生产电动车充电器，仓库里堆了上千个，请依法查处。"
+    )
     headers = {"Idempotency-Key": "tip-1"}
     first = client.post("/api/v1/complaints", json=body, headers=headers).json()
     again = client.post("/api/v1/complaints", json=body, headers=headers).json()
