@@ -64,7 +64,8 @@ def test_a_tip_off_is_not_tracked_by_its_number_but_by_its_receipt(
     view = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": code}).json()
     assert view["case"]["status"] == "routed"
     assert view["case"]["department"]["code"] == "quality"
-    assert view["questions"] == [] and view["reward"] is None
+    assert view["questions"] == []
+    assert view["reward"] is None
     assert view["identity_on_file"] is False
     # Days only on the reporter's timeline, too.
     assert all(step["at"].endswith("T16:00:00Z") for step in view["case"]["timeline"])
@@ -84,7 +85,8 @@ def test_the_department_asks_the_reporter_answers_by_code(
     run_worker_until_idle()
     # The reporter who left a number is texted, without the question itself.
     texts = [m for m in desk.inbox.all() if m["to"] == "+8613700001234"]
-    assert len(texts) == 1 and "回执码" in texts[0]["text"]
+    assert len(texts) == 1
+    assert "回执码" in texts[0]["text"]
     view = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": code}).json()
     assert [q["question"] for q in view["questions"]] == ["请说明伪造报告涉及哪些小区"]
     answer = client.post(
@@ -149,7 +151,8 @@ def test_a_tip_off_by_sms_gets_its_receipt_code_by_sms(
     (reply,) = [m["text"] for m in desk.inbox.all() if m["to"] == "+8613500004444"]
     digits = "".join(ch for ch in reply.split("回执码")[1] if ch.isdigit())[:24]
     tip = session.exec(select(Complaint)).one()
-    assert tip.kind is Kind.tip and tip.contact_phone is None
+    assert tip.kind is Kind.tip
+    assert tip.contact_phone is None
     view = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": digits})
     assert view.status_code == 200, view.text
     events = session.exec(select(ComplaintEvent)).all()

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from redis import Redis
 from rq import Queue
 from rq.job import Job
-from sqlalchemy import DateTime, LargeBinary, select
+from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
 from core import migrate
@@ -63,7 +63,7 @@ def private_platform(
         add_staff(session, "zj", Role.department, "quality")
         add_staff(session, "gs", Role.department, "aic")
         session.commit()
-    yield tmp_path / "var"
+    return tmp_path / "var"
 
 
 def _file_through_every_channel(client: TestClient) -> list[str]:

@@ -46,7 +46,8 @@ def _tip(client: TestClient) -> str:
     assert answer.status_code == 201, answer.text
     created = answer.json()
     code = created["receipt_code"]
-    assert len(code) == receipts.CODE_DIGITS and code.isdigit()
+    assert len(code) == receipts.CODE_DIGITS
+    assert code.isdigit()
     assert created["receipt_code_display"].replace(" ", "") == code
     assert created["tracking_url"] is None
     return str(code)
@@ -129,7 +130,8 @@ def test_a_retry_with_the_same_key_does_not_show_the_code_again(
     headers = {"Idempotency-Key": "tip-1"}
     first = client.post("/api/v1/complaints", json=body, headers=headers).json()
     again = client.post("/api/v1/complaints", json=body, headers=headers).json()
-    assert first["receipt_code"] and again["receipt_code"] is None
+    assert first["receipt_code"]
+    assert again["receipt_code"] is None
     assert again["tracking_number"] == first["tracking_number"]
 
 
