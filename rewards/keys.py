@@ -17,7 +17,7 @@ def keyring() -> KeyRing:
         ids = [str(key_id) for key_id in json.loads(text)]
     except (ValueError, TypeError) as exc:
         raise InvalidInput('vault keys must be JSON {"id": "<base64 of 32 bytes>"}') from exc
-    if active is None:
+    if not active:  # unset or empty: the only key
         if len(ids) != 1:
             raise InvalidInput(
                 "several vault keys are configured: set COMPLAINTS_VAULT_ACTIVE_KEY to the one "
