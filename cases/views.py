@@ -19,6 +19,7 @@ from schemas.duplicate import DuplicateSuggestion
 from schemas.event import EventStaffView
 from schemas.office import Office, OfficeRef
 from schemas.staff import StaffUser
+from schemas.validators import mask_phone
 
 
 def staff_view(
@@ -46,8 +47,18 @@ def staff_view(
     tip_case = session.exec(select(TipCase).where(TipCase.complaint_id == complaint.id)).first()
     return ComplaintStaffView(
         **complaint.model_dump(
-            exclude={"department_id", "office_id", "version", "merged_into_id", "assignee_id"}
+            exclude={
+                "department_id",
+                "office_id",
+                "version",
+                "merged_into_id",
+                "assignee_id",
+                "contact_phone",
+                "personal_data_purged_on",
+            }
         ),
+        # Masked on screen; the full number only through contact_of (audited).
+        contact_phone=mask_phone(complaint.contact_phone) if complaint.contact_phone else None,
         allowed_actions=allowed_actions(complaint),
         assignee=assignee.username if assignee else None,
         deadline_badge=badge(complaint.deadline_due_on),
@@ -121,6 +132,16 @@ def _duplicates(session: Session, complaint_id: int) -> list[DuplicateSuggestion
             )
         )
     return suggestions
+
+
+def contact_of(session: Session, *, staff: Staff, complaint_id: int) -> str:
+    """The complainant's full number, to call them (mediation, questions): audited."""
+    complaint = visible_complaint(session, staff=staff, complaint_id=complaint_id)
+    if not complaint.contact_phone:
+        raise NotFound("this filing has no contact number (anonymous, a tip-off, or purged)")
+    audit(session, staff=staff, action="contact.read", complaint_id=complaint_id)
+    session.commit()
+    return complaint.contact_phone
 
 
 def attachment_of(

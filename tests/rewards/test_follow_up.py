@@ -157,3 +157,20 @@ def test_a_tip_off_by_sms_gets_its_receipt_code_by_sms(
     assert view.status_code == 200, view.text
     events = session.exec(select(ComplaintEvent)).all()
     assert "13500004444" not in repr([e.payload for e in events])
+
+
+def test_staff_see_a_complainants_number_masked_and_reading_it_is_audited(
+    desk: RunningGateway, client: TestClient, session: Session
+) -> None:
+    from schemas import AuditEntry
+
+    client.post("/api/v1/complaints", json=valid_filing())
+    run_worker_until_idle()
+    complaint = session.exec(select(Complaint)).one()
+    zj = bearer(client, "zj")
+    view = client.get(f"/api/v1/complaints/{complaint.id}", headers=zj).json()
+    assert view["contact_phone"] == "138****5678"
+    full = client.post(f"/api/v1/complaints/{complaint.id}/contact", headers=zj)
+    assert full.json() == {"contact_phone": "+8613812345678"}
+    reads = session.exec(select(AuditEntry).where(AuditEntry.action == "contact.read")).all()
+    assert [(r.username, r.complaint_id) for r in reads] == [("zj", complaint.id)]
