@@ -16,11 +16,13 @@ makes, and it only takes free text out of them (with a Core UPDATE, past the ORM
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, text, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cases.policy import current_policy
@@ -28,7 +30,7 @@ from core.timeutil import china_today, day_start
 from intake import attachments
 from rewards import receipts, vault
 from schemas.attachment import Attachment
-from schemas.casework import SatisfactionRating
+from schemas.casework import ArbitrationTest, SatisfactionRating
 from schemas.complaint import Complaint
 from schemas.duplicate import SignatureBand, TextSignature
 from schemas.enums import FINAL_STATUSES, Kind
@@ -60,7 +62,26 @@ KEPT_PAYLOAD_KEYS = frozenset(
         "classifier_version",
     }
 )
+# Inside a kept key's object (the routing decision's "place" and "kind"): divisions and the
+# detected kind stay; lists (matched words, reasons) are the filer's own words and go.
+KEPT_NESTED_KEYS = frozenset(
+    {"province", "city", "county", "code", "label", "detected", "confidence", "split_suggested"}
+)
 _BATCH = 200
+
+
+def kept_payload(
+    payload: dict[str, Any], keys: frozenset[str] = KEPT_PAYLOAD_KEYS
+) -> dict[str, Any]:
+    """What of a history payload statistics need; free text, at any depth, is left out."""
+    kept: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key not in keys or isinstance(value, list | tuple):
+            continue
+        if isinstance(value, dict):
+            value = kept_payload(value, KEPT_PAYLOAD_KEYS | KEPT_NESTED_KEYS)
+        kept[key] = value
+    return kept
 
 
 @dataclass(frozen=True)
@@ -98,16 +119,36 @@ def purge_due(session: Session) -> PurgeReport:
         ids = [c.id for c in batch if c.id is not None]
         identities += _purge_rows(session, ids)
         session.commit()
-        files += attachments.remove(
-            session,
-            session.exec(select(Attachment).where(col(Attachment.complaint_id).in_(ids))).all(),
-        )
+        files += _remove_attachments(session)
         filings += len(ids)
+    files += _remove_attachments(session)  # any a failed earlier run left behind
     unlinked = _purge_unlinked_sms(session)
-    if filings or unlinked:
+    if filings or unlinked or files:
         _compact(session)
         log.info("retention: personal data of %d finished filing(s) erased", filings)
     return PurgeReport(filings=filings, identities=identities, attachments=files)
+
+
+def _remove_attachments(session: Session) -> int:
+    """The files of every purged filing, rows and stored bytes (attachments.remove commits).
+
+    Chosen by the filing's purge mark, not by the batch: a run that stopped between erasing
+    the rows and removing the files leaves nothing behind for good.
+    """
+    rows = session.exec(
+        select(Attachment)
+        .join(Complaint, col(Attachment.complaint_id) == col(Complaint.id))
+        .where(col(Complaint.personal_data_purged_on).is_not(None))
+    ).all()
+    if not rows:
+        return 0
+    session.execute(  # a lab report's file goes too; the test's outcome and summary stay
+        update(ArbitrationTest)
+        .where(col(ArbitrationTest.report_attachment_id).in_([row.id for row in rows]))
+        .values(report_attachment_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return attachments.remove(session, rows)
 
 
 def _purge_rows(session: Session, ids: list[int]) -> int:
@@ -125,7 +166,7 @@ def _purge_rows(session: Session, ids: list[int]) -> int:
     for event in session.exec(
         select(ComplaintEvent).where(col(ComplaintEvent.complaint_id).in_(ids))
     ).all():
-        kept: dict[str, Any] = {k: v for k, v in event.payload.items() if k in KEPT_PAYLOAD_KEYS}
+        kept = kept_payload(event.payload)
         session.execute(
             update(ComplaintEvent)
             .where(col(ComplaintEvent.id) == event.id)
@@ -186,11 +227,35 @@ def _compact(session: Session) -> None:
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
         # secure_delete (core.db) zeroed the freed bytes; the log still holds old pages.
-        session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        # A checkpoint cannot run inside a transaction, and every transaction of this engine
+        # begins IMMEDIATE (core.db): run it on the bare driver connection, in autocommit.
         session.commit()
+        _checkpoint_sqlite(bind)  # type: ignore[arg-type]
         return
     # PostgreSQL keeps dead row versions until VACUUM; VACUUM cannot run in a transaction.
     with bind.connect() as connection:  # type: ignore[union-attr]
         autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
         for table in ("complaints", "complaint_events", "sms_inbound", "sms_outbound"):
             autocommit.execute(text(f"VACUUM {table}"))
+
+
+def _checkpoint_sqlite(engine: Engine, attempts: int = 5) -> None:
+    """Copy the write-ahead log into the database file and truncate the log to nothing.
+
+    A reader in the middle of a statement keeps the checkpoint from finishing ("busy"):
+    it is tried again a few times, then logged (the next run that erases anything tries again).
+    """
+    for attempt in range(attempts):
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            row = cursor.fetchone()
+            busy = row[0] if row else 0
+            cursor.close()
+        finally:
+            raw.close()
+        if not busy:
+            return
+        time.sleep(0.1 * (attempt + 1))
+    log.warning("retention: readers kept the SQLite log from being emptied; erased pages remain")
