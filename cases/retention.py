@@ -30,7 +30,7 @@ from core.timeutil import china_today, day_start
 from intake import attachments
 from rewards import receipts, vault
 from schemas.attachment import Attachment
-from schemas.casework import ArbitrationTest, SatisfactionRating
+from schemas.casework import ArbitrationTest, SatisfactionRating, TipCase
 from schemas.complaint import Complaint
 from schemas.duplicate import SignatureBand, TextSignature
 from schemas.enums import FINAL_STATUSES, Kind
@@ -68,6 +68,19 @@ KEPT_NESTED_KEYS = frozenset(
     {"province", "city", "county", "code", "label", "detected", "confidence", "split_suggested"}
 )
 _BATCH = 200
+_TOUCHED = (
+    "complaints",
+    "complaint_events",
+    "sms_inbound",
+    "sms_outbound",
+    "reporter_identities",
+    "tip_receipts",
+    "satisfaction_ratings",
+    "attachments",
+    "text_signatures",
+    "signature_bands",
+    "tip_cases",
+)
 
 
 def kept_payload(
@@ -160,8 +173,12 @@ def _purge_rows(session: Session, ids: list[int]) -> int:
         .values(
             contact_phone=None,
             text=PURGED_TEXT,
+            routing_hints={},  # an operator's override reason is free text
             personal_data_purged_on=china_today(),
         )
+    )
+    session.execute(
+        update(TipCase).where(col(TipCase.complaint_id).in_(ids)).values(not_opened_reason=None)
     )
     for event in session.exec(
         select(ComplaintEvent).where(col(ComplaintEvent.complaint_id).in_(ids))
@@ -235,7 +252,7 @@ def _compact(session: Session) -> None:
     # PostgreSQL keeps dead row versions until VACUUM; VACUUM cannot run in a transaction.
     with bind.connect() as connection:  # type: ignore[union-attr]
         autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("complaints", "complaint_events", "sms_inbound", "sms_outbound"):
+        for table in _TOUCHED:
             autocommit.execute(text(f"VACUUM {table}"))
 
 

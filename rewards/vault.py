@@ -81,7 +81,8 @@ def _variants(identity: ReporterIdentityIn) -> Iterable[str]:
     if identity.id_number:
         values += [identity.id_number, identity.id_number.lower()]
     if identity.bank_account:
-        values.append(identity.bank_account)
+        account = identity.bank_account
+        values += [account, " ".join(account[i : i + 4] for i in range(0, len(account), 4))]
     if identity.name and len(identity.name) >= 2:
         values.append(identity.name)
     # Longest first, so a number is not half-replaced by a shorter variant of itself.
