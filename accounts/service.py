@@ -102,7 +102,11 @@ def staff_from_token(session: Session, *, token: str, settings: Settings) -> Sta
         user_id = int(claims["sub"])
     except (TypeError, ValueError) as exc:
         raise NotAuthenticated("invalid token") from exc
-    user = session.get(StaffUser, user_id)
+    return staff_from_user(session, session.get(StaffUser, user_id))
+
+
+def staff_from_user(session: Session, user: StaffUser | None) -> Staff:
+    """The Staff a signed-in account acts as; NotAuthenticated if gone or disabled."""
     if user is None or not user.active or user.id is None:
         raise NotAuthenticated("this account no longer exists or is disabled")
     department = session.get(Department, user.department_id) if user.department_id else None

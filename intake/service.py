@@ -194,6 +194,7 @@ def public_view(session: Session, complaint: Complaint) -> TrackingView:
         else None,
         office=office.name if office else None,
         filed_at=complaint.created_at,
+        current_step_due_on=complaint.deadline_due_on,
         timeline=[
             EventPublic(
                 at=event.at,

@@ -29,7 +29,7 @@ from schemas.reward import (
     TipReceipt,
 )
 from schemas.sms import SmsInbound, SmsOutbound
-from schemas.staff import StaffUser
+from schemas.staff import StaffSession, StaffUser
 
 __all__ = [
     "ArbitrationTest",
@@ -57,6 +57,7 @@ __all__ = [
     "SignatureBand",
     "SmsInbound",
     "SmsOutbound",
+    "StaffSession",
     "StaffUser",
     "TextSignature",
     "TipCase",

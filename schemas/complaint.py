@@ -150,6 +150,7 @@ class TrackingView(SQLModel):
     department: DepartmentRef | None
     office: str | None = None  # the office's name, e.g. 太原市小店区质量技术监督局
     filed_at: datetime
+    current_step_due_on: date | None = None  # the last day of the running time limit
     timeline: list[EventPublic]
 
 

@@ -26,6 +26,18 @@ class StaffUser(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class StaffSession(SQLModel, table=True):
+    """A browser sign-in: the cookie holds a random token, this row its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_id: int = Field(foreign_key="staff_users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 class TokenPublic(SQLModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)

@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 import schemas  # noqa: F401  (registers every table before the first query)
 from accounts.api import router as accounts_router
@@ -28,6 +26,7 @@ from routing.tasks import warm_up
 from service.body_limit import BodyLimitMiddleware
 from service.errors import install_error_handlers
 from service.request_log import RequestLogMiddleware
+from web.pages import router as pages_router
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -73,12 +72,8 @@ def create_app() -> FastAPI:
         # The development inbox: what the platform texted citizens, at /dev/sms/messages.
         inbox = LoopbackInbox(settings.resolved_data_dir / "sms-loopback.jsonl")
         app.include_router(loopback_router(inbox), prefix="/dev/sms", include_in_schema=False)
-    templates = Jinja2Templates(directory=WEB / "templates")
+    app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def landing(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "index.html")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

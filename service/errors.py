@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import PlatformError
+from web.errors import page_error, wants_page
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +46,42 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """API paths answer JSON; pages answer a page in Chinese (web.errors)."""
+
     @app.exception_handler(PlatformError)
-    async def _platform(_request: Request, exc: PlatformError) -> JSONResponse:
+    async def _platform(request: Request, exc: PlatformError) -> Response:
         headers = getattr(exc, "headers", None)
+        if wants_page(request):
+            return page_error(request, exc.status_code, exc=exc, headers=headers)
         return _problem(exc.status_code, type(exc).__name__, exc.detail, headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _field_errors(exc)
+        if wants_page(request):
+            return page_error(
+                request, 422, details=[f"{e['field']}：{e['reason']}" for e in errors]
+            )
         summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return _problem(422, "InvalidInput", summary, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_page(request):
+            return page_error(request, exc.status_code)
         return _problem(exc.status_code, "HTTPError", exc.detail)
 
     @app.exception_handler(OperationalError)
-    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+    async def _database_down(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable: %s", type(exc.orig).__name__)
+        if wants_page(request):
+            return page_error(request, 503)
         return _problem(503, "ServiceUnavailable", "the database is unavailable; try again shortly")
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        # Logged with its traceback for operators; the person sees no trace of it.
+        log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+        if wants_page(request):
+            return page_error(request, 500)
+        return _problem(500, "InternalError", "something went wrong on our side; try again")

@@ -1,0 +1,56 @@
+"""Browser sessions for the staff pages: a random token in an HttpOnly cookie, its hash here.
+
+The API keeps its bearer tokens; pages use these so that a token never sits in page
+script. Signing out deletes the row, so a copied cookie stops working at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from accounts.service import Staff, staff_from_user
+from core.errors import NotAuthenticated
+from core.settings import get_settings
+from core.timeutil import utcnow
+from schemas.staff import StaffSession, StaffUser
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(session: Session, *, user: StaffUser) -> str:
+    """A new session for the account (caller commits); returns the cookie's token."""
+    assert user.id is not None
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        StaffSession(
+            token_hash=_hash(token),
+            staff_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=get_settings().token_ttl_minutes),
+        )
+    )
+    return token
+
+
+def staff_for(session: Session, token: str | None) -> Staff:
+    if not token:
+        raise NotAuthenticated("sign in first")
+    row = session.exec(select(StaffSession).where(StaffSession.token_hash == _hash(token))).first()
+    if row is None or row.expires_at <= utcnow():
+        raise NotAuthenticated("the session has ended; sign in again")
+    return staff_from_user(session, session.get(StaffUser, row.staff_id))
+
+
+def end(session: Session, token: str | None) -> None:
+    """Sign out (caller commits); expired sessions of everyone go at the same time."""
+    if token:
+        session.execute(delete(StaffSession).where(col(StaffSession.token_hash) == _hash(token)))
+    session.execute(delete(StaffSession).where(col(StaffSession.expires_at) <= utcnow()))

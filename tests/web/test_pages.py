@@ -1,0 +1,115 @@
+"""Pages over HTTP (the browser tests are in test_browser.py): forms, CSRF, errors."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from schemas import Complaint
+from schemas.enums import Role
+from tests.helpers import PASSWORD, add_staff
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+FILING = {
+    "kind": "complaint",
+    "text": "我在小店区某某超市买的电水壶用了三天就漏电，要求退货，超市不同意。",
+    "contact_phone": "13812345678",
+    "business_name": "某某超市",
+}
+
+
+def test_a_citizen_files_on_the_form_and_gets_a_number(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    form = client.get("/file")
+    assert form.status_code == 200
+    assert "您买的商品或服务出了问题" in form.text
+    done = client.post("/file", data=FILING | {"csrf_token": _token(form.text)})
+    assert done.status_code == 201, done.text
+    assert done.headers["cache-control"] == "no-store"
+    number = session.exec(select(Complaint.tracking_number)).one()
+    assert " ".join([number[:4], number[4:8]]) in done.text
+    tracked = client.get(f"/track?n={number}")
+    assert tracked.status_code == 200
+    assert "已登记" in tracked.text
+
+
+def test_a_form_post_without_the_token_is_refused_and_changes_nothing(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    client.get("/file")  # the anonymous cookie is set, but the token is not sent
+    refused = client.post("/file", data=FILING)
+    assert refused.status_code == 403
+    assert "表单已过期" in refused.text
+    forged = client.post("/file", data=FILING | {"csrf_token": "0" * 40})
+    assert forged.status_code == 403
+    assert session.exec(select(Complaint)).all() == []
+
+
+def test_the_form_says_what_is_wrong_in_chinese_and_keeps_what_was_typed(
+    sqlite_platform: str, client: TestClient
+) -> None:
+    token = _token(client.get("/file").text)
+    bad = client.post(
+        "/file",
+        data=FILING | {"contact_phone": "12345", "business_uscc": "123", "csrf_token": token},
+    )
+    assert bad.status_code == 422
+    assert "有效的中国大陆手机号" in bad.text
+    assert "统一社会信用代码" in bad.text
+    assert "电水壶用了三天就漏电" in bad.text  # nothing typed is lost
+    check = client.post(
+        "/file/check", data={"kind": "complaint", "text": "太短"}, headers={"X-CSRF-Token": token}
+    )
+    assert "10 到 5000 个字" in check.text
+
+
+def test_errors_are_pages_in_chinese_and_never_a_trace(
+    sqlite_platform: str, client: TestClient
+) -> None:
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert "找不到该页面或记录" in missing.text
+    assert "Traceback" not in missing.text
+    unknown = client.get("/track?n=12345678901234")
+    assert unknown.status_code == 404
+    assert "没有找到受理编号" in unknown.text
+    api = client.get("/api/v1/no/such/route")
+    assert api.headers["content-type"].startswith("application/json")
+
+
+def test_staff_sign_in_and_out_with_a_session_cookie(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    add_staff(session, "zj", Role.department, "quality")
+    session.commit()
+    assert (
+        client.get("/staff", follow_redirects=False).headers["location"].startswith("/staff/login")
+    )
+    token = _token(client.get("/staff/login").text)
+    wrong = client.post(
+        "/staff/login", data={"username": "zj", "password": "nope", "csrf_token": token}
+    )
+    assert wrong.status_code == 401
+    assert "用户名或密码不正确" in wrong.text
+    signed = client.post(
+        "/staff/login",
+        data={"username": "zj", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    home = client.get("/staff", follow_redirects=False)
+    assert home.headers["location"] == "/staff/desk"
+    # The session's token is new: the anonymous form token no longer counts.
+    assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 403

@@ -1,0 +1,185 @@
+"""Citizens' pages (no account): file, see the number, track, rate; a tip-off by receipt code.
+
+Thin handlers over the same services as the API (intake.service, rewards.follow_up,
+cases.satisfaction); every form carries the CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from cases.lifecycle import CITIZEN
+from cases.satisfaction import rate
+from core.deps import SessionDep
+from core.errors import NotFound, PlatformError
+from intake import limits, service
+from intake.attachments import store_upload
+from intake.tracking_number import display_tracking_number
+from rewards import follow_up, receipts
+from schemas.complaint import ComplaintCreate
+from schemas.enums import Channel, Kind
+from schemas.reporter import ReporterIdentityIn
+from web.forms import field_messages
+from web.render import render
+from web.security import CsrfChecked
+
+router = APIRouter(include_in_schema=False)
+
+KINDS = [
+    (Kind.complaint, "投诉", "您买的商品或服务出了问题，与商家有纠纷，希望市场监管部门调解。"),
+    (Kind.tip, "举报", "您发现商家有违法行为，希望执法部门查处；可以匿名，身份严格保密。"),
+    (Kind.inquiry, "咨询", "您有问题想了解，例如该找哪个部门、有哪些权利。"),
+]
+_FIELDS = ("kind", "text", "contact_phone", "business_name", "business_uscc", "business_address")
+
+
+@router.get("/", response_class=HTMLResponse)
+def landing(request: Request) -> Response:
+    return render(request, "citizen/landing.html")
+
+
+@router.get("/file", response_class=HTMLResponse)
+def filing_form(request: Request, kind: str = "complaint") -> Response:
+    return render(request, "citizen/file.html", {"kinds": KINDS, "values": {"kind": kind}})
+
+
+def _draft(form: dict[str, Any]) -> dict[str, Any]:
+    body = {k: form[k].strip() for k in _FIELDS if isinstance(form.get(k), str) and form[k].strip()}
+    if body.get("kind") == Kind.tip.value:
+        name = str(form.get("reporter_name") or "").strip()
+        if name:
+            body["reporter"] = {"name": name}
+    return body
+
+
+@router.post("/file/check", response_class=HTMLResponse)
+async def check_filing(request: Request, _csrf: CsrfChecked) -> Response:
+    """As the citizen types: what is still missing or wrong, field by field."""
+    form = dict(await request.form())
+    try:
+        ComplaintCreate.model_validate(_draft(form))
+        messages: dict[str, str] = {}
+    except ValidationError as exc:
+        messages = field_messages(exc)
+    touched = {k for k, v in form.items() if isinstance(v, str) and v.strip()}
+    shown = {k: v for k, v in messages.items() if k in touched or k == "form"}
+    return render(request, "citizen/_check.html", {"messages": shown})
+
+
+@router.post("/file", response_class=HTMLResponse)
+async def file(request: Request, session: SessionDep, _csrf: CsrfChecked) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    draft = _draft(values)
+    uploads = [f for f in form.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
+    try:
+        data = ComplaintCreate.model_validate(draft)
+    except ValidationError as exc:
+        context = {"kinds": KINDS, "values": values, "messages": field_messages(exc)}
+        return render(request, "citizen/file.html", context, status_code=422)
+    limits.check_client(request.client.host if request.client else None)
+    tokens = [store_upload(session, stream=upload.file).token for upload in uploads]
+    data = data.model_copy(update={"attachments": tokens})
+    filed = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
+    session.commit()
+    number = filed.complaint.tracking_number
+    return render(
+        request,
+        "citizen/filed.html",
+        {
+            "kind": filed.complaint.kind,
+            "number": display_tracking_number(number),
+            "raw_number": number,
+            "receipt": receipts.display(filed.receipt_code) if filed.receipt_code else None,
+        },
+        status_code=201,
+        private=True,
+    )
+
+
+@router.get("/track", response_class=HTMLResponse)
+def track(request: Request, session: SessionDep, n: str | None = None) -> Response:
+    if not n:
+        return render(request, "citizen/track_form.html")
+    try:
+        view = service.tracking_view(session, raw_number=n)
+    except NotFound:
+        context = {"number": n, "not_found": True}
+        return render(request, "citizen/track_form.html", context, status_code=404)
+    return render(request, "citizen/track.html", {"view": view})
+
+
+@router.post("/track/{number}/rating", response_class=HTMLResponse)
+async def rate_filing(
+    number: str, request: Request, session: SessionDep, _csrf: CsrfChecked
+) -> Response:
+    form = await request.form()
+    complaint = service.find_by_tracking_number(session, number)
+    if complaint is None or complaint.kind is Kind.tip:
+        raise NotFound("no filing has this tracking number")
+    try:
+        score = int(str(form.get("score", "")))
+    except ValueError:
+        score = 0
+    comment = str(form.get("comment") or "").strip()[:500] or None
+    try:
+        rate(session, complaint=complaint, score=score, comment=comment, channel="web")
+        session.commit()
+    except PlatformError as exc:
+        session.rollback()
+        view = service.tracking_view(session, raw_number=number)
+        context = {"view": view, "rating_error": _rating_problem(exc)}
+        return render(request, "citizen/track.html", context, status_code=exc.status_code)
+    return RedirectResponse(f"/track?n={complaint.tracking_number}&rated=1", status_code=303)
+
+
+def _rating_problem(exc: PlatformError) -> str:
+    if exc.status_code == 422:
+        return "请选择 1 到 5 分。"
+    return "这件事还没有办结，或已经评价过、已超过评价期限。"
+
+
+@router.get("/tipoff", response_class=HTMLResponse)
+def tipoff_form(request: Request) -> Response:
+    return render(request, "citizen/tipoff_form.html", private=True)
+
+
+@router.post("/tipoff", response_class=HTMLResponse)
+async def tipoff_case(request: Request, session: SessionDep, _csrf: CsrfChecked) -> Response:
+    form = await request.form()
+    code = str(form.get("receipt_code") or "")
+    answer = str(form.get("answer") or "").strip()
+    claim = {k: str(form.get(f"claim_{k}") or "").strip() for k in _CLAIM_FIELDS}
+    notice = None
+    try:
+        if answer:
+            follow_up.answer(session, raw_code=code, text=answer[:2000])
+            notice = "已收到您的答复，承办部门会看到。"
+        elif any(claim.values()):
+            identity = ReporterIdentityIn.model_validate({k: v for k, v in claim.items() if v})
+            follow_up.claim_reward(session, raw_code=code, identity=identity)
+            notice = "已收到您的领奖信息，已加密保存，只有奖励审核人员可以查看。"
+        view = follow_up.follow(session, code)
+        session.commit()
+    except ValidationError as exc:
+        session.rollback()
+        view = follow_up.follow(session, code)
+        context = {"view": view, "receipt_code": code, "claim_error": field_messages(exc)}
+        return render(request, "citizen/tipoff.html", context, status_code=422, private=True)
+    except NotFound:
+        context = {"not_found": True}
+        return render(request, "citizen/tipoff_form.html", context, status_code=404, private=True)
+    return render(
+        request,
+        "citizen/tipoff.html",
+        {"view": view, "receipt_code": code, "notice": notice},
+        private=True,
+    )
+
+
+_CLAIM_FIELDS = ("name", "phone", "id_number", "bank_name", "bank_account")

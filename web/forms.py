@@ -1,0 +1,35 @@
+"""Form errors in Chinese: what is wrong with each field and what to write instead."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+# What each field expects, said once; shown whatever the exact rule it broke.
+FIELD_HELP = {
+    "kind": "请选择投诉、举报或咨询。",
+    "text": "请用 10 到 5000 个字写明发生了什么。",
+    "contact_phone": "请填写有效的中国大陆手机号或座机号（投诉和咨询必填，举报可不填）。",
+    "business_name": "投诉和举报请填写商家或单位名称。",
+    "business_uscc": "统一社会信用代码为 18 位，校验位不符，请核对（不知道可以不填）。",
+    "business_address": "地址最多 300 字。",
+    "reporter": "举报人信息有误。",
+    "name": "姓名最多 60 字。",
+    "phone": "请填写有效的中国大陆手机号或座机号。",
+    "id_number": "身份证号码为 18 位，校验位不符，请核对。",
+    "bank_name": "填写银行账号时请同时填写开户银行。",
+    "bank_account": "银行账号为 10 到 30 位数字。",
+}
+_MENTIONS = ("contact_phone", "business_name", "bank_name", "reporter")
+
+
+def field_messages(exc: ValidationError) -> dict[str, str]:
+    """{field: message}; a rule that spans fields is put on the field it names."""
+    messages: dict[str, str] = {}
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if not str(part).isdigit()]
+        field = location[-1] if location else ""
+        if field not in FIELD_HELP:
+            text = str(error.get("msg", ""))
+            field = next((name for name in _MENTIONS if name in text), "form")
+        messages.setdefault(field, FIELD_HELP.get(field, "请检查填写的内容。"))
+    return messages
