@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import citizen, staff
+from web import citizen, desk, operator_console, reward_desk, staff
 
 router = APIRouter(include_in_schema=False)
-for module in (citizen, staff):
+for module in (citizen, staff, operator_console, desk, reward_desk):
     router.include_router(module.router)
