@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Largest request body but uploads (→ 413)."
     )
+    max_in_flight_requests: int = Field(
+        default=200,
+        ge=1,
+        description="Requests one API process works on at once; beyond it, 503 at once "
+        "(a short page for people, JSON for the API) with Retry-After.",
+    )
     attachment_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest attachment upload (→ 413)."
     )

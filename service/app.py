@@ -25,6 +25,7 @@ from routing.api import router as routing_router
 from routing.tasks import warm_up
 from service.body_limit import BodyLimitMiddleware
 from service.errors import install_error_handlers
+from service.overload import OverloadMiddleware
 from service.request_log import RequestLogMiddleware
 from web.pages import router as pages_router
 
@@ -50,6 +51,8 @@ def create_app() -> FastAPI:
     settings = get_settings()
     upload_limit = settings.attachment_max_bytes + 64 * 1024  # the file plus its form framing
     app.add_middleware(RequestLogMiddleware)
+    # Shed load before any work is done for the request.
+    app.add_middleware(OverloadMiddleware, max_in_flight=settings.max_in_flight_requests)
     app.add_middleware(
         BodyLimitMiddleware,
         limit_for=lambda path: (
