@@ -84,11 +84,14 @@ CsrfChecked = Annotated[None, Depends(require_csrf)]
 
 
 def page_staff(request: Request, session: SessionDep) -> Staff:
-    """The signed-in staff member of a page request; SignInRequired if none."""
+    """The signed-in staff member of a page request (also shown in the page header, error
+    pages included); SignInRequired if none."""
     try:
-        return sessions.staff_for(session, request.cookies.get(SESSION_COOKIE))
+        staff = sessions.staff_for(session, request.cookies.get(SESSION_COOKIE))
     except NotAuthenticated as exc:
         raise SignInRequired(exc.detail) from exc
+    request.state.staff = staff
+    return staff
 
 
 PageStaff = Annotated[Staff, Depends(page_staff)]
