@@ -308,8 +308,10 @@ def _applies(spec: ActionSpec, complaint: Complaint) -> bool:
         return False
     if spec.to is None:
         return complaint.status not in FINAL_STATUSES
-    if spec.name == "odr_settled" and complaint.status is not S.odr:
-        return False  # closing from ODR is its own step
+    # Moves whose target other steps share: each belongs to one status only.
+    only_from = {"odr_settled": S.odr, "odr_failed": S.odr, "start_mediation": S.accepted}
+    if spec.name in only_from and complaint.status is not only_from[spec.name]:
+        return False
     if spec.name == "close" and complaint.status is S.odr:
         return False
     return spec.to in allowed_next(complaint.kind, complaint.status)

@@ -381,3 +381,16 @@ def test_a_filing_can_be_assigned_to_a_colleague_of_its_department_only(
         )
         assert answer.status_code == 422, name
     assert session.get(Complaint, cid).assignee_id is not None  # type: ignore[union-attr]
+
+
+def test_actions_that_share_a_target_are_offered_from_their_own_status_only() -> None:
+    from cases.actions import allowed_actions
+
+    def offered(status: Status) -> list[str]:
+        return allowed_actions(Complaint(kind=Kind.complaint, status=status))
+
+    assert "odr_failed" not in offered(Status.routed)
+    assert "odr_failed" in offered(Status.odr)
+    assert "start_mediation" in offered(Status.accepted)
+    assert "start_mediation" not in offered(Status.testing)
+    assert "odr_failed" not in offered(Status.testing)
