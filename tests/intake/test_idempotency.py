@@ -47,7 +47,9 @@ class TestOneClient:
     def test_the_same_key_with_another_body_is_refused(self, client: TestClient) -> None:
         headers = {"Idempotency-Key": "k-3"}
         client.post("/api/v1/complaints", json=valid_filing(), headers=headers)
-        changed = valid_filing(text="同一个小区的另一部电梯也经常停运，物业说等配件，一个月了还没修好。")
+        changed = valid_filing(
+            text="同一个小区的另一部电梯也经常停运，物业说等配件，一个月了还没修好。"
+        )
         other = client.post("/api/v1/complaints", json=changed, headers=headers)
         assert other.status_code == 422
         assert "different request body" in other.json()["detail"]
