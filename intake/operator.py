@@ -17,11 +17,14 @@ from cases.lifecycle import Actor, record
 from classifiers.kind import detect_kind
 from core.errors import InvalidInput, PermissionDenied
 from intake import repository
+from intake.idempotency import Answer, client_scope, run_once
 from intake.service import Filed, FilingDraft, create_filing, file_tip
+from intake.tracking_number import display_tracking_number
+from rewards import receipts
 from routing.repository import department_by_code
 from schemas.complaint import Complaint
 from schemas.enums import Channel, Kind, Role
-from schemas.operator import OperatorCall
+from schemas.operator import FiledRef, OperatorCall, OperatorFiled
 from schemas.reporter import ReporterIdentityIn
 
 _MAY_TAKE_CALLS = frozenset({Role.operator, Role.supervisor, Role.admin})
@@ -112,3 +115,45 @@ def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[li
 def caller_history(session: Session, *, staff: Staff, phone: str, limit: int) -> list[Complaint]:
     require_operator(staff)
     return list(repository.filings_by_phone(session, phone, limit=limit))
+
+
+def take_call_once(
+    session: Session, *, call: OperatorCall, staff: Staff, key: str | None
+) -> Answer:
+    """File the call at most once per key (the JSON API's Idempotency-Key, the console's
+    form key), and commit. A tip-off's receipt code is in the first answer only."""
+    require_operator(staff)
+
+    def produce() -> Answer:
+        return filed_answer(*file_call(session, call=call, staff=staff))
+
+    tip = call.split or (call.kind or detect_kind(call.text).kind) is Kind.tip
+    return run_once(
+        session,
+        scope=client_scope(staff_id=staff.id, client_address=None),
+        key=key,
+        content=call.model_dump(mode="json"),
+        produce=produce,
+        coarse=tip,
+    )
+
+
+def filed_answer(filings: list[Filed], detected: Kind) -> Answer:
+    """What the operator is shown: the numbers, and a tip-off's receipt code to read aloud."""
+    refs = [
+        FiledRef(
+            tracking_number=f.complaint.tracking_number,
+            tracking_number_display=display_tracking_number(f.complaint.tracking_number),
+            kind=f.complaint.kind,
+            status=f.complaint.status,
+            receipt_code_display=receipts.display(f.receipt_code) if f.receipt_code else None,
+        )
+        for f in filings
+    ]
+    body = OperatorFiled(filings=refs, kind_detected=detected).model_dump(mode="json")
+    # A retry gets the same answer but the receipt code: it is shown once, never stored.
+    replay = OperatorFiled(
+        filings=[ref.model_copy(update={"receipt_code_display": None}) for ref in refs],
+        kind_detected=detected,
+    ).model_dump(mode="json")
+    return Answer(status=201, body=body, replay_body=replay)

@@ -8,17 +8,12 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 
 from accounts.deps import StaffDep
-from classifiers.kind import detect_kind
 from core.deps import SessionDep
 from core.errors import InvalidInput
 from intake import operator
-from intake.idempotency import Answer, client_scope, run_once
 from intake.repository import department
-from intake.tracking_number import display_tracking_number
-from rewards import receipts
 from schemas.department import DepartmentRef
-from schemas.enums import Kind
-from schemas.operator import CallerFiling, CallerHistory, FiledRef, OperatorCall, OperatorFiled
+from schemas.operator import CallerFiling, CallerHistory, OperatorCall, OperatorFiled
 from schemas.validators import normalize_cn_phone
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
@@ -38,37 +33,7 @@ def take_call(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """File what the caller said (channel hotline, marked with the operator)."""
-    operator.require_operator(staff)
-
-    def produce() -> Answer:
-        filings, detected = operator.file_call(session, call=call, staff=staff)
-        refs = [
-            FiledRef(
-                tracking_number=f.complaint.tracking_number,
-                tracking_number_display=display_tracking_number(f.complaint.tracking_number),
-                kind=f.complaint.kind,
-                status=f.complaint.status,
-                receipt_code_display=receipts.display(f.receipt_code) if f.receipt_code else None,
-            )
-            for f in filings
-        ]
-        body = OperatorFiled(filings=refs, kind_detected=detected).model_dump(mode="json")
-        # A retry gets the same answer but the receipt code: it is shown once, never stored.
-        replay = OperatorFiled(
-            filings=[ref.model_copy(update={"receipt_code_display": None}) for ref in refs],
-            kind_detected=detected,
-        ).model_dump(mode="json")
-        return Answer(status=201, body=body, replay_body=replay)
-
-    tip = call.split or (call.kind or detect_kind(call.text).kind) is Kind.tip
-    answer = run_once(
-        session,
-        scope=client_scope(staff_id=staff.id, client_address=None),
-        key=idempotency_key,
-        content=call.model_dump(mode="json"),
-        produce=produce,
-        coarse=tip,
-    )
+    answer = operator.take_call_once(session, call=call, staff=staff, key=idempotency_key)
     return JSONResponse(answer.body, status_code=answer.status)
 
 

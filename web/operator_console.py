@@ -21,20 +21,16 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from accounts.service import Staff
-from classifiers.kind import detect_kind
 from core.deps import SessionDep
 from core.errors import Conflict, InvalidInput
-from intake.idempotency import Answer, client_scope, run_once
-from intake.operator import caller_history, file_call, require_operator
+from intake.operator import caller_history, require_operator, take_call_once
 from intake.repository import department
-from intake.service import Filed
 from intake.tracking_number import display_tracking_number
-from rewards import receipts
 from routing.engine import RoutingEngine, current_engine
 from routing.repository import active_departments
 from routing.service import Decision, Filing, decide
 from schemas.enums import KIND_LABELS, Kind, Status
-from schemas.operator import FiledRef, OperatorCall, OperatorFiled
+from schemas.operator import OperatorCall, OperatorFiled
 from schemas.routing import ClassifyRequest
 from schemas.validators import normalize_cn_phone
 from web.forms import FIELD_HELP
@@ -276,26 +272,6 @@ def suggest(
     return response
 
 
-def _filed(filings: list[Filed], detected: Kind) -> Answer:
-    refs = [
-        FiledRef(
-            tracking_number=f.complaint.tracking_number,
-            tracking_number_display=display_tracking_number(f.complaint.tracking_number),
-            kind=f.complaint.kind,
-            status=f.complaint.status,
-            receipt_code_display=receipts.display(f.receipt_code) if f.receipt_code else None,
-        )
-        for f in filings
-    ]
-    body = OperatorFiled(filings=refs, kind_detected=detected).model_dump(mode="json")
-    # Sent twice, the form gets the same numbers but not the receipt code: it is shown once.
-    replay = OperatorFiled(
-        filings=[ref.model_copy(update={"receipt_code_display": None}) for ref in refs],
-        kind_detected=detected,
-    ).model_dump(mode="json")
-    return Answer(status=201, body=body, replay_body=replay)
-
-
 @router.post("/calls", response_class=HTMLResponse)
 def take_call(
     request: Request,
@@ -313,22 +289,8 @@ def take_call(
             request, session, staff, values=values, messages=_messages(exc), status_code=422
         )
 
-    produced: list[Answer] = []
-
-    def produce() -> Answer:
-        produced.append(_filed(*file_call(session, call=call, staff=staff)))
-        return produced[0]
-
-    tip = call.split or (call.kind or detect_kind(call.text).kind) is Kind.tip
     try:
-        answer = run_once(
-            session,
-            scope=client_scope(staff_id=staff.id, client_address=None),
-            key=values.get("call_key") or None,
-            content=call.model_dump(mode="json"),
-            produce=produce,
-            coarse=tip,
-        )
+        answer = take_call_once(session, call=call, staff=staff, key=values.get("call_key") or None)
     except InvalidInput as exc:
         session.rollback()
         return _console(
@@ -343,7 +305,8 @@ def take_call(
     context = {
         "staff": staff,
         "filed": filed,
-        "replay": not produced,  # the same form again: the first filing's numbers
+        # The same form again: the first filing's numbers (a replayed answer has no second form).
+        "replay": answer.replay_body is None,
         "receipt_shown": receipt_shown,
     }
     return render(request, "operator/filed.html", context, status_code=201, private=True)
