@@ -13,6 +13,7 @@ from accounts.service import Staff
 from cases import deadlines
 from cases.lifecycle import Actor, record, transition
 from cases.policy import current_policy
+from core import metrics
 from core.timeutil import stamp
 from schemas.casework import Deadline
 from schemas.complaint import Complaint
@@ -65,6 +66,7 @@ def sweep_deadlines(session: Session, *, on: date | None = None) -> SweepResult:
                 payload={"step": clock.step, "due_on": clock.due_on.isoformat(), "escalated": True},
             )
             breached += 1
+            metrics.count_after_commit(session, metrics.DEADLINE_BREACHES, {"step": clock.step})
         elif clock.warned_at is None and (
             calendar.working_days_between(day, clock.due_on)
             <= policy.early_warning.working_days_before

@@ -169,6 +169,11 @@ class Settings(BaseSettings):
         "the first /classify and the first routing job are as fast as the rest.",
     )
     log_level: str = Field(default="INFO")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text`: one readable line per record; `json`: one JSON object per line "
+        "(time, level, process, logger, request_id, message) for a log collector.",
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, open_complaint
+from core import metrics
 from core.errors import NotFound
 from core.timeutil import stamp
 from intake import limits, repository
@@ -80,6 +81,9 @@ def create_filing(
             log.warning("tracking number collision on attempt %d", attempt)
             continue
         assert complaint.id is not None
+        metrics.count_after_commit(
+            session, metrics.FILINGS, {"channel": channel.value, "kind": draft.kind.value}
+        )
         enqueue_after_commit(session, ROUTE_COMPLAINT, complaint.id)
         enqueue_after_commit(session, FIND_DUPLICATES, complaint.id)
         if complaint.kind is Kind.tip:

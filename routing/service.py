@@ -13,6 +13,7 @@ Every decision is stored on the filing's history with its inputs and reasons.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -173,7 +174,8 @@ class RoutingOutcome:
     department_code: str
     status: Status
     score: float | None
-    private: bool = False  # a tip-off's: logs leave its id out
+    filed_at: datetime
+    private: bool = False  # a tip-off's: logs leave its id out, metrics its latency
 
 
 def route_complaint(
@@ -221,6 +223,7 @@ def route_complaint(
         department_code=decision.department.code,
         status=decision.status,
         score=decision.score,
+        filed_at=complaint.created_at,
         private=complaint.kind is Kind.tip,
     )
 

@@ -25,6 +25,7 @@ from routing.api import router as routing_router
 from routing.tasks import warm_up
 from service.body_limit import BodyLimitMiddleware
 from service.errors import install_error_handlers
+from service.ops_api import router as ops_router
 from service.overload import OverloadMiddleware
 from service.request_log import RequestLogMiddleware
 from web.pages import router as pages_router
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
         webhooks_router,
         reporter_router,
         rewards_router,
+        ops_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":
@@ -77,9 +79,4 @@ def create_app() -> FastAPI:
         app.include_router(loopback_router(inbox), prefix="/dev/sms", include_in_schema=False)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app

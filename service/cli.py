@@ -38,7 +38,8 @@ Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
 
 
 def _setup(process: str) -> None:
-    configure_logging(get_settings().log_level, process)
+    settings = get_settings()
+    configure_logging(settings.log_level, process, settings.log_format)
 
 
 def _check_policy() -> None:
@@ -48,13 +49,30 @@ def _check_policy() -> None:
     current_policy()
 
 
+def _check_start() -> None:
+    """A bad policy file or a Redis that evicts keys stops start-up here, saying why."""
+    from redis.exceptions import RedisError
+
+    from core.redis import EvictingRedis, get_redis, require_noeviction
+
+    _check_policy()
+    try:
+        require_noeviction(get_redis())
+    except EvictingRedis as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except RedisError as exc:
+        # Not fatal: intake keeps taking filings without Redis; checked again by /readyz.
+        typer.echo(f"warning: Redis does not answer at start ({type(exc).__name__})", err=True)
+
+
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Run the whole platform: embedded Redis, API, one worker and the relay."""
     from service.supervisor import serve as run_serve
 
     _setup("serve")
-    _check_policy()
+    _check_policy()  # Redis is checked by each child, once the embedded one is up
     run_serve(host, port)
 
 
@@ -69,7 +87,7 @@ def api(
     import uvicorn
 
     _setup("api")
-    _check_policy()
+    _check_start()
     if migrate:
         from core import migrate as migrations
 
@@ -95,7 +113,7 @@ def worker(
     from workers.worker import run_worker
 
     _setup("worker")
-    _check_policy()
+    _check_start()
     ok = run_worker(warm_up=[warm_up], burst=burst)
     raise typer.Exit(0 if ok else 1)
 
@@ -107,6 +125,7 @@ def relay() -> None:
     from workers.relay import run_relay
 
     _setup("relay")
+    _check_start()
     run_relay()
 
 
@@ -119,7 +138,7 @@ def scheduler() -> None:
     from workers.scheduler import Periodic, run_scheduler
 
     _setup("scheduler")
-    _check_policy()
+    _check_start()
     settings = get_settings()
     run_scheduler(
         [

@@ -28,7 +28,7 @@ class OverloadMiddleware:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in {"/healthz", "/readyz"}:
+        if scope["type"] != "http" or scope.get("path") in {"/healthz", "/readyz", "/metrics"}:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from service.logs import REQUEST_ID
+
 log = logging.getLogger("complaints.requests")
 
 Scope = MutableMapping[str, Any]
@@ -33,6 +35,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = uuid.uuid4().hex[:12]
+        context = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -55,3 +58,4 @@ class RequestLogMiddleware:
                 status,
                 (time.perf_counter() - started) * 1000,
             )
+            REQUEST_ID.reset(context)

@@ -15,6 +15,7 @@ import sys
 import threading
 from types import FrameType
 
+import httpx
 import typer
 
 from core.settings import get_settings
@@ -71,8 +72,7 @@ def serve(host: str, port: int) -> None:
         ]
         for child in children:
             child.start()
-        typer.echo(f"serving on http://{host}:{port}  (Ctrl-C stops everything)")
-        _watch(children, redis_process, stop)
+        _watch(children, redis_process, stop, ready=_Readiness(host, port))
     finally:
         stop_all([c.process for c in children if c.process is not None])
         if redis_process is not None:
@@ -80,14 +80,39 @@ def serve(host: str, port: int) -> None:
         log.info("serve: stopped")
 
 
+class _Readiness:
+    """Says "serving on" once the API answers /readyz: a browser opened then gets a page."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.url = f"http://{_local(host)}:{port}/readyz"
+        self.message = f"serving on http://{host}:{port}  (Ctrl-C stops everything)"
+        self.announced = False
+
+    def check(self) -> None:
+        if self.announced:
+            return
+        try:
+            answered = httpx.get(self.url, timeout=1.0).status_code == 200
+        except httpx.TransportError:
+            return
+        if answered:
+            typer.echo(self.message)
+            self.announced = True
+
+
 def _local(host: str) -> str:
     return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
 
 
 def _watch(
-    children: list[Child], redis_process: subprocess.Popen[bytes] | None, stop: threading.Event
+    children: list[Child],
+    redis_process: subprocess.Popen[bytes] | None,
+    stop: threading.Event,
+    *,
+    ready: _Readiness,
 ) -> None:
-    while not stop.wait(0.5):
+    while not stop.wait(0.25):
+        ready.check()
         if redis_process is not None and redis_process.poll() is not None:
             log.error("embedded Redis exited with code %s; stopping", redis_process.returncode)
             raise typer.Exit(1)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from types import TracebackType
 
 from rq import SimpleWorker
+from rq.job import Job
 
+from core import metrics
 from core.redis import get_redis
 from workers.queues import ALL_QUEUES, get_queue
 
@@ -27,6 +30,17 @@ def run_worker(
     for hook in warm_up:
         hook()
     connection = get_redis(blocking=True)
-    worker = SimpleWorker([get_queue(name, connection) for name in queues], connection=connection)
+    worker = SimpleWorker(
+        [get_queue(name, connection) for name in queues],
+        connection=connection,
+        exception_handlers=[_count_failure],
+    )
     log.info("worker: taking jobs from %s", ", ".join(queues))
     return bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+
+
+def _count_failure(
+    job: Job, _type: type[BaseException], _value: BaseException, _tb: TracebackType | None
+) -> bool:
+    metrics.count(metrics.JOB_FAILURES, {"job": job.func_name or "unknown"})
+    return True  # go on to RQ's own handling: retry, then the failed registry
