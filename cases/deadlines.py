@@ -8,7 +8,7 @@ they do not count against, which resume when the filing comes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -19,7 +19,7 @@ from cases.calendar import WorkingCalendar
 from cases.policy import Limits, Policy, current_policy
 from core.timeutil import as_china, stamp, utcnow
 from schemas.casework import Deadline
-from schemas.complaint import Complaint
+from schemas.complaint import COMPLAINTS, Complaint
 from schemas.enums import FINAL_STATUSES, Kind, Status
 
 S = Status
@@ -82,14 +82,22 @@ def today() -> date:
 
 
 def on_transition(
-    session: Session, *, complaint: Complaint, to_status: Status, on: date | None = None
+    session: Session,
+    *,
+    complaint: Complaint,
+    to_status: Status,
+    from_status: Status | None = None,
+    on: date | None = None,
 ) -> None:
     """Start, pause, resume and meet the filing's clocks for a move to `to_status`."""
     assert complaint.id is not None
     day = on or today()
     policy = current_policy()
     calendar = calendar_for(policy)
-    clocks = {d.step: d for d in _clocks(session, complaint.id)}
+    # No clock starts before routing, and nothing moves back to received: a filing leaving
+    # it has none to look up (the router's batches skip one query per filing).
+    fresh = from_status is Status.received
+    clocks = {} if fresh else {d.step: d for d in _clocks(session, complaint.id)}
     for name, running in clocks.items():
         done = to_status in STEPS[name].met_by or to_status in FINAL_STATUSES
         if running.closed_at is None and done:
@@ -103,15 +111,14 @@ def on_transition(
     step_name = STARTS.get((complaint.kind, to_status))
     clock = clocks.get(step_name or "")
     if step_name and clock is None:
-        _start(session, complaint, step_name, day, policy, calendar)
+        clocks[step_name] = _start(session, complaint, step_name, day, policy, calendar)
     elif clock is not None and clock.state == "paused" and clock.paused_on is not None:
         # Back from testing or ODR: the clock resumes, moved on by the days it stood still.
         stopped = max(0, calendar.working_days_between(clock.paused_on, day))
         clock.due_on = calendar.add_working_days(clock.due_on, stopped)
         clock.state, clock.paused_on = "active", None
         session.add(clock)
-    session.flush()
-    refresh_due(session, complaint.id)
+    _refresh_due(session, complaint.id, clocks.values())
 
 
 def _start(
@@ -121,7 +128,7 @@ def _start(
     day: date,
     policy: Policy,
     calendar: WorkingCalendar,
-) -> None:
+) -> Deadline:
     step = STEPS[step_name]
     started = as_china(complaint.created_at).date() if step.from_receipt else day
     count = step.limit(policy.limits)
@@ -131,7 +138,9 @@ def _start(
         else started + timedelta(days=count)
     )
     assert complaint.id is not None
-    session.add(Deadline(complaint_id=complaint.id, step=step_name, started_on=started, due_on=due))
+    clock = Deadline(complaint_id=complaint.id, step=step_name, started_on=started, due_on=due)
+    session.add(clock)
+    return clock
 
 
 def _clocks(session: Session, complaint_id: int) -> list[Deadline]:
@@ -142,18 +151,15 @@ def _clocks(session: Session, complaint_id: int) -> list[Deadline]:
     )
 
 
-def refresh_due(session: Session, complaint_id: int) -> None:
+def _refresh_due(session: Session, complaint_id: int, clocks: Iterable[Deadline]) -> None:
     """Keep the filing's earliest running due date on the row, for sorting queues."""
     running = [
-        d.due_on
-        for d in _clocks(session, complaint_id)
-        if d.state in {"active", "breached"} and d.closed_at is None
+        d.due_on for d in clocks if d.state in {"active", "breached"} and d.closed_at is None
     ]
-    session.execute(
-        update(Complaint)
-        .where(col(Complaint.id) == complaint_id)
+    session.connection().execute(  # Core, as in lifecycle.transition
+        update(COMPLAINTS)
+        .where(COMPLAINTS.c.id == complaint_id)
         .values(deadline_due_on=min(running) if running else None)
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -58,6 +58,11 @@ def queue_page(
     return session.exec(select_.limit(limit)).all()
 
 
+def complaints_by_id(session: Session, ids: Sequence[int]) -> Sequence[Complaint]:
+    """Many filings in one query (a batch job's, into its session)."""
+    return session.exec(select(Complaint).where(col(Complaint.id).in_(ids))).all()
+
+
 def history(session: Session, complaint_id: int) -> Sequence[ComplaintEvent]:
     return session.exec(
         select(ComplaintEvent)

@@ -47,7 +47,9 @@ class KeywordClassifier:
         return self
 
     def predict(self, text: str) -> Prediction:
-        hits = Counter(tok for tok in self.tokenizer.tokenize(text) if tok in self._weights)
+        hits = Counter(
+            tok for tok in self.tokenizer.tokenize(text, hmm=False) if tok in self._weights
+        )
         points: dict[str, float] = defaultdict(float)
         evidence: dict[str, list[tuple[float, str]]] = defaultdict(list)
         for word, count in hits.items():

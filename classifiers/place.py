@@ -93,7 +93,12 @@ class Gazetteer:
             for name in names:
                 if name not in _AMBIGUOUS_WORDS:
                     self._index[name].append(division)
-        self._lengths = sorted({len(n) for n in self._index}, reverse=True)
+        # For each first character, the lengths of the names that start with it, longest
+        # first: most positions of a text start no name at all and cost one look-up.
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for name in self._index:
+            lengths[name[0]].add(len(name))
+        self._lengths_by_first = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
 
     def find_name(self, name: str) -> list[Division]:
         return list(self._index.get(name, ()))
@@ -101,12 +106,12 @@ class Gazetteer:
     def scan(self, text: str) -> list[tuple[str, list[Division]]]:
         """Leftmost-longest matches of division names in `text`."""
         found: list[tuple[str, list[Division]]] = []
-        i = 0
-        while i < len(text):
-            for length in self._lengths:
-                name = text[i : i + length]
-                if len(name) == length and name in self._index:
-                    found.append((name, self._index[name]))
+        index, by_first = self._index, self._lengths_by_first
+        i, end = 0, len(text)
+        while i < end:
+            for length in by_first.get(text[i], ()):
+                if i + length <= end and (name := text[i : i + length]) in index:
+                    found.append((name, index[name]))
                     i += length
                     break
             else:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine
@@ -112,3 +112,26 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+_MEMO_KEY = "memo"
+_T = TypeVar("_T")
+
+
+def session_memo(session: Session, key: Hashable, load: Callable[[], _T]) -> _T:
+    """`load()` once per transaction of `session`: reference rows a batch reads per item.
+
+    The memo is dropped when the transaction ends (commit or rollback), so it never serves
+    rows older than the transaction that read them.
+    """
+    memo: dict[Hashable, Any] = session.info.setdefault(_MEMO_KEY, {})
+    if key not in memo:
+        if not event.contains(session, "after_transaction_end", _forget_memo):
+            event.listen(session, "after_transaction_end", _forget_memo)
+        memo[key] = load()
+    return cast(_T, memo[key])
+
+
+def _forget_memo(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_MEMO_KEY, None)

@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         description="The relay leaves outbox rows this young to the request that wrote them.",
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=5000,
+        description="Filings one drain job routes (or indexes) in one transaction. Larger "
+        "amortises more; on SQLite the batch holds the write lock while it runs.",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="The platform's address as gateways call it (https://host); "

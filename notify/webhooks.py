@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlmodel import Session, select
 
+from core.db import session_memo
 from core.errors import InvalidInput
 from core.settings import get_settings
 from core.timeutil import stamp
@@ -50,17 +51,28 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+def _active_hooks(session: Session) -> dict[int, DepartmentWebhook]:
+    """Each department's active webhook; read once per transaction (a batch writes many)."""
+
+    def load() -> dict[int, DepartmentWebhook]:
+        hooks = session.exec(
+            select(DepartmentWebhook).where(DepartmentWebhook.active == True)  # noqa: E712
+        ).all()
+        return {hook.department_id: hook for hook in hooks}  # one per department (unique)
+
+    return session_memo(session, "active_webhooks", load)
+
+
 def fan_out(session: Session, *, complaint: Complaint, event: ComplaintEvent) -> None:
     """Queue a delivery of `event` to the webhook of the filing's department, if it has one."""
-    if complaint.department_id is None or event.id is None or complaint.id is None:
+    if complaint.department_id is None or complaint.id is None:
         return
-    hook = session.exec(
-        select(DepartmentWebhook)
-        .where(DepartmentWebhook.department_id == complaint.department_id)
-        .where(DepartmentWebhook.active == True)  # noqa: E712
-    ).first()
+    hook = _active_hooks(session).get(complaint.department_id)
     if hook is None or hook.id is None:
         return
+    if event.id is None:
+        session.flush()  # the delivery names the event
+    assert event.id is not None
     delivery = WebhookDelivery(
         webhook_id=hook.id,
         complaint_id=complaint.id,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from sqlmodel import Session, col, select
 
+from core.db import session_memo
 from schemas.casework import OdrBusiness
 from schemas.department import Department, RegistryLoad
 from schemas.office import Office
@@ -13,6 +15,14 @@ from schemas.office import Office
 
 def departments_by_code(session: Session) -> dict[str, Department]:
     return {d.code: d for d in session.exec(select(Department)).all()}
+
+
+def known_departments(session: Session) -> Mapping[str, Department]:
+    """Every department by code, read once per transaction: the router looks them up for
+    every filing of a batch. Read-only; registry loads use `departments_by_code`."""
+    return session_memo(
+        session, "known_departments", lambda: MappingProxyType(departments_by_code(session))
+    )
 
 
 def active_departments(session: Session) -> Sequence[Department]:
@@ -26,9 +36,7 @@ def department_by_code(session: Session, code: str) -> Department | None:
 
 
 def triage_department(session: Session) -> Department | None:
-    return session.exec(
-        select(Department).where(col(Department.is_triage)).where(col(Department.active))
-    ).first()
+    return next((d for d in known_departments(session).values() if d.is_triage and d.active), None)
 
 
 def latest_registry_load(session: Session) -> RegistryLoad | None:
@@ -40,12 +48,17 @@ def all_offices(session: Session) -> Sequence[Office]:
 
 
 def active_offices(session: Session, department_id: int) -> Sequence[Office]:
-    return session.exec(
-        select(Office)
-        .where(Office.department_id == department_id)
-        .where(col(Office.active))
-        .order_by(col(Office.admin_code))
-    ).all()
+    """A department's active offices; read once per transaction."""
+    return session_memo(
+        session,
+        ("active_offices", department_id),
+        lambda: session.exec(
+            select(Office)
+            .where(Office.department_id == department_id)
+            .where(col(Office.active))
+            .order_by(col(Office.admin_code))
+        ).all(),
+    )
 
 
 def office_by_code(session: Session, code: str) -> Office | None:

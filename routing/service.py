@@ -12,12 +12,14 @@ Every decision is stored on the filing's history with its inputs and reasons.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from cases import repository as cases_repository
 from cases.lifecycle import Actor, transition
 from cases.policy import current_policy
 from classifiers.base import Prediction
@@ -130,7 +132,7 @@ def _department(
     session: Session, filing: Filing, prediction: Prediction, engine: RoutingEngine
 ) -> tuple[Department, Status, str, str | None]:
     """(department, status, reason, what the classifier alone would have chosen)."""
-    departments = repository.departments_by_code(session)
+    departments = repository.known_departments(session)
     best = prediction.best
     code = engine.department_for(best.label) if best else None
     candidate = departments.get(code) if code else None
@@ -176,6 +178,12 @@ class RoutingOutcome:
     score: float | None
     filed_at: datetime
     private: bool = False  # a tip-off's: logs leave its id out, metrics its latency
+
+
+def load_complaints(session: Session, ids: Sequence[int]) -> Sequence[Complaint]:
+    """These filings in one query; while the caller holds them, the session's identity map
+    answers each `session.get` of a batch without SQL."""
+    return cases_repository.complaints_by_id(session, ids)
 
 
 def route_complaint(

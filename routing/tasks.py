@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
 from core import metrics
 from core.db import session_scope
@@ -12,6 +15,7 @@ from core.errors import Conflict, ServiceUnavailable
 from core.timeutil import utcnow
 from routing import service
 from routing.engine import current_engine
+from schemas.enums import Status
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,47 @@ def warm_up() -> None:
             log.warning("routing warm-up skipped: database not ready (%s)", type(exc.orig).__name__)
 
 
+class RouteBatch:
+    """Routes the filings of one drain job (workers.batches): one engine, one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.engine = current_engine(session)
+        self.outcomes: list[service.RoutingOutcome] = []
+        self._loaded: Sequence[object] = ()
+
+    def prefetch(self, items: Sequence[Sequence[Any]]) -> None:
+        """The batch's filings in one query; held here, so each item finds its own in the
+        session's (weak-referencing) identity map."""
+        self._loaded = service.load_complaints(self.session, [int(args[0]) for args in items])
+
+    def handle(self, complaint_id: int) -> None:
+        try:
+            outcome = service.route_complaint(
+                self.session, complaint_id=complaint_id, engine=self.engine
+            )
+        except Conflict:
+            return  # another worker routed it between our read and our write: done
+        if outcome is not None:
+            self.outcomes.append(outcome)
+
+    def committed(self) -> None:
+        record_latency(self.outcomes)
+        for outcome in self.outcomes:
+            if outcome.private:  # a tip-off: no id next to a time of day
+                log.debug("routed a tip-off to %s (%s)", outcome.department_code, outcome.status)
+            else:
+                log.debug(
+                    "routed complaint %s to %s (%s)",
+                    outcome.complaint_id,
+                    outcome.department_code,
+                    outcome.status,
+                )
+        if self.outcomes:
+            triage = sum(1 for o in self.outcomes if o.status is Status.triage)
+            log.info("routed %d filing(s), %d to triage", len(self.outcomes), triage)
+
+
 def record_latency(outcomes: list[service.RoutingOutcome]) -> None:
     """Intake-to-routing seconds; a tip-off's day-only intake time would say nothing."""
     now = utcnow()
@@ -40,24 +85,13 @@ def record_latency(outcomes: list[service.RoutingOutcome]) -> None:
 
 
 def route_complaint(complaint_id: int) -> str:
-    """Classify and route one filing. Running it again changes nothing."""
+    """Classify and route one filing now, outside any batch. Running it again changes nothing."""
     with session_scope() as session:
-        try:
-            outcome = service.route_complaint(
-                session, complaint_id=complaint_id, engine=current_engine(session)
-            )
-        except Conflict:
-            # Another worker routed it between our read and our write: nothing left to do.
-            session.rollback()
-            return "already routed"
-        if outcome is None:
-            return "nothing to do"
+        batch = RouteBatch(session)
+        batch.handle(complaint_id)
         session.commit()
-    record_latency([outcome])
-    if outcome.private:  # a tip-off: no id next to a time of day
-        log.info("routed a tip-off to %s (%s)", outcome.department_code, outcome.status)
-    else:
-        log.info(
-            "routed complaint %s to %s (%s)", complaint_id, outcome.department_code, outcome.status
-        )
+    batch.committed()
+    if not batch.outcomes:
+        return "nothing to do"
+    outcome = batch.outcomes[0]
     return f"{outcome.status.value}:{outcome.department_code}"

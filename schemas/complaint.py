@@ -6,7 +6,8 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
-from sqlalchemy import JSON, Column, Index, Text
+from pydantic import Field as PydanticField
+from sqlalchemy import JSON, Column, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
@@ -16,6 +17,7 @@ from schemas.department import DepartmentRef
 from schemas.duplicate import DuplicateSuggestion
 from schemas.enums import Channel, Kind, Status, stored_as_text
 from schemas.event import EventPublic, EventStaffView
+from schemas.formats import CN_PHONE, CN_USCC, Trimmed, required_when, trimmed_length_pattern
 from schemas.office import OfficeRef
 from schemas.reporter import ReporterIdentityIn
 from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
@@ -84,26 +86,53 @@ def _uscc(value: str) -> str:
     return code
 
 
-FilingText = Annotated[str, AfterValidator(_filing_text)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# The schema states the rule the validator applies (10–5,000 characters once trimmed); the
+# validator's message says it in words.
+FilingText = Annotated[
+    str,
+    AfterValidator(_filing_text),
+    PydanticField(json_schema_extra={"pattern": trimmed_length_pattern(TEXT_MIN, TEXT_MAX)}),
+]
+
+
+# The table itself, for Core statements that must skip the ORM's per-row bookkeeping.
+COMPLAINTS: Table = Complaint.__table__  # type: ignore[attr-defined]
+
+
+def _KIND_IS(*kinds: str) -> dict[str, Any]:
+    return {"required": ["kind"], "properties": {"kind": {"enum": list(kinds)}}}
 
 
 class ComplaintCreate(SQLModel):
     """What a citizen sends. Server-owned fields (status, department…) are refused."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        str_strip_whitespace=True,
+        # The rules of _required_for_kind, in the schema.
+        json_schema_extra={
+            "allOf": [
+                required_when(_KIND_IS("complaint", "inquiry"), "contact_phone"),
+                required_when(_KIND_IS("complaint", "tip"), "business_name"),
+                {
+                    "if": _KIND_IS("complaint", "inquiry"),
+                    "then": {"properties": {"reporter": {"type": "null"}}},
+                },
+            ]
+        },
+    )
 
     kind: Kind
     text: FilingText = Field(description=f"what happened, {TEXT_MIN}–{TEXT_MAX} characters")
-    contact_phone: Annotated[str, AfterValidator(_phone)] | None = Field(
+    contact_phone: Annotated[str, AfterValidator(_phone), CN_PHONE] | None = Field(
         default=None, description="mainland China mobile or landline; required but for tip-offs"
     )
-    business_name: ShortText | None = Field(default=None, max_length=200)
-    business_uscc: Annotated[str, AfterValidator(_uscc)] | None = Field(
+    business_name: Annotated[str, Trimmed(1, 200)] | None = None
+    business_uscc: Annotated[str, AfterValidator(_uscc), CN_USCC] | None = Field(
         default=None, description="统一社会信用代码, 18 characters, check digit verified"
     )
-    business_address: ShortText | None = Field(default=None, max_length=300)
-    region: ShortText | None = Field(default=None, max_length=100)
+    business_address: Annotated[str, Trimmed(1, 300)] | None = None
+    region: Annotated[str, Trimmed(1, 100)] | None = None
     attachments: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
         default_factory=list, description="ids returned by POST /api/v1/attachments"
     )
@@ -223,4 +252,4 @@ class RatingCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     score: int = Field(ge=1, le=5, description="1 (very unsatisfied) to 5 (very satisfied)")
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    comment: Annotated[str, Trimmed(0, 500)] | None = None

@@ -13,8 +13,16 @@ from core.timeutil import utcnow
 
 
 class OutboxMessage(SQLModel, table=True):
+    """One job. Most are handed to RQ one by one (`dispatched_at`: when). A batched job's row
+    is its own queue entry: a drainer claims it, does the work and marks it done in the same
+    transaction (`dispatched_at`: done), or schedules its retry (`available_at`) and, after
+    the last, gives up (`failed_at`)."""
+
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "dispatched_at", "id"),
+        Index("ix_outbox_batch", "job", "dispatched_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(max_length=200, description="dotted path of the RQ job function")
@@ -24,3 +32,9 @@ class OutboxMessage(SQLModel, table=True):
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
+    available_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="a failed batch item's next try"
+    )
+    failed_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="a batch item given up after its retries"
+    )

@@ -3,7 +3,8 @@
 `enqueue_after_commit` adds the outbox row to the caller's transaction and sends the job
 to Redis as soon as that transaction commits. If Redis is down then, the row stays
 pending and `relay_pending` (the relay process) sends it later. A job may therefore run
-more than once; every job is idempotent.
+more than once; every job is idempotent. Batched jobs (workers.batches) are not sent one by
+one: after commit, and from the relay, their drain job is poked instead.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from redis import Redis
@@ -23,7 +25,8 @@ from core.redis import get_redis
 from core.settings import get_settings
 from core.timeutil import day_start, utcnow
 from schemas.outbox import OutboxMessage
-from workers.queues import JOBS, JobSpec, enqueue_job
+from workers import batches
+from workers.queues import BATCHED, JOBS, JobSpec, enqueue_job
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_pending_ids"
@@ -73,27 +76,51 @@ def job_id_for(outbox_id: int) -> str:
 
 
 def dispatch(session: Session, *, ids: Sequence[int], connection: Redis) -> int:
-    """Send the given pending outbox rows to Redis; mark each sent. Returns how many were sent."""
+    """Send the given pending outbox rows to Redis; mark each sent. Returns how many were sent.
+
+    Rows of batched jobs stay pending (they are the batch's queue): their drain is poked.
+    """
     rows = session.exec(
         select(OutboxMessage)
         .where(col(OutboxMessage.id).in_(ids))
         .where(col(OutboxMessage.dispatched_at).is_(None))
         .order_by(col(OutboxMessage.id))
     ).all()
-    return _send(session, rows, connection)
+    batched = {spec.func: spec for spec in BATCHED}
+    for func in sorted({row.job for row in rows if row.job in batched}):
+        batches.poke(connection, batched[func])
+    return _send(session, [row for row in rows if row.job not in batched], connection)
 
 
-def relay_pending(session: Session, *, connection: Redis, grace_seconds: float, limit: int) -> int:
-    """Send pending rows older than `grace_seconds` (younger ones are their request's job)."""
+@dataclass(frozen=True)
+class Relayed:
+    sent: int  # jobs handed to RQ
+    poked: int  # batched jobs whose drain was queued
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.poked)
+
+
+def relay_pending(
+    session: Session, *, connection: Redis, grace_seconds: float, limit: int
+) -> Relayed:
+    """Send pending rows older than `grace_seconds` (younger ones are their request's job);
+    poke the drain of every batched job with rows that old still waiting."""
     cutoff = utcnow() - timedelta(seconds=grace_seconds)
     rows = session.exec(
         select(OutboxMessage)
         .where(col(OutboxMessage.dispatched_at).is_(None))
+        .where(col(OutboxMessage.job).not_in([spec.func for spec in BATCHED]))
         .where(col(OutboxMessage.created_at) <= cutoff)
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     ).all()
-    return _send(session, rows, connection)
+    sent = _send(session, rows, connection)
+    poked = 0
+    for spec in BATCHED:
+        if batches.has_due_rows(session, spec, older_than_seconds=grace_seconds):
+            poked += batches.poke(connection, spec)
+    return Relayed(sent=sent, poked=poked)
 
 
 def _send(session: Session, rows: Sequence[OutboxMessage], connection: Redis) -> int:

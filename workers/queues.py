@@ -22,6 +22,9 @@ class JobSpec:
     queue: str
     timeout_seconds: int
     retry: tuple[int, ...]  # seconds to wait before each retry
+    # Batched jobs are not sent to RQ one by one: a drainer (workers.batches) takes many rows
+    # at a time and hands each to this class (dotted path; see workers.batches.BatchHandler).
+    batch_handler: str | None = None
 
 
 ROUTE_COMPLAINT = JobSpec(
@@ -29,6 +32,7 @@ ROUTE_COMPLAINT = JobSpec(
     queue=INTAKE_QUEUE,
     timeout_seconds=60,
     retry=(2, 10, 60),
+    batch_handler="routing.tasks.RouteBatch",
 )
 
 FIND_DUPLICATES = JobSpec(
@@ -36,6 +40,7 @@ FIND_DUPLICATES = JobSpec(
     queue=INTAKE_QUEUE,
     timeout_seconds=60,
     retry=(5, 30, 120),
+    batch_handler="intake.tasks.DuplicateBatch",
 )
 
 SEND_SMS = JobSpec(
@@ -55,6 +60,7 @@ DELIVER_WEBHOOK = JobSpec(
 JOBS: dict[str, JobSpec] = {
     spec.func: spec for spec in (ROUTE_COMPLAINT, FIND_DUPLICATES, SEND_SMS, DELIVER_WEBHOOK)
 }
+BATCHED: tuple[JobSpec, ...] = tuple(spec for spec in JOBS.values() if spec.batch_handler)
 
 
 def get_queue(name: str, connection: Redis) -> Queue:

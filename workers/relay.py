@@ -5,27 +5,28 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import astuple
 from types import FrameType
 
 from core.db import session_scope
 from core.redis import get_redis
 from core.settings import get_settings
-from workers.outbox import relay_pending
+from workers.outbox import Relayed, relay_pending
 
 log = logging.getLogger(__name__)
 
 
-def relay_once() -> int:
+def relay_once() -> Relayed:
     settings = get_settings()
     with session_scope() as session:
-        sent = relay_pending(
+        relayed = relay_pending(
             session,
             connection=get_redis(),
             grace_seconds=settings.relay_grace_seconds,
             limit=settings.relay_batch_size,
         )
         session.commit()
-    return sent
+    return relayed
 
 
 def run_relay(stop: threading.Event | None = None) -> None:
@@ -43,12 +44,12 @@ def run_relay(stop: threading.Event | None = None) -> None:
     log.info("relay: started, every %.1fs", interval)
     while not stop.is_set():
         try:
-            sent = relay_once()
+            relayed = relay_once()
         except Exception:
             log.exception("relay: pass failed; retrying")
-            sent = 0
-        if sent:
-            log.info("relay: sent %d pending job(s)", sent)
+            relayed = Relayed(sent=0, poked=0)
+        if relayed:
+            log.info("relay: sent %d pending job(s), poked %d drain(s)", *astuple(relayed))
         # A full batch means more may be waiting: go again at once.
-        if sent < get_settings().relay_batch_size:
+        if relayed.sent < get_settings().relay_batch_size:
             stop.wait(interval)
