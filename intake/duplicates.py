@@ -30,6 +30,8 @@ SHINGLE = 3
 WINDOW = timedelta(days=30)
 SAME_COMPLAINANT_MIN = 0.4
 SAME_BUSINESS_MIN = 0.5
+MAX_CANDIDATES = 200  # the most recent filings sharing a band that are compared at all
+MAX_SUGGESTIONS = 5  # links kept per filing, the most similar first
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _COMPANY_SUFFIX = re.compile(r"(有限责任公司|股份有限公司|有限公司|分公司|公司|店|超市)$")
 
@@ -92,7 +94,9 @@ def index_and_link(session: Session, *, complaint: Complaint) -> list[Match]:
             for i, h in enumerate(bands)
         )
         session.flush()
-    matches = [m for m in _candidates(session, complaint, bands, values) if m is not None]
+    found = [m for m in _candidates(session, complaint, bands, values) if m is not None]
+    # Staff need the few closest, not every earlier copy of a mass complaint.
+    matches = sorted(found, key=lambda m: (-m.similarity, -m.other_id))[:MAX_SUGGESTIONS]
     for match in matches:
         try:
             with session.begin_nested():
@@ -114,12 +118,16 @@ def _candidates(
     session: Session, complaint: Complaint, bands: list[str], values: list[int]
 ) -> list[Match | None]:
     assert complaint.id is not None
-    shared = session.exec(
+    # The most recent candidates only: a wave of identical filings would otherwise make
+    # every new one compare itself with all the earlier ones (quadratic).
+    ids = session.exec(
         select(SignatureBand.complaint_id)
         .where(col(SignatureBand.complaint_id) < complaint.id)
         .where(col(SignatureBand.band_hash).in_(bands))
+        .group_by(col(SignatureBand.complaint_id))
+        .order_by(col(SignatureBand.complaint_id).desc())
+        .limit(MAX_CANDIDATES)
     ).all()
-    ids = sorted(set(shared))
     if not ids:
         return []
     since = complaint.created_at - WINDOW

@@ -204,3 +204,19 @@ def test_a_suggestion_can_be_dismissed(client: TestClient, session: Session) -> 
         ).status_code
         == 409
     )
+
+
+def test_a_wave_of_identical_filings_links_each_to_its_few_closest_only(
+    client: TestClient, session: Session
+) -> None:
+    for n in range(12):
+        _file(client, ORIGINAL, f"139000000{n:02d}")  # twelve people, one business, one text
+    run_worker_until_idle()
+    links = session.exec(select(DuplicateLink)).all()
+    per_filing: dict[int, list[int]] = {}
+    for link in links:
+        per_filing.setdefault(link.complaint_id, []).append(link.duplicate_of_id)
+    assert max(len(v) for v in per_filing.values()) == 5
+    # The last one is linked to the five just before it (equal similarity: the newest win).
+    last = max(per_filing)
+    assert sorted(per_filing[last]) == list(range(last - 5, last))
