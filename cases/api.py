@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse
+from pydantic import BeforeValidator
 from sqlmodel import Session
 
 from accounts.deps import StaffDep
@@ -19,11 +20,12 @@ from intake.attachments import path_for
 from schemas.casework import AuditEntry
 from schemas.complaint import ComplaintStaffView, QueuePage
 from schemas.enums import Role, Status
+from schemas.formats import MAX_ID, iso_datetime_text
 from schemas.routing import DismissRequest, MergeRequest
 
 router = APIRouter(prefix="/api/v1", tags=["queue"])
 
-ComplaintID = Annotated[int, Path(ge=1, le=2**62, description="the filing's id")]
+ComplaintID = Annotated[int, Path(ge=1, le=MAX_ID, description="the filing's id")]
 _NOT_YOURS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such filing, or not one this account may see"},
     409: {"description": "not possible in the filing's status; see allowed_actions"},
@@ -147,7 +149,7 @@ def _done(
 )
 def download_attachment(
     complaint_id: ComplaintID,
-    attachment_id: Annotated[int, Path(ge=1, le=2**62)],
+    attachment_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     session: SessionDep,
     staff: StaffDep,
 ) -> FileResponse:
@@ -169,10 +171,10 @@ def download_attachment(
 def read_audit(
     session: SessionDep,
     staff: StaffDep,
-    complaint_id: Annotated[int | None, Query(ge=1)] = None,
+    complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     username: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    since: Annotated[datetime | None, BeforeValidator(iso_datetime_text), Query()] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEntry]:
     """Who viewed or changed which filing, newest first (page on with before_id)."""

@@ -13,7 +13,7 @@ from core.deps import SessionDep
 from core.errors import NotFound
 from intake import limits, service
 from intake.attachments import store_upload
-from intake.idempotency import Answer, client_scope, run_once
+from intake.idempotency import MAX_KEY_LENGTH, Answer, client_scope, run_once
 from intake.tracking_number import display_tracking_number
 from rewards import receipts
 from schemas.attachment import AttachmentPublic
@@ -28,6 +28,8 @@ IdempotencyKeyHeader = Annotated[
     Header(
         alias="Idempotency-Key",
         description="Retries with the same key and body get the first answer (kept 24 h).",
+        max_length=MAX_KEY_LENGTH,
+        pattern=r"\S",  # not blank
     ),
 ]
 _FILING_ERRORS: dict[int | str, dict[str, Any]] = {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from accounts.deps import StaffDep
 from core.deps import SessionDep
 from core.errors import InvalidInput
 from intake import operator
+from intake.api import IdempotencyKeyHeader
 from intake.repository import department
 from schemas.department import DepartmentRef
 from schemas.operator import CallerFiling, CallerHistory, OperatorCall, OperatorFiled
@@ -30,7 +31,7 @@ def take_call(
     call: OperatorCall,
     session: SessionDep,
     staff: StaffDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """File what the caller said (channel hotline, marked with the operator)."""
     answer = operator.take_call_once(session, call=call, staff=staff, key=idempotency_key)
@@ -39,7 +40,7 @@ def take_call(
 
 @router.get("/callers/{phone}/filings", response_model=CallerHistory, responses=_ERRORS)
 def caller_filings(
-    phone: Annotated[str, Path(max_length=30)],
+    phone: Annotated[str, Path(max_length=30, json_schema_extra={"format": "cn-phone"})],
     session: SessionDep,
     staff: StaffDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -17,6 +17,7 @@ from routing.repository import department_by_code
 from schemas.casework import DepartmentWebhook, WebhookDelivery
 from schemas.department import Department
 from schemas.enums import Role
+from schemas.formats import Trimmed
 
 router = APIRouter(prefix="/api/v1/departments", tags=["webhooks"])
 Code = Annotated[str, Path(max_length=32)]
@@ -28,7 +29,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 class WebhookSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+    url: Annotated[str, Trimmed(0, 500)]
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
 
 

@@ -13,6 +13,7 @@ from cases import audit
 from core.deps import SessionDep
 from rewards import desk, workflow
 from rewards.calculation import Reporter
+from schemas.formats import MAX_ID
 from schemas.reward import Reward
 from schemas.reward_api import (
     AmountSupersede,
@@ -25,7 +26,7 @@ from schemas.reward_api import (
 
 router = APIRouter(prefix="/api/v1/rewards", tags=["rewards"])
 
-RewardID = Annotated[int, Path(ge=1, le=2**62, description="the reward file's id")]
+RewardID = Annotated[int, Path(ge=1, le=MAX_ID, description="the reward file's id")]
 _OFFICERS: dict[int | str, dict[str, Any]] = {
     403: {"description": "not a reward officer"},
 }
@@ -44,7 +45,9 @@ def list_rewards(
         Literal["none", "proposed", "refused", "approved", "paid"] | None,
         Query(description="none: decided tip-offs without a reward yet"),
     ] = None,
-    after: Annotated[int | None, Query(ge=0, description="the page's last complaint_id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="the page's last complaint_id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DeskPage:
     """Tip-offs with decided penalties and the state of their reward."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from accounts.deps import StaffDep
 from core.deps import SessionDep
 from rewards import follow_up, vault
+from schemas.formats import MAX_ID
 from schemas.reporter import ReporterIdentityView, VaultReadRequest
 from schemas.tipoff import ReceiptIn, ReporterAnswer, ReporterCaseView, RewardClaim
 
@@ -56,7 +57,10 @@ def claim(body: RewardClaim, session: SessionDep) -> dict[str, bool]:
     },
 )
 def open_identity(
-    complaint_id: int, body: VaultReadRequest, session: SessionDep, staff: StaffDep
+    complaint_id: Annotated[int, Path(ge=1, le=MAX_ID, description="the tip-off's filing id")],
+    body: VaultReadRequest,
+    session: SessionDep,
+    staff: StaffDep,
 ) -> ReporterIdentityView:
     """Open a reporter's identity: reward officers only, with a reason; every read is audited."""
     return vault.read(session, staff=staff, complaint_id=complaint_id, reason=body.reason)

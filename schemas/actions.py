@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+from schemas.formats import Trimmed
+
+Text = Annotated[str, Trimmed(2, 2000)]
+Short = Annotated[str, Trimmed(1, 200)]
+Code = Annotated[str, Trimmed(1, 40)]
 Fen = Annotated[int, Field(ge=0, le=10**13, description="an amount in fen (分)")]
 
 

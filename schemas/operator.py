@@ -5,41 +5,50 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, model_validator
 from sqlmodel import Field, SQLModel
 
 from schemas.complaint import FilingText, _phone, _uscc
 from schemas.department import DepartmentRef
 from schemas.enums import Kind, Status
-
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+from schemas.formats import CN_PHONE, CN_USCC, Trimmed, given, required_when
 
 
 class OperatorCall(SQLModel):
     """What an operator types during a call. Overrides of the suggestion need a reason."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        str_strip_whitespace=True,
+        # The rules of _reason_for_overrides, in the schema.
+        json_schema_extra={
+            "allOf": [
+                required_when({"anyOf": [given("department"), given("place")]}, "override_reason"),
+                {
+                    "if": {"required": ["split"], "properties": {"split": {"const": True}}},
+                    "then": {"properties": {"kind": {"type": "null"}}},
+                },
+            ]
+        },
+    )
 
-    caller_phone: Annotated[str, AfterValidator(_phone)]
-    caller_name: Short | None = Field(
-        default=None, max_length=60, description="for a tip-off: sealed in the identity vault"
+    caller_phone: Annotated[str, AfterValidator(_phone), CN_PHONE]
+    caller_name: Annotated[str, Trimmed(1, 60)] | None = Field(
+        default=None, description="for a tip-off: sealed in the identity vault"
     )
     text: FilingText
     kind: Kind | None = Field(default=None, description="default: detected from the text")
-    business_name: Short | None = Field(default=None, max_length=200)
-    business_uscc: Annotated[str, AfterValidator(_uscc)] | None = None
-    business_address: Short | None = Field(default=None, max_length=300)
-    region: Short | None = Field(default=None, max_length=100)
-    department: Short | None = Field(
-        default=None, max_length=32, description="route to this department, not the suggestion"
+    business_name: Annotated[str, Trimmed(1, 200)] | None = None
+    business_uscc: Annotated[str, AfterValidator(_uscc), CN_USCC] | None = None
+    business_address: Annotated[str, Trimmed(1, 300)] | None = None
+    region: Annotated[str, Trimmed(1, 100)] | None = None
+    department: Annotated[str, Trimmed(1, 32)] | None = Field(
+        default=None, description="route to this department, not the suggestion"
     )
-    place: Short | None = Field(
-        default=None, max_length=100, description="the place to route by, e.g. 太原市小店区"
+    place: Annotated[str, Trimmed(1, 100)] | None = Field(
+        default=None, description="the place to route by, e.g. 太原市小店区"
     )
-    override_reason: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
-        | None
-    ) = None
+    override_reason: Annotated[str, Trimmed(2, 500)] | None = None
     split: bool = Field(
         default=False, description="the call holds a complaint and a tip-off: file both"
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, model_validator
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
+from schemas.formats import CN_ID_NUMBER, CN_PHONE, Trimmed, given, required_when
 from schemas.validators import id_number_problem, normalize_cn_phone
 
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Short = Annotated[str, Trimmed(1, 60)]
 
 
 def _id_number(value: str) -> str:
@@ -31,15 +33,26 @@ def _bank_account(value: str) -> str:
 class ReporterIdentityIn(SQLModel):
     """Who reports: every field optional (a tip-off may be anonymous), sealed on arrival."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra=required_when(given("bank_account"), "bank_name"),  # _account_with_bank
+    )
 
     name: Short | None = None
-    phone: Annotated[str, AfterValidator(normalize_cn_phone)] | None = None
-    id_number: Annotated[str, AfterValidator(_id_number)] | None = Field(
+    phone: Annotated[str, AfterValidator(normalize_cn_phone), CN_PHONE] | None = None
+    id_number: Annotated[str, AfterValidator(_id_number), CN_ID_NUMBER] | None = Field(
         default=None, description="居民身份证号码, 18 characters, check digit verified"
     )
     bank_name: Short | None = None
-    bank_account: Annotated[str, AfterValidator(_bank_account)] | None = None
+    bank_account: (
+        Annotated[
+            str,
+            AfterValidator(_bank_account),
+            PydanticField(json_schema_extra={"pattern": r"^[\s\-]*(?:\d[\s\-]*){10,30}$"}),
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _account_with_bank(self) -> ReporterIdentityIn:
@@ -66,4 +79,4 @@ class ReporterIdentityView(SQLModel):
 class VaultReadRequest(SQLModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=500)]
+    reason: Annotated[str, Trimmed(4, 500)]

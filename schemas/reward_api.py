@@ -10,16 +10,18 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.formats import MAX_ID, Trimmed
 
 # The fen columns (tip_cases, reward_amounts) are 32-bit integers: beyond this PostgreSQL
 # refuses the row. Raise it together with those columns.
 MAX_FEN = 10**13  # as DecisionBody; the columns are 64-bit
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN, description="an amount in fen (分)")]
 Tier = Annotated[str, Field(pattern=r"^[1-9]$", description='the award tier: "1", "2" or "3"')]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Reason = Annotated[str, Trimmed(2, 500)]
+Note = Annotated[str, Trimmed(1, 500)]
+Reference = Annotated[str, Trimmed(1, 100)]
 PaymentMethod = Literal["bank_transfer", "cash", "other"]
 
 
@@ -49,13 +51,23 @@ class ReporterAnswers(_Input):
 
 
 class RewardOpen(_Input):
-    complaint_id: int = Field(ge=1, le=2**62, description="the tip-off's filing id")
+    complaint_id: int = Field(ge=1, le=MAX_ID, description="the tip-off's filing id")
     reporter: ReporterAnswers
     tier: Tier
 
 
 class AmountSupersede(_Input):
     """A new amount replacing the current one; give what changes and why."""
+
+    # The schema says it too: at least one of the three changes.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("tier", "fines_fen", "confiscation_fen")
+            ]
+        }
+    )
 
     reason: Reason
     tier: Tier | None = None
@@ -70,12 +82,12 @@ class AmountSupersede(_Input):
 
 
 class ApprovalCreate(_Input):
-    amount_id: int = Field(ge=1, le=2**62, description="the amount approved: the current one")
+    amount_id: int = Field(ge=1, le=MAX_ID, description="the amount approved: the current one")
     note: Note | None = None
 
 
 class PaymentCreate(_Input):
-    amount_id: int = Field(ge=1, le=2**62, description="the amount paid: the approved one")
+    amount_id: int = Field(ge=1, le=MAX_ID, description="the amount paid: the approved one")
     method: PaymentMethod
     reference: Reference = Field(description="the transfer's or the receipt's number")
     paid_on: date

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from schemas.department import DepartmentRef
 from schemas.enums import Kind, Status
+from schemas.formats import MAX_ID, Trimmed
 from schemas.office import OfficeRef
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+Reason = Annotated[str, Trimmed(2, 500)]
 
 
 class ClassifyRequest(SQLModel):
@@ -19,7 +20,7 @@ class ClassifyRequest(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    text: Annotated[str, Trimmed(1, 5000)]
     business_name: str | None = Field(default=None, max_length=200)
     business_address: str | None = Field(default=None, max_length=300)
     region: str | None = Field(default=None, max_length=100)
@@ -56,9 +57,7 @@ class ClassifyResult(SQLModel):
 class TransferRequest(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    department: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)
-    ]
+    department: Annotated[str, Trimmed(1, 32)]
     reason: Reason
     office: str | None = Field(default=None, max_length=60)
 
@@ -75,11 +74,11 @@ class TransferResult(SQLModel):
 class MergeRequest(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    into: int = Field(ge=1, description="the id of the earlier filing that stays open")
+    into: int = Field(ge=1, le=MAX_ID, description="the id of the earlier filing that stays open")
     reason: Reason
 
 
 class DismissRequest(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    link_id: int = Field(ge=1)
+    link_id: int = Field(ge=1, le=MAX_ID)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from schemas.complaint import TrackingView
+from schemas.formats import Trimmed
 from schemas.reporter import ReporterIdentityIn
 
-ReceiptCode = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
-]
+ReceiptCode = Annotated[str, Trimmed(1, 60)]
 
 
 class ReceiptIn(SQLModel):
@@ -25,7 +23,7 @@ class ReceiptIn(SQLModel):
 
 
 class ReporterAnswer(ReceiptIn):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+    text: Annotated[str, Trimmed(2, 2000)]
 
 
 class RewardClaim(ReceiptIn):

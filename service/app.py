@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -24,7 +25,7 @@ from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
 from routing.tasks import warm_up
 from service.body_limit import BodyLimitMiddleware
-from service.errors import install_error_handlers
+from service.errors import ERROR_RESPONSES, document_error_bodies, install_error_handlers
 from service.ops_api import router as ops_router
 from service.overload import OverloadMiddleware
 from service.request_log import RequestLogMiddleware
@@ -41,12 +42,24 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+def _document_errors(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_error_bodies(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         lifespan=_lifespan,
         title="12315/12365 投诉举报受理与分派平台",
         version="0.1.0",
         description="Complaints, tip-offs and inquiries in; the responsible department out.",
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
     settings = get_settings()
@@ -78,5 +91,6 @@ def create_app() -> FastAPI:
         inbox = LoopbackInbox(settings.resolved_data_dir / "sms-loopback.jsonl")
         app.include_router(loopback_router(inbox), prefix="/dev/sms", include_in_schema=False)
     app.include_router(pages_router)
+    _document_errors(app)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     return app

@@ -11,7 +11,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from web.render import render
 from web.security import CsrfRefused, SignInRequired
 
-_NOT_PAGES = ("/api/", "/dev/", "/docs", "/redoc", "/openapi.json", "/healthz", "/static/")
+_NOT_PAGES = (
+    "/api/",
+    "/dev/",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/static/",
+)
 
 MESSAGES: dict[int, tuple[str, str]] = {
     400: ("请求有误", "请返回上一页检查后重新提交。"),

@@ -1,0 +1,91 @@
+"""Named string formats in the API schema: the rule a validator checks, told to clients.
+
+A JSON schema cannot state a check digit or a numbering plan; a named format can, and a
+client (or a test generating requests) that knows the name knows what is accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import core_schema
+
+# A mainland China mobile or landline number, as phonenumbers validates it (+86…, 0086…, or
+# national digits; spaces and dashes allowed).
+CN_PHONE = Field(json_schema_extra={"format": "cn-phone"})
+# 统一社会信用代码 (GB 32100-2015): 18 characters, check digit verified.
+CN_USCC = Field(json_schema_extra={"format": "cn-uscc"})
+# 居民身份证号码 (GB 11643-1999): 18 characters, check digit verified.
+CN_ID_NUMBER = Field(json_schema_extra={"format": "cn-id-number"})
+
+# The largest row id the API takes: a 64-bit column holds it on SQLite and PostgreSQL alike
+# (a larger number is a client's mistake to be told about, not a crash in the driver).
+MAX_ID = 2**53 - 1  # and exact as a JSON number in any client (a double)
+
+
+def iso_datetime_text(value: object) -> object:
+    """Refuse a bare number where a date-time is asked for (pydantic would read it as Unix
+    seconds, and `since=0.5` is more likely a mistake than 1970)."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).lstrip("-").isdigit():
+        raise ValueError("give an ISO 8601 date-time, e.g. 2026-12-01T08:00:00+08:00")
+    return value
+
+
+def given(field: str) -> dict[str, Any]:
+    """JSON schema: `field` is there and not null (for the conditionals below)."""
+    return {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+
+
+def required_when(condition: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """JSON schema: when `condition` holds, each of `fields` is given (a model validator's rule,
+    stated in the schema so that clients know it)."""
+    return {"if": condition, "then": {"allOf": [given(field) for field in fields]}}
+
+
+# What str.strip() strips, spelled out: regex engines disagree on \s (ECMA-262, which JSON
+# schema patterns follow, leaves out U+0085 and U+001C–U+001F and adds U+FEFF).
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+SPACE, NOT_SPACE, ANY = f"[{_SPACE}]", f"[^{_SPACE}]", r"[\s\S]"
+
+
+def trimmed_length_pattern(min_length: int, max_length: int | None) -> str:
+    """A pattern for strings `min_length`..`max_length` long once str.strip() has run."""
+    upper = "" if max_length is None else str(max(max_length - 2, 0))
+    if min_length <= 0:
+        body = f"(?:{NOT_SPACE}(?:{ANY}{{0,{upper}}}{NOT_SPACE})?)?"
+    elif min_length == 1:
+        body = f"{NOT_SPACE}(?:{ANY}{{0,{upper}}}{NOT_SPACE})?"
+    else:
+        body = f"{NOT_SPACE}{ANY}{{{min_length - 2},{upper}}}{NOT_SPACE}"
+    return f"^{SPACE}*{body}{SPACE}*$"
+
+
+@dataclass(frozen=True)
+class Trimmed:
+    """A string trimmed of surrounding whitespace, then `min_length`..`max_length` long:
+    `Annotated[str, Trimmed(2, 500)]`.
+
+    Its JSON schema states the trimmed length with a pattern: minLength and maxLength would
+    count the whitespace too, and the schema would then call "  x" valid where it is not.
+    """
+
+    min_length: int = 1
+    max_length: int | None = None
+
+    @property
+    def pattern(self) -> str:
+        return trimmed_length_pattern(self.min_length, self.max_length)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.str_schema(
+            strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return {"type": "string", "pattern": self.pattern}

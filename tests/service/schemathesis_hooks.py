@@ -1,0 +1,32 @@
+"""Loaded by the schemathesis CLI (SCHEMATHESIS_HOOKS) in tests/service/test_api_schema.py.
+
+Teaches it the named string formats of schemas/formats.py, so that the requests it
+generates as valid are valid: numbers on the numbering plan, codes with their check digit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+
+schemathesis.openapi.format(
+    "cn-phone", st.from_regex(r"\A1(3[0-9]|5[0-35-9]|8[0-9])[0-9]{8}\Z", fullmatch=True)
+)
+schemathesis.openapi.format(
+    "cn-uscc",
+    st.sampled_from(["91330100799655058B", "91110000100000589A", "91440300708461136T"]),
+)
+schemathesis.openapi.format(
+    "cn-id-number", st.sampled_from(["110105199001011232", "11010519491231002X"])
+)
+
+
+@schemathesis.hook
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case, **kwargs: Any) -> None:
+    """A client keeps an Idempotency-Key for retries of one request, never for another body
+    (reusing it so is refused with 422, as the header's specification asks)."""
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex

@@ -1,0 +1,95 @@
+"""Schemathesis over the OpenAPI schema: every operation, all default checks, bounded time.
+
+The schemathesis CLI generates requests from the schema (examples, coverage, fuzzing) and
+sends them to the app on a local port, signed in with the role each area is for, over a
+database holding filings of every kind. No answer may be a server error or differ from
+what the schema says. It runs once per role, each over that role's operations.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from schemas.enums import Role
+from tests.helpers import add_staff, bearer, run_worker_until_idle, serving, valid_filing
+
+pytestmark = [pytest.mark.drill, pytest.mark.timeout(900)]
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+# Each role over the operations it is for; anything else is the supervisor's.
+ROLES = (
+    ("operator", r"^/api/v1/operator/"),
+    ("officer", r"^/api/v1/(rewards|vault)"),
+)
+EXAMPLES_PER_OPERATION = 30
+SECONDS_PER_RUN = 150
+
+
+def _run(url: str, headers: dict[str, str], *, include: str | None, exclude: list[str]) -> str:
+    command = [
+        str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
+        "--phases", "examples,coverage,fuzzing",
+        "--max-examples", str(EXAMPLES_PER_OPERATION),
+        "--max-time", str(SECONDS_PER_RUN),
+        "--workers", "1",
+        "--seed", "20261201",
+        "--no-color",
+        "-H", f"Authorization: {headers['Authorization']}",
+    ]  # fmt: skip
+    if include:
+        command += ["--include-path-regex", include]
+    for pattern in exclude:
+        command += ["--exclude-path-regex", pattern]
+    env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.service.schemathesis_hooks")
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=SECONDS_PER_RUN + 120
+    )
+    assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-5000:]
+    return done.stdout
+
+
+def test_every_operation_answers_as_its_schema_says(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    add_staff(session, "boss", Role.supervisor)
+    add_staff(session, "operator", Role.operator)
+    add_staff(session, "officer", Role.reward_officer)
+    for body in (
+        valid_filing(),
+        valid_filing(kind="tip", contact_phone=None),
+        valid_filing(kind="inquiry", business_name=None),
+    ):
+        assert client.post("/api/v1/complaints", json=body).status_code == 201
+    run_worker_until_idle()
+    tokens = {name: bearer(client, name) for name in ("boss", "operator", "officer")}
+    from routing.tasks import warm_up
+    from service.app import create_app
+
+    warm_up()  # as a production process does at start: the first /classify is no slower
+    with serving(create_app()) as url:
+        for role, paths in ROLES:
+            _run(url, tokens[role], include=paths, exclude=[])
+        _run(url, tokens["boss"], include=None, exclude=[paths for _, paths in ROLES])
+
+
+def test_the_schema_declares_the_error_shape_on_every_error_response() -> None:
+    from service.app import create_app
+
+    document = create_app().openapi()
+    bare = [
+        f"{method.upper()} {path} {status}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status.isdigit() and int(status) >= 400 and "content" not in response
+    ]
+    assert bare == []
+    assert document["components"]["schemas"]["ErrorBody"]["required"] == ["error", "detail"]
