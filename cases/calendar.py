@@ -6,12 +6,19 @@ import logging
 import warnings
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import lru_cache
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import chinese_calendar
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=8192)
+def _state_council_workday(day: date) -> bool:
+    """chinese-calendar's answer, remembered: every clock started walks the same few weeks."""
+    return bool(chinese_calendar.is_workday(day))
 
 
 class WorkingCalendar:
@@ -35,7 +42,7 @@ class WorkingCalendar:
         if day in self.extra_holidays:
             return False
         try:
-            return bool(chinese_calendar.is_workday(day))
+            return _state_council_workday(day)
         except NotImplementedError:
             if day.year not in self._warned:
                 self._warned.add(day.year)

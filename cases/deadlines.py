@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -74,7 +75,14 @@ PAUSES: dict[Status, str] = {S.testing: "mediation", S.odr: "accept_decision"}
 
 
 def calendar_for(policy: Policy) -> WorkingCalendar:
-    return WorkingCalendar(policy.calendar.extra_holidays, policy.calendar.extra_workdays)
+    return _calendar(
+        frozenset(policy.calendar.extra_holidays), frozenset(policy.calendar.extra_workdays)
+    )
+
+
+@lru_cache(maxsize=4)
+def _calendar(holidays: frozenset[date], workdays: frozenset[date]) -> WorkingCalendar:
+    return WorkingCalendar(holidays, workdays)
 
 
 def today() -> date:

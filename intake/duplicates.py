@@ -14,9 +14,11 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
+import numpy as np
 from datasketch import MinHash
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from core.timeutil import stamp
@@ -54,12 +56,26 @@ def band_hashes(values: Sequence[int]) -> list[str]:
     ]
 
 
+def similarities(values: Sequence[int], others: Sequence[Sequence[int]]) -> list[float]:
+    """Estimated Jaccard similarity of one text's 3-gram set with each of the others'
+    (the share of equal MinHash values), all in one array comparison."""
+    equal = np.array(others, dtype=np.uint64) == np.array(values, dtype=np.uint64)
+    return [float(share) for share in equal.mean(axis=1)]
+
+
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """Estimated Jaccard similarity of the two texts' 3-gram sets."""
-    return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
+    return similarities(a, [b])[0]
 
 
-def business_key(complaint: Complaint) -> str | None:
+class _Business(Protocol):
+    @property
+    def business_uscc(self) -> str | None: ...
+
+    @property
+    def business_name(self) -> str | None: ...
+
+
+def business_key(complaint: _Business) -> str | None:
     if complaint.business_uscc:
         return complaint.business_uscc
     if complaint.business_name:
@@ -75,42 +91,58 @@ class Match:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """What judging needs of an earlier filing (not the whole row: there may be 200)."""
+
+    id: int
+    contact_phone: str | None
+    business_uscc: str | None
+    business_name: str | None
+
+
 def index_and_link(session: Session, *, complaint: Complaint) -> list[Match]:
     """Store the filing's signature and link it to earlier filings about the same matter."""
     assert complaint.id is not None
     existing = session.get(TextSignature, complaint.id)
     values = existing.minhash if existing else signature(complaint.text)
     bands = band_hashes(values)
+    when = stamp(coarse=complaint.kind is Kind.tip)
     if existing is None:
-        session.add(
-            TextSignature(
-                complaint_id=complaint.id,
-                minhash=values,
-                created_at=stamp(coarse=complaint.kind is Kind.tip),
-            )
-        )
-        session.add_all(
-            SignatureBand(complaint_id=complaint.id, band=i, band_hash=h)
-            for i, h in enumerate(bands)
-        )
+        session.add(TextSignature(complaint_id=complaint.id, minhash=values, created_at=when))
         session.flush()
+        # Core, in one statement: 21 ORM objects per filing cost more than the search.
+        session.execute(
+            insert(SignatureBand),
+            [
+                {"complaint_id": complaint.id, "band": i, "band_hash": h}
+                for i, h in enumerate(bands)
+            ],
+        )
     found = [m for m in _candidates(session, complaint, bands, values) if m is not None]
     # Staff need the few closest, not every earlier copy of a mass complaint.
     matches = sorted(found, key=lambda m: (-m.similarity, -m.other_id))[:MAX_SUGGESTIONS]
-    for match in matches:
-        try:
-            with session.begin_nested():
-                session.add(
-                    DuplicateLink(
-                        complaint_id=complaint.id,
-                        duplicate_of_id=match.other_id,
-                        similarity=round(match.similarity, 3),
-                        reason=match.reason,
-                        created_at=stamp(coarse=complaint.kind is Kind.tip),
-                    )
-                )
-        except IntegrityError:
-            continue  # already linked by an earlier run of this job
+    linked = set(
+        session.exec(
+            select(DuplicateLink.duplicate_of_id).where(DuplicateLink.complaint_id == complaint.id)
+        ).all()
+    )  # by an earlier run of this job: it is idempotent
+    new = [m for m in matches if m.other_id not in linked]
+    if new:
+        session.execute(
+            insert(DuplicateLink),
+            [
+                {
+                    "complaint_id": complaint.id,
+                    "duplicate_of_id": m.other_id,
+                    "similarity": round(m.similarity, 3),
+                    "reason": m.reason,
+                    "state": "suggested",
+                    "created_at": when,
+                }
+                for m in new
+            ],
+        )
     return matches
 
 
@@ -131,25 +163,31 @@ def _candidates(
     if not ids:
         return []
     since = complaint.created_at - WINDOW
-    others = session.exec(
-        select(Complaint)
+    rows = session.execute(
+        select(
+            Complaint.id,  # type: ignore[call-overload]
+            Complaint.contact_phone,
+            Complaint.business_uscc,
+            Complaint.business_name,
+            TextSignature.minhash,
+        )
+        .join(TextSignature, col(TextSignature.complaint_id) == col(Complaint.id))
         .where(col(Complaint.id).in_(ids))
         .where(col(Complaint.created_at) >= since)
         .where(col(Complaint.status) != Status.merged)
     ).all()
-    signatures = {
-        s.complaint_id: s.minhash
-        for s in session.exec(select(TextSignature).where(col(TextSignature.complaint_id).in_(ids)))
-    }
-    return [_judge(complaint, other, values, signatures.get(other.id or 0)) for other in others]
+    if not rows:
+        return []
+    # One comparison of this signature with all the candidates' at once.
+    alike = np.array([row[4] for row in rows], dtype=np.uint64) == np.array(values, np.uint64)
+    scores = alike.mean(axis=1)
+    return [
+        _judge(complaint, _Candidate(*row[:4]), float(score))
+        for row, score in zip(rows, scores, strict=True)
+    ]
 
 
-def _judge(
-    complaint: Complaint, other: Complaint, values: list[int], other_values: list[int] | None
-) -> Match | None:
-    if other.id is None or other_values is None:
-        return None
-    alike = similarity(values, other_values)
+def _judge(complaint: Complaint, other: _Candidate, alike: float) -> Match | None:
     if (
         complaint.contact_phone
         and complaint.contact_phone == other.contact_phone

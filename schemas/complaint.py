@@ -17,7 +17,14 @@ from schemas.department import DepartmentRef
 from schemas.duplicate import DuplicateSuggestion
 from schemas.enums import Channel, Kind, Status, stored_as_text
 from schemas.event import EventPublic, EventStaffView
-from schemas.formats import CN_PHONE, CN_USCC, Trimmed, required_when, trimmed_length_pattern
+from schemas.formats import (
+    CN_PHONE,
+    CN_USCC,
+    WHITE_SPACE,
+    Trimmed,
+    required_when,
+    trimmed_length_pattern,
+)
 from schemas.office import OfficeRef
 from schemas.reporter import ReporterIdentityIn
 from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
@@ -68,7 +75,7 @@ class Complaint(SQLModel, table=True):
 
 
 def _filing_text(value: str) -> str:
-    text = value.strip()
+    text = value.strip(WHITE_SPACE)  # as pydantic strips every other field
     if not TEXT_MIN <= len(text) <= TEXT_MAX:
         raise ValueError(f"text must be {TEXT_MIN}–{TEXT_MAX} characters, got {len(text)}")
     return text

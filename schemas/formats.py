@@ -44,9 +44,12 @@ def required_when(condition: dict[str, Any], *fields: str) -> dict[str, Any]:
     return {"if": condition, "then": {"allOf": [given(field) for field in fields]}}
 
 
-# What str.strip() strips, spelled out: regex engines disagree on \s (ECMA-262, which JSON
-# schema patterns follow, leaves out U+0085 and U+001C–U+001F and adds U+FEFF).
-_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# What pydantic's strip_whitespace strips (Unicode White_Space), spelled out: regex engines
+# disagree on \s (ECMA-262, which JSON schema patterns follow, leaves out U+0085 and adds
+# U+FEFF), and Python's str.strip() also strips U+001C–U+001F.
+WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
+_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 SPACE, NOT_SPACE, ANY = f"[{_SPACE}]", f"[^{_SPACE}]", r"[\s\S]"
 
 
