@@ -80,8 +80,23 @@ def _flag(spec: JobSpec) -> str:
 
 def poke(connection: Redis, spec: JobSpec) -> bool:
     """Queue a drain job for `spec` unless one is already waiting. True if one was queued."""
-    if not connection.set(_flag(spec), "1", nx=True, ex=_FLAG_TTL_SECONDS):
-        return False
+    return bool(poke_all(connection, [spec]))
+
+
+def poke_all(connection: Redis, specs: Sequence[JobSpec]) -> int:
+    """`poke` for each; the flags in one round trip (a filing pokes two drains at commit)."""
+    if not specs:
+        return 0
+    with connection.pipeline(transaction=False) as pipe:
+        for spec in specs:
+            pipe.set(_flag(spec), "1", nx=True, ex=_FLAG_TTL_SECONDS)
+        raised = pipe.execute()
+    for spec in (spec for spec, up in zip(specs, raised, strict=True) if up):
+        _enqueue_drain(connection, spec)
+    return sum(1 for up in raised if up)
+
+
+def _enqueue_drain(connection: Redis, spec: JobSpec) -> None:
     get_queue(spec.queue, connection).enqueue(
         DRAIN,
         spec.func,
@@ -93,7 +108,6 @@ def poke(connection: Redis, spec: JobSpec) -> bool:
         result_ttl=0,
         failure_ttl=7 * 24 * 3600,
     )
-    return True
 
 
 def claim(session: Session, spec: JobSpec, *, limit: int) -> Sequence[OutboxMessage]:

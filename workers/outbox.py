@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import event, update
+from sqlalchemy import event, inspect, update
 from sqlmodel import Session, col, select
 
 from core.redis import get_redis
@@ -35,14 +35,12 @@ _PENDING_KEY = "outbox_pending_ids"
 def enqueue_after_commit(session: Session, spec: JobSpec, *args: object) -> OutboxMessage:
     """Write `spec(*args)` to the outbox in the caller's transaction; send it after commit."""
     message = OutboxMessage(job=spec.func, queue=spec.queue, args=list(args))
-    session.add(message)
-    session.flush()
-    pending: list[int] = session.info.setdefault(_PENDING_KEY, [])
+    session.add(message)  # not flushed here: the commit writes all of a filing's rows at once
+    pending: list[OutboxMessage] = session.info.setdefault(_PENDING_KEY, [])
     if not pending and not event.contains(session, "after_commit", _send_after_commit):
         event.listen(session, "after_commit", _send_after_commit)
         event.listen(session, "after_rollback", _forget_pending)
-    assert message.id is not None
-    pending.append(message.id)
+    pending.append(message)
     return message
 
 
@@ -56,14 +54,28 @@ def _forget_pending(session: Session) -> None:
 def _send_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released; the real commit is still to come
-    ids = session.info.pop(_PENDING_KEY, [])
-    if not ids:
+    messages: list[OutboxMessage] = session.info.pop(_PENDING_KEY, [])
+    # (id, job) of each row that was written: a row of a rolled-back savepoint has no identity.
+    pending = [
+        (int(state.identity[0]), message.job)
+        for message in messages
+        if (state := inspect(message)).identity is not None
+    ]
+    if not pending:
         return
+    batched = {spec.func: spec for spec in BATCHED}
+    ids = [row_id for row_id, func in pending if func not in batched]
     try:
-        # A fresh session: the committed one is mid-commit and must not start new work.
-        with Session(session.get_bind()) as fresh:
-            dispatch(fresh, ids=ids, connection=get_redis())
-            fresh.commit()
+        connection = get_redis()
+        # Batched rows stay where they are (they are their drain's queue): no database work.
+        batches.poke_all(
+            connection, [batched[f] for f in sorted({f for _, f in pending}) if f in batched]
+        )
+        if ids:
+            # A fresh session: the committed one is mid-commit and must not start new work.
+            with Session(session.get_bind()) as fresh:
+                dispatch(fresh, ids=ids, connection=connection)
+                fresh.commit()
     except Exception:  # the relay will send what this could not
         log.warning("outbox: sending after commit failed; the relay will retry", exc_info=True)
 
