@@ -6,7 +6,9 @@ machine, so the ratio means something on a shared, noisy machine where seconds d
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -34,6 +37,45 @@ TEXTS = [
     "在某某医院做体检被重复收费，医院不给解释，要求退还多收的费用。",
     "加油站的加油机计量不准，加了四十升油箱才半箱，怀疑作弊，请计量部门检查。",
 ]
+
+
+# A complaint of about 100 characters, as the load generators send it.
+BODY = {
+    "kind": "complaint",
+    "text": "我在太原市小店区某某超市买的电热水壶用了三天就漏电，差点引起火灾，要求退货退款并赔偿，"
+    "超市不同意，说是我自己用坏的，请市场监督管理部门处理。",
+    "contact_phone": "13812345678",
+    "business_name": "太原市某某超市有限公司",
+    "business_address": "山西省太原市小店区某某路1号",
+}
+
+
+def need(tool: str) -> str:
+    found = shutil.which(tool)
+    if not found:
+        sys.exit(f"error: `{tool}` is not installed; run scripts/bench-tools")
+    return found
+
+
+def hey(url: str, seconds: int, rate: int, logs: Path) -> dict[str, Any]:
+    """POST BODY at `rate` requests/s for `seconds` (20 connections); latency and codes."""
+    body = logs / "body.json"
+    body.write_text(json.dumps(BODY, ensure_ascii=False), encoding="utf-8")
+    out = subprocess.run(
+        [need("hey"), "-z", f"{seconds}s", "-c", "20", "-q", str(rate / 20), "-m", "POST",
+         "-T", "application/json", "-D", str(body), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    latency = {m[0]: float(m[1]) * 1000 for m in re.findall(r"(\d+)% in ([\d.]+) secs", out)}
+    answered = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    codes = {code: int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)}
+    return {
+        "p50": latency.get("50", float("nan")),
+        "p99": latency.get("99", float("nan")),
+        "rps": float(answered.group(1)) if answered else 0.0,
+        "codes": codes,
+        "non201": sum(n for code, n in codes.items() if code != "201"),
+    }
 
 
 def percentile(values: Sequence[float], q: float) -> float:

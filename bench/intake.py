@@ -1,0 +1,122 @@
+"""Durable filings per second through the real app, against a bare FastAPI app's ceiling.
+
+Both run under uvicorn with 2 worker processes on this machine, started by this script,
+and take the same request body (a complaint of about 100 characters) from wrk (2 threads,
+32 connections; Debian's `wrk`, installed by scripts/bench-tools). The real app files
+each one as production does: validation, rate limits and Idempotency-free intake, one
+transaction (filing, history, outbox rows), the after-commit hand-off to Redis. "Durable"
+is counted in the database afterwards, not from wrk's answers. Then the p50/p99 latency of
+each app at 200 requests/s offered, from `hey` (20 connections × 10 requests/s).
+
+    .venv/bin/python bench/intake.py [--seconds 20] [--database sqlite,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from support import (
+    BODY,
+    Children,
+    answers,
+    configure,
+    database,
+    free_port,
+    hey,
+    machine,
+    need,
+    wait_for,
+)
+
+TARGET_SHARE, TARGET_P99_MS = 0.5, 100.0
+
+
+def wrk(url: str, seconds: int, logs: Path) -> dict[str, float]:
+    script = logs / "post.lua"
+    script.write_text(LUA.format(body=json.dumps(BODY, ensure_ascii=False)), encoding="utf-8")
+    out = subprocess.run(
+        [need("wrk"), "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    codes = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "errors": float(codes.group(1)) if codes else 0.0,
+    }
+
+
+LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[{body}]]
+"""
+
+
+def durable_filings() -> int:
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from core.db import get_engine
+    from schemas import Complaint
+
+    with Session(get_engine(read_only=True)) as session:
+        return int(session.execute(select(func.count()).select_from(Complaint)).scalar_one())
+
+
+def serve(children: Children, name: str, app: str, port: int) -> None:
+    children.start(
+        name, sys.executable, "-m", "uvicorn", app, "--factory", "--workers", "2",
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--database", default="sqlite,postgres")
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="bench-intake-"))
+    print(f"machine: {machine()}; wrk -t2 -c32 -d{args.seconds}s; logs in {logs}")
+    for kind in args.database.split(","):
+        with database(kind) as url:
+            env = configure(url, logs / f"var-{kind}", warm_up="false")
+            children = Children(env, logs)
+            bare, real = free_port(), free_port()
+            serve(children, "bare", "bench.bare_app:create_app", bare)
+            serve(children, f"app-{kind}", "service.app:create_app", real)
+            for port in (bare, real):
+                wait_for("up", lambda p=port: answers(f"http://127.0.0.1:{p}/docs"), timeout=120)
+            ceiling = wrk(f"http://127.0.0.1:{bare}/api/v1/complaints", args.seconds, logs)
+            before = durable_filings()
+            started = time.perf_counter()
+            result = wrk(f"http://127.0.0.1:{real}/api/v1/complaints", args.seconds, logs)
+            elapsed = time.perf_counter() - started
+            stored = durable_filings() - before
+            durable = stored / elapsed
+            share = durable / ceiling["rps"]
+            print(f"[{kind}] bare FastAPI ceiling: {ceiling['rps']:7.0f} requests/s")
+            print(
+                f"[{kind}] the platform:         {durable:7.0f} durable filings/s "
+                f"({stored} stored; {result['errors']:.0f} answers not 201) = {share:.0%} of "
+                f"the ceiling (target ≥ {TARGET_SHARE:.0%})"
+            )
+            fixed_bare = hey(f"http://127.0.0.1:{bare}/api/v1/complaints", 15, 200, logs)
+            fixed = hey(f"http://127.0.0.1:{real}/api/v1/complaints", 15, 200, logs)
+            print(
+                f"[{kind}] at 200 requests/s offered: platform p50 {fixed['p50']:.1f} ms, "
+                f"p99 {fixed['p99']:.1f} ms (target ≤ {TARGET_P99_MS:.0f}), "
+                f"{fixed['rps']:.0f} answered/s, {fixed['non201']:.0f} not 201; "
+                f"bare p99 {fixed_bare['p99']:.1f} ms"
+            )
+            children.stop()
+
+
+if __name__ == "__main__":
+    main()
