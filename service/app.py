@@ -14,6 +14,7 @@ from accounts.api import router as accounts_router
 from cases.api import router as cases_router
 from cases.policy import current_policy
 from core.settings import get_settings
+from insights.api import router as insights_router
 from intake.api import router as intake_router
 from intake.operator_api import router as operator_router
 from intake.sms_api import router as sms_router
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
         webhooks_router,
         reporter_router,
         rewards_router,
+        insights_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":

@@ -112,9 +112,11 @@ def relay() -> None:
 
 @app.command()
 def scheduler() -> None:
-    """Run the scheduler: deadline warnings and escalations, purges of expired data."""
+    """Run the scheduler: deadline warnings and escalations, purges of expired data, surge
+    alerts and business credit grades."""
     import schemas  # noqa: F401
     from cases.tasks import retention, sweep
+    from insights import tasks as insights_tasks
     from intake.tasks import purge_expired
     from workers.scheduler import Periodic, run_scheduler
 
@@ -126,6 +128,8 @@ def scheduler() -> None:
             Periodic("deadline sweep", settings.sweep_interval_seconds, sweep),
             Periodic("purge", settings.purge_interval_seconds, purge_expired),
             Periodic("retention", settings.purge_interval_seconds, retention),
+            Periodic("surges", settings.surge_interval_seconds, insights_tasks.surges),
+            Periodic("credit", settings.credit_interval_seconds, insights_tasks.credit),
         ]
     )
 
