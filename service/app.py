@@ -20,6 +20,8 @@ from intake.operator_api import router as operator_router
 from intake.sms_api import router as sms_router
 from notify.api import router as webhooks_router
 from notify.loopback import LoopbackInbox, loopback_router
+from opendata.api import router as opendata_router
+from opendata.open311_api import router as open311_router
 from rewards.api import router as rewards_router
 from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
@@ -71,6 +73,8 @@ def create_app() -> FastAPI:
         reporter_router,
         rewards_router,
         insights_router,
+        opendata_router,
+        open311_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":
