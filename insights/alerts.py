@@ -26,6 +26,7 @@ MOVES: dict[str, frozenset[str]] = {
     "closed": frozenset(),
 }
 SURGE_DETECTOR = Actor.system("surges")
+SUBJECT_LABELS = {"business": "经营者", "sector": "行业（商品或服务）", "place": "区县"}
 
 
 def raise_alert(session: Session, *, alert: Alert, note: str) -> Alert:

@@ -23,11 +23,11 @@ from core.timeutil import CHINA, as_china, china_today
 from insights import alerts, repository
 from insights.business_keys import assign_business_keys
 from insights.surges import Finding, find_surge, first_day
+from opendata.scrub import scrub
 from routing.repository import latest_registry_load
 from schemas.complaint import Complaint
 from schemas.insights import Alert
 
-SUBJECT_LABELS = {"business": "经营者", "sector": "行业（商品或服务）", "place": "区县"}
 SUMMARY_LENGTH = 80
 
 
@@ -86,7 +86,9 @@ def common_terms(texts: Sequence[str], *, top: int) -> list[dict[str, Any]]:
                 if len(word) >= 2 and word not in skip and not any(ch.isdigit() for ch in word)
             }
         )
-    return [{"term": term, "filings": n} for term, n in counts.most_common(top)]
+    # A word the scrubber would take out (a name repeated across filings) is not shown.
+    named = [(term, n) for term, n in counts.most_common(top * 2) if scrub(term) == term]
+    return [{"term": term, "filings": n} for term, n in named[:top]]
 
 
 def _label(session: Session, subject: str, key: str, filings: Sequence[Complaint]) -> str:
@@ -109,7 +111,8 @@ def evidence(
             "tracking_number": f.tracking_number,
             "kind": f.kind.value,
             "received_on": as_china(f.created_at).date().isoformat(),
-            "summary": f.text[:SUMMARY_LENGTH],
+            # Alerts outlive the retention of the filings they cite: no personal data.
+            "summary": scrub(f.text[:SUMMARY_LENGTH]),
         }
         for f in filings[: rules.sample_size]
     ]
@@ -181,7 +184,7 @@ def detect_surges(session: Session, *, today: date | None = None) -> SurgeRun:
                     evidence=found,
                 ),
                 note=(
-                    f"{SUBJECT_LABELS[subject]}「{label}」近{rules.window_days}天{finding.observed}件，"
+                    f"{alerts.SUBJECT_LABELS[subject]}「{label}」近{rules.window_days}天{finding.observed}件，"
                     f"此前平均每{rules.window_days}天{finding.baseline:g}件（p={finding.p_value:.2g}）"
                 ),
             )

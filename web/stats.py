@@ -22,7 +22,6 @@ from cases.deadlines import STEPS
 from core.deps import SessionDep
 from core.errors import Conflict
 from insights import alerts, credit, statistics
-from insights.detection import SUBJECT_LABELS
 from insights.report_csv import to_csv
 from routing.engine import current_engine
 from routing.repository import latest_registry_load
@@ -159,7 +158,7 @@ def stats_page(
         },
         alerts=open_alerts,
         alert_states=alerts.STATE_LABELS,
-        subjects=SUBJECT_LABELS,
+        subjects=alerts.SUBJECT_LABELS,
         poor_credit=poor,
         step_labels=STEP_LABELS,
     )

@@ -34,9 +34,15 @@ def series(rates: list[float], seed: int) -> dict[date, int]:
 
 
 def test_the_poisson_tail_is_exact() -> None:
+    from scipy.stats import poisson
+
     assert upper_tail(0, 3.0) == 1.0
     assert upper_tail(1, 3.0) == pytest.approx(1 - np.exp(-3.0))
     assert upper_tail(10, 2.0) == pytest.approx(4.649807501726e-05, rel=1e-9)
+    for mean in (0.5, 1.0, 2.0, 4.375, 12.0, 60.0):
+        for observed in range(0, 150, 3):
+            expected = float(poisson.sf(observed - 1, mean))
+            assert upper_tail(observed, mean) == pytest.approx(expected, rel=1e-9, abs=1e-15)
 
 
 def test_the_windows_are_whole_weeks_back_from_today() -> None:
@@ -259,3 +265,21 @@ def test_supervisors_acknowledge_and_close_an_alert_once(
         writer.add(event)
         with pytest.raises(HistoryIsAppendOnly):
             writer.flush()
+
+
+def test_an_alerts_evidence_holds_no_personal_data(platform: str) -> None:
+    text = "我叫张伟，电话13912345678，买的电动车电池起火，张伟要求商家赔偿，张伟很着急。"
+    with Session(get_engine()) as session:
+        n = 0
+        for d in range(5):
+            for _ in range(4):
+                n += 1
+                _filing(session, n, TODAY - timedelta(days=d), "太原市某某车行", "140105", text)
+        session.commit()
+        detect_surges(session, today=TODAY)
+        session.commit()
+        alert = session.exec(select(Alert).where(Alert.subject_type == "business")).one()
+    shown = str(alert.evidence)
+    assert "电动车" in shown
+    assert "张伟" not in shown
+    assert "13912345678" not in shown
