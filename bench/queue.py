@@ -58,8 +58,9 @@ def load(rows: int) -> list[str]:
                 due = (date(2026, 1, 10) + timedelta(days=rng.randrange(365))).isoformat()
                 if n % 997 == 0:
                     numbers.append(number)
+                text = f"某某超市卖的商品有质量问题，要求退货（第{n}号）"
                 complaints.write(
-                    f"{n + 1}\t{number}\tcomplaint\tweb\t{status}\t某某超市卖的商品有质量问题，要求退货（第{n}号）"
+                    f"{n + 1}\t{number}\tcomplaint\tweb\t{status}\t{text}"
                     f"\t+86139{n % 100_000_000:08d}\t太原市某某{n % 5000}号商店\t\\N\t\\N\t\\N"
                     f"\t{rng.choice(departments)}\t\\N\t山西省\t太原市\t小店区\t140105\tf\t{{}}"
                     f"\t\\N\t{due}\t2\t\\N\t{filed.isoformat()}\t{filed.isoformat()}\n"

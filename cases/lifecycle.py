@@ -74,6 +74,7 @@ _MOVABLE = frozenset(
         "place_city",
         "place_county",
         "place_code",
+        "sector",
         "split_suggested",
         "merged_into_id",
         "assignee_id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -88,6 +88,87 @@ class CalendarExtras(_Strict):
         return self
 
 
+Rate = Annotated[float, Field(ge=0, le=1)]
+Subject = Literal["business", "sector", "place"]
+Count = Annotated[int, Field(ge=1)]
+
+
+class Surges(_Strict):
+    """Risk early warning (insights.surges): a one-sided Poisson test of the latest window's
+    count against the subject's own baseline, the mean of the windows before it."""
+
+    test: Literal["poisson"] = "poisson"
+    window_days: Annotated[int, Field(ge=1, le=90)] = 7  # whole weeks cancel weekly seasons
+    baseline_windows: Annotated[int, Field(ge=2, le=52)] = 8
+    p_value_threshold: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_count: Count = 5  # fewer filings in the window never alert, however rare
+    min_baseline: Annotated[float, Field(gt=0, le=100)] = 0.5  # floor of the expected count
+    subjects: list[Subject] = Field(
+        default_factory=lambda: list[Subject](["business", "sector", "place"]), min_length=1
+    )
+    sample_size: Annotated[int, Field(ge=1, le=20)] = 5
+    top_terms: Annotated[int, Field(ge=1, le=50)] = 10
+
+
+CREDIT_METRICS = (
+    "complaints",
+    "tips",
+    "refusal_to_mediate_rate",
+    "failed_mediation_rate",
+    "nonconforming_tests",
+    "violations_decided",
+    "average_days_to_close",
+)
+
+
+class CreditRules(_Strict):
+    """Metric → the value at or above which the rule is broken (insights.credit)."""
+
+    complaints: Count | None = None
+    tips: Count | None = None
+    refusal_to_mediate_rate: Rate | None = None
+    failed_mediation_rate: Rate | None = None
+    nonconforming_tests: Count | None = None
+    violations_decided: Count | None = None
+    average_days_to_close: Annotated[float, Field(gt=0)] | None = None
+
+    def broken(self) -> dict[str, float]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+class Credit(_Strict):
+    """Business quality credit: 诚信 unless a 缺信 rule is broken; 失信 rules come first."""
+
+    window_days: Annotated[int, Field(ge=30, le=3650)] = 365
+    min_concluded_mediations: Count = 3  # rates need this many mediations to count
+    lacking: CreditRules = Field(
+        default_factory=lambda: CreditRules(
+            complaints=10,
+            refusal_to_mediate_rate=0.3,
+            failed_mediation_rate=0.5,
+            nonconforming_tests=1,
+            violations_decided=1,
+        )
+    )
+    dishonest: CreditRules = Field(
+        default_factory=lambda: CreditRules(
+            complaints=30, refusal_to_mediate_rate=0.6, nonconforming_tests=3, violations_decided=2
+        )
+    )
+
+    @model_validator(mode="after")
+    def _dishonest_is_worse(self) -> Credit:
+        lacking, dishonest = self.lacking.broken(), self.dishonest.broken()
+        if not lacking and not dishonest:
+            raise ValueError("at least one credit rule")
+        for name, bar in dishonest.items():
+            if name in lacking and bar < lacking[name]:
+                raise ValueError(
+                    f"dishonest.{name} ({bar}) is below lacking.{name} ({lacking[name]})"
+                )
+        return self
+
+
 class Policy(_Strict):
     schema_version: int = Field(alias="schema")
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -98,6 +179,8 @@ class Policy(_Strict):
     rewards: Rewards
     retention: Retention = Field(default_factory=Retention)
     calendar: CalendarExtras = Field(default_factory=CalendarExtras)
+    surges: Surges = Field(default_factory=Surges)
+    credit: Credit = Field(default_factory=Credit)
 
     @model_validator(mode="after")
     def _schema(self) -> Policy:

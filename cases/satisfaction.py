@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -70,18 +71,24 @@ def rate(
     return rating
 
 
-def index_by_department(session: Session) -> list[dict[str, object]]:
-    """Per department: number of ratings, average score, and the index (average as % of 5)."""
+def index_by_department(
+    session: Session, *, where: Sequence[ColumnElement[bool]] = ()
+) -> list[dict[str, object]]:
+    """Per department: number of ratings, average score, and the index (average as % of 5).
+
+    `where` narrows the rated filings by conditions on Complaint (insights: period, place).
+    """
+    query = select(
+        Department.code,
+        Department.name,
+        func.count(col(SatisfactionRating.id)),
+        func.avg(SatisfactionRating.score),
+    ).join(Department, col(Department.id) == col(SatisfactionRating.department_id))
+    if where:
+        query = query.join(Complaint, col(Complaint.id) == col(SatisfactionRating.complaint_id))
+        query = query.where(*where)
     rows = session.exec(
-        select(
-            Department.code,
-            Department.name,
-            func.count(col(SatisfactionRating.id)),
-            func.avg(SatisfactionRating.score),
-        )
-        .join(Department, col(Department.id) == col(SatisfactionRating.department_id))
-        .group_by(col(Department.code), col(Department.name))
-        .order_by(col(Department.code))
+        query.group_by(col(Department.code), col(Department.name)).order_by(col(Department.code))
     ).all()
     return [
         {

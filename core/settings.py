@@ -166,6 +166,16 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How often the scheduler sweeps deadlines."
     )
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    surge_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the scheduler tests for surges of filings (insights.detection).",
+    )
+    credit_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the scheduler recomputes business quality credit grades.",
+    )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_allow_http_localhost: bool = Field(
         default=False, description="Allow http:// webhooks to localhost (development, tests)."

@@ -30,6 +30,7 @@ from core.timeutil import stamp
 from routing import repository
 from routing.engine import RoutingEngine
 from routing.offices import choose_office
+from routing.sectors import guess_sector
 from schemas.complaint import Complaint
 from schemas.correction import RoutingCorrection
 from schemas.department import Department
@@ -207,6 +208,7 @@ def route_complaint(
             "department_id": decision.department.id,
             "office_id": decision.office.id if decision.office else None,
             **place_columns(decision.place),
+            "sector": _sector(session, complaint, decision.department),
             "split_suggested": decision.kind.split_suggested,
         },
         payload=decision.payload(engine),
@@ -233,6 +235,19 @@ def route_complaint(
         score=decision.score,
         filed_at=complaint.created_at,
         private=complaint.kind is Kind.tip,
+    )
+
+
+def _sector(session: Session, complaint: Complaint, department: Department) -> str | None:
+    """The sector as filed if the department answers for it (or it goes to triage with it);
+    else the one the text names among the department's (routing.sectors), if any."""
+    if complaint.sector and (complaint.sector in department.sectors or department.is_triage):
+        return complaint.sector
+    load = repository.latest_registry_load(session)
+    return guess_sector(
+        sectors=list(department.sectors),
+        labels=dict(load.sectors) if load else {},
+        text=Filing.of(complaint).classification_text,
     )
 
 

@@ -17,7 +17,9 @@ from schemas.department import Department, RegistryLoad
 from schemas.duplicate import DuplicateLink, SignatureBand, TextSignature
 from schemas.event import ComplaintEvent
 from schemas.idempotency import IdempotencyKey
+from schemas.insights import Alert, AlertEvent, BusinessCredit, CreditChange
 from schemas.office import Office
+from schemas.open311 import Open311Key
 from schemas.outbox import OutboxMessage
 from schemas.reward import (
     ReporterIdentity,
@@ -32,11 +34,15 @@ from schemas.sms import SmsInbound, SmsOutbound
 from schemas.staff import StaffSession, StaffUser
 
 __all__ = [
+    "Alert",
+    "AlertEvent",
     "ArbitrationTest",
     "Attachment",
     "AuditEntry",
+    "BusinessCredit",
     "Complaint",
     "ComplaintEvent",
+    "CreditChange",
     "Deadline",
     "Department",
     "DepartmentWebhook",
@@ -44,6 +50,7 @@ __all__ = [
     "IdempotencyKey",
     "OdrBusiness",
     "Office",
+    "Open311Key",
     "OutboxMessage",
     "RegistryLoad",
     "ReporterIdentity",

@@ -49,6 +49,11 @@ class Complaint(SQLModel, table=True):
     business_uscc: str | None = Field(default=None, max_length=18, index=True)
     business_address: str | None = Field(default=None, max_length=300)
     region: str | None = Field(default=None, max_length=100)
+    # The registry's sector (product or service type): as filed (Open311 service code), else
+    # as the router finds it (routing.sectors); none when nothing says which.
+    sector: str | None = Field(default=None, max_length=32, index=True)
+    # The business's credit key (insights.credit): USCC, else a hash of name and address.
+    business_key: str | None = Field(default=None, max_length=40, index=True)
     department_id: int | None = Field(default=None, foreign_key="departments.id")
     office_id: int | None = Field(default=None, foreign_key="offices.id")
     # Where the filing is about, as found by the router (classifiers.place).

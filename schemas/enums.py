@@ -22,6 +22,7 @@ class Channel(StrEnum):
     web = "web"
     sms = "sms"
     hotline = "hotline"
+    open311 = "open311"  # another system, through the Open311 GeoReport v2 API (opendata)
 
 
 class Status(StrEnum):

@@ -15,11 +15,14 @@ from accounts.api import router as accounts_router
 from cases.api import router as cases_router
 from cases.policy import current_policy
 from core.settings import get_settings
+from insights.api import router as insights_router
 from intake.api import router as intake_router
 from intake.operator_api import router as operator_router
 from intake.sms_api import router as sms_router
 from notify.api import router as webhooks_router
 from notify.loopback import LoopbackInbox, loopback_router
+from opendata.api import router as opendata_router
+from opendata.open311_api import router as open311_router
 from rewards.api import router as rewards_router
 from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
@@ -84,6 +87,9 @@ def create_app() -> FastAPI:
         reporter_router,
         rewards_router,
         ops_router,
+        insights_router,
+        opendata_router,
+        open311_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":

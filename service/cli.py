@@ -12,6 +12,7 @@ from core.errors import PlatformError
 from core.settings import get_settings
 from schemas.enums import Role
 from service.classifier_cli import app as classifier_app
+from service.insights_cli import insights_app, open311_app, opendata_app
 from service.logs import configure_logging
 from service.vault_cli import retention_app, vault_app
 
@@ -32,6 +33,9 @@ app.add_typer(odr_app, name="odr")
 app.add_typer(classifier_app, name="classifier")
 app.add_typer(vault_app, name="vault")
 app.add_typer(retention_app, name="retention")
+app.add_typer(open311_app, name="open311")
+app.add_typer(opendata_app, name="opendata")
+app.add_typer(insights_app, name="insights")
 
 Host = Annotated[str, typer.Option(help="address to listen on")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
@@ -131,9 +135,10 @@ def relay() -> None:
 
 @app.command()
 def scheduler() -> None:
-    """Run the scheduler: deadline warnings and escalations, purges of expired data."""
+    """Run the scheduler: deadlines, purges, retention, surge alerts and credit grades."""
     import schemas  # noqa: F401
     from cases.tasks import retention, sweep
+    from insights import tasks as insights_tasks
     from intake.tasks import purge_expired
     from workers.scheduler import Periodic, run_scheduler
 
@@ -145,6 +150,8 @@ def scheduler() -> None:
             Periodic("deadline sweep", settings.sweep_interval_seconds, sweep),
             Periodic("purge", settings.purge_interval_seconds, purge_expired),
             Periodic("retention", settings.purge_interval_seconds, retention),
+            Periodic("surges", settings.surge_interval_seconds, insights_tasks.surges),
+            Periodic("credit", settings.credit_interval_seconds, insights_tasks.credit),
         ]
     )
 

@@ -76,7 +76,7 @@ PAYERS = {
     "regulator": "市场监督管理部门",
 }
 OUTCOMES = {"conforming": "检验合格", "nonconforming": "检验不合格", "inconclusive": "无法判定"}
-CHANNELS = {"web": "网上提交", "sms": "短信", "hotline": "12315 电话"}
+CHANNELS = {"web": "网上提交", "sms": "短信", "hotline": "12315 电话", "open311": "开放接口"}
 
 # Each action: its title (also the button), and what the citizen learns of it.
 ACTIONS: dict[str, tuple[str, str]] = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import citizen, desk, operator_console, reward_desk, staff
+from web import citizen, desk, operator_console, reward_desk, staff, stats
 
 router = APIRouter(include_in_schema=False)
-for module in (citizen, staff, operator_console, desk, reward_desk):
+for module in (citizen, staff, operator_console, desk, reward_desk, stats):
     router.include_router(module.router)

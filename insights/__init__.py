@@ -1,0 +1,1 @@
+"""What the complaints say: statistics, surge alerts and business quality credit."""

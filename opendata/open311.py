@@ -1,0 +1,276 @@
+"""Open311 GeoReport v2 over the platform: the registry's sectors are the services, public
+complaint views are the requests, and a keyed client system may file a complaint.
+
+What a request shows is the public tracking view's, scrubbed like the open-data export: no
+tracking number (it would let anyone rate the filing), no contact, the county not the
+address. Tip-offs and inquiries are not requests: an id of one answers exactly like an id
+that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from cases.lifecycle import Actor
+from core.errors import InvalidInput, NotFound
+from core.timeutil import as_china, utcnow
+from intake import service as intake
+from intake.tracking_number import display_tracking_number
+from opendata.scrub import scrub
+from routing.repository import active_departments, latest_registry_load
+from schemas.complaint import Complaint, ComplaintCreate
+from schemas.enums import FINAL_STATUSES, Channel, Kind
+from schemas.event import ComplaintEvent
+from schemas.office import Office
+from schemas.open311 import Open311Key
+
+DEFAULT_DAYS = 90
+MAX_REQUESTS = 1000
+ATTRIBUTES = [
+    ("business_name", "被投诉经营者名称", True),
+    ("business_uscc", "经营者统一社会信用代码（18位）", False),
+    ("business_address", "经营者地址", False),
+]
+
+
+def _sectors(session: Session) -> dict[str, str]:
+    load = latest_registry_load(session)
+    return {str(k): str(v) for k, v in (load.sectors if load else {}).items()}
+
+
+def _owners(session: Session) -> dict[str, str]:
+    """sector → the code of the first active department answering for it."""
+    owner: dict[str, str] = {}
+    for department in active_departments(session):
+        for sector in department.sectors:
+            owner.setdefault(sector, department.code)
+    return owner
+
+
+def services(session: Session) -> list[dict[str, Any]]:
+    """Every sector an active department answers for, named with that department."""
+    names = _sectors(session)
+    departments = {d.code: d.name for d in active_departments(session)}
+    owner = {sector: departments[code] for sector, code in _owners(session).items()}
+    return [
+        {
+            "service_code": code,
+            "service_name": label,
+            "description": f"{label}方面的消费投诉，由{owner[code]}处理",
+            "metadata": True,
+            "type": "realtime",
+            "keywords": label,
+            "group": owner[code],
+        }
+        for code, label in names.items()
+        if code in owner
+    ]
+
+
+def service_definition(session: Session, code: str) -> dict[str, Any]:
+    if code not in {s["service_code"] for s in services(session)}:
+        raise NotFound(f"no service {code!r}")
+    return {
+        "service_code": code,
+        "attributes": [
+            {
+                "variable": True,
+                "code": name,
+                "datatype": "string",
+                "required": required,
+                "datatype_description": label,
+                "order": order,
+                "description": label,
+            }
+            for order, (name, label, required) in enumerate(ATTRIBUTES, start=1)
+        ],
+    }
+
+
+def _w3c(moment: datetime | None) -> str | None:
+    return as_china(moment).isoformat(timespec="seconds") if moment else None
+
+
+def _parse_w3c(value: str, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a W3C datetime such as 2026-01-01T00:00:00Z") from exc
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{name} needs a time zone (Z or +08:00)")
+    return moment
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    ids: list[int] | None = None
+    service_codes: list[str] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: list[str] | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        service_request_id: str | None,
+        service_code: str | None,
+        start_date: str | None,
+        end_date: str | None,
+        status: str | None,
+    ) -> RequestQuery:
+        ids = None
+        if service_request_id:
+            parts = [p.strip() for p in service_request_id.split(",") if p.strip()]
+            if not all(p.isdigit() and len(p) <= 18 for p in parts):
+                raise InvalidInput("service_request_id: comma-separated request ids")
+            ids = [int(p) for p in parts]
+        statuses = [s.strip() for s in status.split(",")] if status else None
+        if statuses and not set(statuses) <= {"open", "closed"}:
+            raise InvalidInput("status: open, closed or both")
+        codes = [c.strip() for c in service_code.split(",")] if service_code else None
+        start = _parse_w3c(start_date, "start_date") if start_date else None
+        end = _parse_w3c(end_date, "end_date") if end_date else None
+        if start and end and start > end:
+            raise InvalidInput("start_date must not be after end_date")
+        if ids is None and start is None and end is None:
+            start = utcnow() - timedelta(days=DEFAULT_DAYS)
+        return cls(ids=ids, service_codes=codes, start=start, end=end, statuses=statuses)
+
+
+def requests(session: Session, *, query: RequestQuery) -> list[dict[str, Any]]:
+    """Public complaint views, newest first, at most MAX_REQUESTS."""
+    sql = select(Complaint).where(col(Complaint.kind) == Kind.complaint)
+    if query.ids is not None:
+        sql = sql.where(col(Complaint.id).in_(query.ids))
+    if query.service_codes:
+        sql = sql.where(col(Complaint.sector).in_(query.service_codes))
+    if query.start:
+        sql = sql.where(col(Complaint.created_at) >= query.start)
+    if query.end:
+        sql = sql.where(col(Complaint.created_at) <= query.end)
+    if query.statuses == ["open"]:
+        sql = sql.where(col(Complaint.status).not_in(list(FINAL_STATUSES)))
+    elif query.statuses == ["closed"]:
+        sql = sql.where(col(Complaint.status).in_(list(FINAL_STATUSES)))
+    found = session.exec(sql.order_by(col(Complaint.id).desc()).limit(MAX_REQUESTS)).all()
+    return views(session, found)
+
+
+def request(session: Session, request_id: int) -> dict[str, Any]:
+    complaint = session.get(Complaint, request_id)
+    if complaint is None or complaint.kind is not Kind.complaint:
+        raise NotFound(f"no request {request_id}")
+    return views(session, [complaint])[0]
+
+
+def _latest_notes(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    latest = (
+        select(func.max(col(ComplaintEvent.id)))
+        .where(col(ComplaintEvent.complaint_id).in_(ids))
+        .where(col(ComplaintEvent.public))
+        .where(col(ComplaintEvent.public_note).is_not(None))
+        .group_by(col(ComplaintEvent.complaint_id))
+    )
+    rows = session.exec(
+        select(ComplaintEvent.complaint_id, ComplaintEvent.public_note).where(
+            col(ComplaintEvent.id).in_(latest)
+        )
+    ).all()
+    return {int(cid): str(note) for cid, note in rows}
+
+
+def views(session: Session, complaints: Sequence[Complaint]) -> list[dict[str, Any]]:
+    names = _sectors(session)
+    ids = [c.id for c in complaints if c.id is not None]
+    notes = _latest_notes(session, ids) if ids else {}
+    office_ids = {c.office_id for c in complaints if c.office_id}
+    offices = {
+        o.id: o.name
+        for o in session.exec(select(Office).where(col(Office.id).in_(office_ids))).all()
+    }
+    departments = {d.id: d.name for d in active_departments(session) if not d.is_triage}
+    found = []
+    for c in complaints:
+        assert c.id is not None
+        place = "".join(
+            p for p in (c.place_province, c.place_city, c.place_county) if p and p != "市辖区"
+        )
+        found.append(
+            {
+                "service_request_id": str(c.id),
+                "status": "closed" if c.status in FINAL_STATUSES else "open",
+                "status_notes": scrub(notes.get(c.id)) or None,
+                "service_name": names.get(c.sector) if c.sector else None,
+                "service_code": c.sector,
+                "description": scrub(c.text),
+                "agency_responsible": offices.get(c.office_id) or departments.get(c.department_id),
+                "service_notice": None,
+                "requested_datetime": _w3c(c.created_at),
+                "updated_datetime": _w3c(c.updated_at),
+                "expected_datetime": c.deadline_due_on.isoformat() if c.deadline_due_on else None,
+                "address": place or None,
+                "address_id": c.place_code,
+                "zipcode": None,
+                "lat": None,
+                "long": None,
+                "media_url": None,
+            }
+        )
+    return found
+
+
+def create_request(session: Session, *, key: Open311Key, form: dict[str, str]) -> dict[str, Any]:
+    """File a complaint for a keyed client system (caller commits): the sector is the
+    service code; the answer carries the tracking number in its service notice."""
+    code = (form.get("service_code") or "").strip()
+    owner = _owners(session).get(code)
+    if owner is None:
+        raise InvalidInput(f"service_code: no service {code!r}; see GET services")
+    attributes = {name: (form.get(f"attribute[{name}]") or "").strip() for name, _, _ in ATTRIBUTES}
+    try:
+        data = ComplaintCreate(
+            kind=Kind.complaint,
+            text=form.get("description") or "",
+            contact_phone=form.get("phone") or None,
+            business_name=attributes["business_name"] or None,
+            business_uscc=attributes["business_uscc"] or None,
+            business_address=attributes["business_address"] or None,
+            region=(form.get("address_string") or "").strip()[:100] or None,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "request"
+        field = {"text": "description", "contact_phone": "phone"}.get(where, where)
+        if field.startswith("business_"):
+            field = f"attribute[{field}]"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        reason = reason.replace("contact_phone", "phone")
+        reason = reason.replace("business_name", "attribute[business_name]")
+        raise InvalidInput(f"{field}: {reason}") from exc
+    filed = intake.file_complaint(
+        session, data=data, channel=Channel.open311, actor=Actor(name=f"open311:{key.name}")
+    )
+    # The client chose the service, so its department is a hint the router follows, as an
+    # operator's choice is (routing.service); a disagreeing classifier learns from it.
+    filed.complaint.sector = code
+    filed.complaint.routing_hints = {
+        "department": owner,
+        "reason": f"Open311 service {code}",
+        "by": f"open311:{key.name}",
+    }
+    session.add(filed.complaint)
+    session.flush()
+    number = display_tracking_number(filed.complaint.tracking_number)
+    return {
+        "service_request_id": str(filed.complaint.id),
+        "service_notice": f"已登记，受理编号 {number}，凭此编号可查询办理进度",
+        "account_id": None,
+    }

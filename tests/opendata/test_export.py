@@ -1,0 +1,131 @@
+"""The open-data export holds no personal data: canaries planted in free text never come out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+from opendata.scrub import scrub
+from tests.helpers import run_worker_until_idle, valid_filing
+
+# Each is personal data a citizen may type into a complaint; none may reach the export.
+CANARIES = {
+    "mobile": "13912345678",
+    "mobile spaced": "139 8765 4321",
+    "mobile dashed": "+86 137-2468-1357",
+    "landline": "0351-7654321",
+    "id number": "14010519900307123X",
+    "plate": "晋A·12345",
+    "new-energy plate": "晋AD12345",
+    "bank card": "6222 0212 3456 7890",
+    "e-mail": "canary.zhang@example.com",
+    "name": "孙丽娟",
+    "name after 我叫": "赵志强",
+    "name cut in two by jieba": "王秀英",
+    "compound surname": "欧阳娜娜",
+}
+TEXT = (
+    "我叫赵志强，在商场买的电热水器漏电，售后拖着不修。我的手机13912345678，也可打139 8765 4321"
+    "或+86 137-2468-1357，家里座机0351-7654321，身份证号14010519900307123X。送货的车是晋A·12345，"
+    "另一辆晋AD12345。退款请打到银行卡6222 0212 3456 7890，邮箱canary.zhang@example.com。"
+    "邻居王秀英和孙丽娟、欧阳娜娜都看见了。"
+)
+TIP_CANARY = "举报线索金丝雀七号仓库"
+
+
+def test_scrub_takes_out_every_canary() -> None:
+    cleaned = scrub(TEXT)
+    assert [what for what, canary in CANARIES.items() if canary in cleaned] == []
+    assert "电热水器漏电" in cleaned  # the matter itself is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (
+            "物业经理不理，总经理也不管，孩子在幼儿园摔伤",
+            "物业经理不理，总经理也不管，孩子在幼儿园摔伤",
+        ),
+        ("银行卡被多扣了500元", "银行卡被多扣了500元"),
+        ("2026年3月1日买的", "2026年3月1日买的"),
+    ],
+)
+def test_scrub_keeps_ordinary_words_and_small_numbers(text: str, kept: str) -> None:
+    assert scrub(text) == kept
+
+
+def test_the_export_holds_no_canary_and_no_tip_off(platform: str, client: TestClient) -> None:
+    filed = client.post(
+        "/api/v1/complaints",
+        json=valid_filing(text=TEXT, business_name="孙丽娟电器商行", contact_phone="13812345678"),
+    )
+    assert filed.status_code == 201, filed.text
+    tip = client.post(
+        "/api/v1/complaints",
+        json=valid_filing(
+            kind="tip",
+            text=f"{TIP_CANARY}里藏着假冒的电热水器，举报人电话13700001111。",
+            contact_phone=None,
+            business_name="某某电器仓库",
+        ),
+    )
+    assert tip.status_code == 201, tip.text
+    run_worker_until_idle()
+    number = filed.json()["tracking_number"]
+
+    as_csv = client.get("/api/v1/open-data/complaints", params={"format": "csv"})
+    as_json = client.get("/api/v1/open-data/complaints", params={"format": "json"})
+    assert as_csv.status_code == as_json.status_code == 200
+    data = as_json.json()["data"]
+    assert len(data) == 1  # the complaint, not the tip-off
+    assert "电热水器漏电" in data[0]["text"]
+    assert data[0]["county"] == "小店区"
+    for body in (as_csv.text, as_json.text, json.dumps(data, ensure_ascii=False)):
+        leaked = [what for what, canary in CANARIES.items() if canary in body]
+        assert leaked == []
+        assert TIP_CANARY not in body
+        assert number not in body  # the tracking number opens the tracking page
+        assert "13812345678" not in body  # the contact number
+        assert "某某路1号" not in body  # the business address
+    assert as_csv.text.splitlines()[0].startswith("id,received_on,closed_on,status")
+
+
+def test_the_export_command_writes_the_same_rows(
+    platform: str, client: TestClient, tmp_path: object
+) -> None:
+    assert client.post("/api/v1/complaints", json=valid_filing(text=TEXT)).status_code == 201
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "open.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "opendata",
+            "export",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    body = out.read_text(encoding="utf-8")
+    assert json.loads(body)["data"][0]["text"] == scrub(TEXT)
+    assert [c for c in CANARIES.values() if c in body] == []
+    bad = subprocess.run(
+        [sys.executable, "-m", "service", "opendata", "export", "--since", "2026-13-01"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert "error: --since must be a date" in bad.stderr

@@ -1,0 +1,140 @@
+"""Open311 GeoReport v2 with a real client: the `georeport` package against the running app.
+
+georeport 0.3.1 lists services, reads definitions and reads requests, but has no call for
+creating one; the POST is made with `requests` (georeport's own HTTP library) exactly as
+the GeoReport v2 specification describes (form-encoded, api_key in the body).
+"""
+
+from __future__ import annotations
+
+import requests
+from georeport import GeoReport
+from sqlmodel import Session
+
+from core.db import get_engine
+from opendata.api_keys import create_key, revoke_key
+from tests.helpers import run_worker_until_idle, serving, valid_filing
+
+DESCRIPTION = (
+    "小区电梯上个月困人两次，特种设备检验合格标志过期，物业一直不修。我叫张伟，电话13912345678。"
+)
+
+
+def _key(name: str = "county-portal") -> str:
+    with Session(get_engine()) as session:
+        raw = create_key(session, name=name)
+        session.commit()
+    return raw
+
+
+def _post(root: str, **fields: str) -> requests.Response:
+    return requests.post(f"{root}/requests.json", data=fields, timeout=10)
+
+
+def test_georeport_lists_services_posts_a_request_and_reads_it_back(platform: str) -> None:
+    from service.app import create_app
+
+    key = _key()
+    with serving(create_app()) as url:
+        root = f"{url}/open311/v2"
+        client = GeoReport(root, api_key=key)
+
+        services = client.get_service_list()
+        codes = {s["service_code"]: s for s in services}
+        assert codes["special_equipment"]["service_name"] == "特种设备"
+        assert codes["special_equipment"]["group"] == "质量技术监督部门"
+        definition = client.get_service_definition("special_equipment")
+        assert next(a["code"] for a in definition["attributes"]) == "business_name"
+
+        posted = _post(
+            root,
+            api_key=key,
+            service_code="special_equipment",
+            description=DESCRIPTION,
+            phone="13812345678",
+            address_string="太原市小店区",
+            **{"attribute[business_name]": "太原市某某物业服务有限公司"},
+        )
+        assert posted.status_code == 201, posted.text
+        answer = posted.json()[0]
+        request_id = answer["service_request_id"]
+        assert "受理编号" in answer["service_notice"]
+        run_worker_until_idle()
+
+        one = client.get_service_request(request_id)
+        assert one["service_request_id"] == request_id
+        assert one["service_code"] == "special_equipment"
+        assert one["status"] == "open"
+        assert "电梯上个月困人两次" in one["description"]
+        assert "张伟" not in one["description"]
+        assert "13912345678" not in one["description"]
+        assert one["address"] == "山西省太原市小店区"
+        assert one["agency_responsible"]
+        listed = client.get_service_requests(service_code="special_equipment", status="open")
+        assert [r["service_request_id"] for r in listed] == [request_id]
+        assert client.get_service_requests(status="closed") == []
+
+        as_xml = GeoReport(root, api_key=key, output_format="xml")
+        xml_services = as_xml.get_service_list()
+        assert {s["service_code"] for s in xml_services} == set(codes)
+        assert as_xml.get_service_request(request_id)["service_request_id"] == request_id
+
+
+def test_posting_needs_a_valid_key_and_valid_fields(platform: str) -> None:
+    from service.app import create_app
+
+    key = _key()
+    fields = {
+        "service_code": "special_equipment",
+        "description": DESCRIPTION,
+        "phone": "13812345678",
+        "attribute[business_name]": "太原市某某物业服务有限公司",
+    }
+    with serving(create_app()) as url:
+        root = f"{url}/open311/v2"
+        for bad_key in ({}, {"api_key": "o311_guessed"}):
+            refused = _post(root, **fields, **bad_key)
+            assert refused.status_code == 401
+            assert "api_key" in refused.json()[0]["description"]
+        for change, field in (
+            ({"service_code": "nonsense"}, "service_code"),
+            ({"description": "太短"}, "description"),
+            ({"phone": "12345"}, "phone"),
+            ({"attribute[business_name]": ""}, "attribute[business_name]"),
+        ):
+            refused = _post(root, **{**fields, **change, "api_key": key})
+            assert refused.status_code == 422, refused.text
+            assert field in refused.json()[0]["description"]
+        with Session(get_engine()) as session:
+            revoke_key(session, name="county-portal")
+            session.commit()
+        assert _post(root, **fields, api_key=key).status_code == 401
+
+
+def test_tip_offs_and_inquiries_are_not_requests(platform: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        tip = client.post(
+            "/api/v1/complaints",
+            json=valid_filing(
+                kind="tip", contact_phone=None, text="某仓库在卖假冒电热水器，请查处。"
+            ),
+        )
+        assert tip.status_code == 201
+        run_worker_until_idle()
+        listed = client.get("/open311/v2/requests.json")
+        assert listed.status_code == 200
+        assert listed.json() == []
+        missing = client.get("/open311/v2/requests/1.json")
+        assert missing.status_code == 404
+        assert missing.json() == [{"code": 404, "description": "no request 1"}]
+        assert client.get("/open311/v2/requests/1.xml").text.endswith(
+            "<errors><error><code>404</code><description>no request 1</description></error></errors>"
+        )
+        assert client.get("/open311/v2/services/nonsense.json").status_code == 404
+        bad_date = client.get("/open311/v2/requests.json", params={"start_date": "yesterday"})
+        assert bad_date.status_code == 422
+        assert "start_date" in bad_date.json()[0]["description"]
