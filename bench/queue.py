@@ -15,15 +15,22 @@ times with a staff token and timed as the client sees it (in-process, no network
 
 from __future__ import annotations
 
-import argparse
-import io
-import random
-import tempfile
-import time
-from datetime import UTC, date, datetime, timedelta
+import sys
 from pathlib import Path
 
-from support import configure, database, machine, percentile
+# This file's name is the standard library's `queue` (psycopg imports it): look for it, and
+# for anything else, everywhere before this folder, which holds support.py.
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if p != _HERE] + [_HERE]
+
+import argparse  # noqa: E402
+import io  # noqa: E402
+import random  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
+
+from support import configure, database, machine, percentile  # noqa: E402
 
 TARGET_P95_MS = 100.0
 STATUSES = ["routed", "accepted", "mediating", "closed", "triage", "refused", "resolved"]
@@ -36,6 +43,7 @@ def load(rows: int) -> list[str]:
     from tqdm import tqdm
 
     from core.db import get_engine
+    from intake.tracking_number import damm_digit
     from schemas import Department
 
     engine = get_engine()
@@ -53,14 +61,15 @@ def load(rows: int) -> list[str]:
             complaints, events = io.StringIO(), io.StringIO()
             for n in range(first, min(rows, first + chunk)):
                 filed = start + timedelta(seconds=n * 29)
-                number = f"26{n:011d}0"
+                number = f"26{n:011d}"
+                number += damm_digit(number)
                 status = STATUSES[n % len(STATUSES)]
                 due = (date(2026, 1, 10) + timedelta(days=rng.randrange(365))).isoformat()
                 if n % 997 == 0:
                     numbers.append(number)
-                text = f"某某超市卖的商品有质量问题，要求退货（第{n}号）"
+                words = f"某某超市卖的商品有质量问题，要求退货（第{n}号）"
                 complaints.write(
-                    f"{n + 1}\t{number}\tcomplaint\tweb\t{status}\t{text}"
+                    f"{n + 1}\t{number}\tcomplaint\tweb\t{status}\t{words}"
                     f"\t+86139{n % 100_000_000:08d}\t太原市某某{n % 5000}号商店\t\\N\t\\N\t\\N"
                     f"\t{rng.choice(departments)}\t\\N\t山西省\t太原市\t小店区\t140105\tf\t{{}}"
                     f"\t\\N\t{due}\t2\t\\N\t{filed.isoformat()}\t{filed.isoformat()}\n"
@@ -128,10 +137,12 @@ def main() -> None:
         from service.app import create_app
 
         with Session(get_engine()) as session:
-            create_user(session, username="zj", password="bench-password-1", role=Role.department,
-                        department_code="quality")  # fmt: skip
-            create_user(session, username="boss", password="bench-password-1",
-                        role=Role.supervisor)  # fmt: skip
+            for username, role, code in (
+                ("zj", Role.department, "quality"),
+                ("boss", Role.supervisor, None),
+            ):
+                create_user(session, username=username, password="bench-password-1", role=role,
+                            department_code=code, office_code=None)  # fmt: skip
             session.commit()
         with TestClient(create_app()) as client:
 
@@ -170,6 +181,14 @@ def main() -> None:
                 ),
                 "supervisor: satisfaction index": timed(
                     lambda: client.get("/api/v1/stats/satisfaction", headers=boss),
+                    max(10, args.repeat // 10),
+                ),
+                "supervisor: statistics, one month": timed(
+                    lambda: client.get(
+                        "/api/v1/stats",
+                        params={"since": "2026-03-01", "until": "2026-03-31"},
+                        headers=boss,
+                    ),
                     max(10, args.repeat // 10),
                 ),
             }

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
 from schemas.attachment import Attachment
-from schemas.complaint import Complaint
+from schemas.complaint import DUE_OR_LAST, Complaint
 from schemas.duplicate import DuplicateLink
 from schemas.enums import Status
 from schemas.event import ComplaintEvent
@@ -47,7 +47,7 @@ def queue_page(
     if query.due_by is not None:
         select_ = select_.where(col(Complaint.deadline_due_on) <= query.due_by)
     if query.by_deadline:
-        due = func.coalesce(col(Complaint.deadline_due_on), FAR_FUTURE)
+        due = DUE_OR_LAST
         if after is not None:
             select_ = select_.where(tuple_(due, col(Complaint.id)) > tuple_(after[0], after[1]))
         select_ = select_.order_by(due, col(Complaint.id))

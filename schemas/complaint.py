@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Index, Table, Text
+from sqlalchemy import JSON, Column, Date, Index, Table, Text, literal_column
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
@@ -32,11 +32,20 @@ from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
 TEXT_MIN, TEXT_MAX = 10, 5000
 
 
+# A filing's due date, or the end of time when it has none: the deadline queue's sort key.
+# A literal, not a parameter, so that the database can use the index built on it.
+DUE_OR_LAST = literal_column("coalesce(deadline_due_on, '9999-12-31')", type_=Date)
+
+
 class Complaint(SQLModel, table=True):
     """The system of record for one filing. `status` changes only in cases.lifecycle."""
 
     __tablename__ = "complaints"
-    __table_args__ = (Index("ix_complaints_queue", "department_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_complaints_queue", "department_id", "status", "id"),
+        # The queue sorted by deadline (cases.repository.queue_page): undated filings last.
+        Index("ix_complaints_queue_by_deadline", "department_id", DUE_OR_LAST, "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tracking_number: str = Field(max_length=20, unique=True, index=True)
