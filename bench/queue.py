@@ -15,22 +15,15 @@ times with a staff token and timed as the client sees it (in-process, no network
 
 from __future__ import annotations
 
-import sys
+import argparse
+import io
+import random
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-# This file's name is the standard library's `queue` (psycopg imports it): look for it, and
-# for anything else, everywhere before this folder, which holds support.py.
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p != _HERE] + [_HERE]
-
-import argparse  # noqa: E402
-import io  # noqa: E402
-import random  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from datetime import UTC, date, datetime, timedelta  # noqa: E402
-
-from support import configure, database, machine, percentile  # noqa: E402
+from support import configure, database, machine, percentile  # (see support.py: sys.path)
 
 TARGET_P95_MS = 100.0
 STATUSES = ["routed", "accepted", "mediating", "closed", "triage", "refused", "resolved"]
