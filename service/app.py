@@ -24,6 +24,7 @@ from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
 from routing.tasks import warm_up
 from service.body_limit import BodyLimitMiddleware
+from service.crash_barrier import CrashBarrierMiddleware
 from service.errors import install_error_handlers
 from service.overload import OverloadMiddleware
 from service.request_log import RequestLogMiddleware
@@ -59,6 +60,7 @@ def create_app() -> FastAPI:
             upload_limit if path == "/api/v1/attachments" else settings.max_body_bytes
         ),
     )
+    app.add_middleware(CrashBarrierMiddleware)  # outermost: no exception gets past it
     for router in (
         intake_router,
         sms_router,

@@ -12,7 +12,7 @@ from core.errors import PlatformError
 from core.settings import get_settings
 from schemas.enums import Role
 from service.classifier_cli import app as classifier_app
-from service.logs import configure_logging
+from service.logs import configure_logging, logging_config
 from service.vault_cli import retention_app, vault_app
 
 app = typer.Typer(
@@ -81,6 +81,8 @@ def api(
         port=port,
         workers=workers,
         log_level=get_settings().log_level.lower(),
+        # Each uvicorn worker process configures logging afresh: with this, in our format.
+        log_config=logging_config(get_settings().log_level, "api"),
         access_log=False,  # it records client addresses; service.request_log does not
     )
 

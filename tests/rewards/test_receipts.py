@@ -250,12 +250,16 @@ def test_a_flood_of_wrong_codes_does_not_keep_an_honest_reporter_out(
         assert again.status_code == 200, again.text
         # A wrong guess at an existing locator in a spent window gets that code's one check,
         # answered like any refusal; the next try at that code waits for the window.
-        assert client.post(
-            "/api/v1/tipoffs/follow-up", json={"receipt_code": _wrong(other)}
-        ).status_code == 429
-        assert client.post(
-            "/api/v1/tipoffs/follow-up", json={"receipt_code": other}
-        ).status_code == 429
+        assert (
+            client.post(
+                "/api/v1/tipoffs/follow-up", json={"receipt_code": _wrong(other)}
+            ).status_code
+            == 429
+        )
+        assert (
+            client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": other}).status_code
+            == 429
+        )
         # Refused tries were not checked, so they are no wrong tries on anyone's code.
         connection = Redis.from_url(redis_url)
         assert int(connection.get(receipts._key(code[:8])) or 0) == 0
