@@ -115,21 +115,12 @@ def relay() -> None:
 @app.command()
 def scheduler() -> None:
     """Run the scheduler: deadline warnings and escalations, purges of expired data."""
-    import schemas  # noqa: F401
-    from cases.tasks import retention, sweep
-    from intake.tasks import purge_expired
-    from workers.scheduler import Periodic, run_scheduler
+    from service.schedule import periodic_jobs
+    from workers.scheduler import run_scheduler
 
     _setup("scheduler")
     _check_policy()
-    settings = get_settings()
-    run_scheduler(
-        [
-            Periodic("deadline sweep", settings.sweep_interval_seconds, sweep),
-            Periodic("purge", settings.purge_interval_seconds, purge_expired),
-            Periodic("retention", settings.purge_interval_seconds, retention),
-        ]
-    )
+    run_scheduler(periodic_jobs(get_settings()))
 
 
 @app.command("sms-gateway")

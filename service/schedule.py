@@ -1,0 +1,20 @@
+"""What the scheduler runs, and how often: the one list `complaints scheduler` works from."""
+
+from __future__ import annotations
+
+from core.settings import Settings
+from workers.scheduler import Periodic
+
+
+def periodic_jobs(settings: Settings) -> list[Periodic]:
+    """Deadline warnings and escalations; purges of expired keys and unclaimed uploads; and
+    erasure of personal data past the policy's retention period."""
+    import schemas  # noqa: F401  (every table, before the first query)
+    from cases.tasks import retention, sweep
+    from intake.tasks import purge_expired
+
+    return [
+        Periodic("deadline sweep", settings.sweep_interval_seconds, sweep),
+        Periodic("purge", settings.purge_interval_seconds, purge_expired),
+        Periodic("retention", settings.purge_interval_seconds, retention),
+    ]
