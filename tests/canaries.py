@@ -110,6 +110,12 @@ def files_with(root: Path, canaries: Iterable[str]) -> list[tuple[str, str]]:
     return found
 
 
+def not_the_test_client(record: logging.LogRecord) -> bool:
+    """The test's own TestClient logs each request it sends (httpx): not the platform's words.
+    The platform's own httpx calls (webhooks, SMS gateways) go elsewhere and stay in."""
+    return not (record.name == "httpx" and "http://testserver/" in record.getMessage())
+
+
 @contextmanager
 def platform_log(*also: str) -> Iterator[io.StringIO]:
     """Everything logged meanwhile, formatted as the platform's processes write it; `also`
@@ -118,6 +124,7 @@ def platform_log(*also: str) -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(PlatformFormatter("test"))
     handler.setLevel(logging.DEBUG)
+    handler.addFilter(not_the_test_client)
     loggers = [logging.getLogger(), *(logging.getLogger(name) for name in also)]
     old_level = loggers[0].level
     for logger in loggers:
