@@ -187,5 +187,6 @@ def main() -> None:
     if not met:
         sys.exit(f"p95 {p95:.1f} ms is not under the {TARGET_MS:.0f} ms target")
 
+
 if __name__ == "__main__":
     main()
