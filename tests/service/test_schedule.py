@@ -37,6 +37,8 @@ def test_the_scheduler_command_runs_the_list_with_retention_in_it(
 
     ran: list[list[Periodic]] = []
     monkeypatch.setattr(scheduler, "run_scheduler", ran.append)
+    # The command configures this process's logging; the test session keeps its own.
+    monkeypatch.setattr("service.cli.configure_logging", lambda *_args: None)
     result = CliRunner().invoke(cli_app, ["scheduler"])
     assert result.exit_code == 0, result.output
     [jobs] = ran
