@@ -6,7 +6,9 @@ the default registry and one signed-in operator, with the classifier the setting
 varied length, from the data set when it is there, are each sent once as the operator's
 draft, after a warm-up. Two times per request: the handler's own, from its Server-Timing
 header (classify, locate, render), and the whole request as the client saw it in-process
-(session lookup, CSRF check, form parsing, middleware too; no network).
+(session lookup, CSRF check, form parsing, middleware too; no network). The target is the
+console's: the server answers a suggestion in < 50 ms at p95 (the handler's own time); the
+script prints p50 and p95 against it and exits 1 when p95 is 50 ms or more.
 
     .venv/bin/python bench/suggest.py [--data ../shared/data/haikou12345/train.csv] [--texts 200]
 """
@@ -120,7 +122,8 @@ def main() -> None:
 
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    print(f"machine: {cores} cores ({usable} usable); BLAS/OpenMP threads: 1")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {cores} cores ({usable} usable); BLAS/OpenMP threads: 1; load {load}")
     print(f"texts: {len(texts)} from {source}")
     lengths = sorted(map(len, texts))
     print(
@@ -166,19 +169,23 @@ def main() -> None:
         "first request (builds the routing engine: tokenizer, classifier, gazetteer): "
         f"{first_ms:.0f} ms ({first.status_code})\n"
     )
-    print(f"{'':40} {'p50':>8} {'p95':>8} {'max':>8}")
+    print(f"{'':40} {'p50':>8} {'p95':>8} {'max':>8}   target: p95 < {TARGET_MS:.0f} ms")
     for title, values in (
         ("server time (Server-Timing), ms", server),
         ("whole request in-process, ms", whole),
     ):
-        row = [_percentile(values, 50), _percentile(values, 95), max(values)]
-        print(f"{title:40} {row[0]:>8.1f} {row[1]:>8.1f} {row[2]:>8.1f}")
-    p95 = _percentile(server, 95)
-    verdict = "met" if p95 < TARGET_MS else "NOT met"
+        p50, p95, top = _percentile(values, 50), _percentile(values, 95), max(values)
+        verdict = "met" if p95 < TARGET_MS else "NOT met"
+        print(f"{title:40} {p50:>8.1f} {p95:>8.1f} {top:>8.1f}   {verdict}")
+    p50, p95 = _percentile(server, 50), _percentile(server, 95)
+    met = p95 < TARGET_MS
     print(
-        f"\ntarget: server answer < {TARGET_MS:.0f} ms: {verdict} at p95 ({p95:.1f} ms); "
+        f"\ntarget: the server answers a suggestion in < {TARGET_MS:.0f} ms: "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms: {'met' if met else 'NOT met'}; "
         f"{found}/{len(texts)} answers named a department with its reasons"
     )
+    if not met:
+        sys.exit(f"p95 {p95:.1f} ms is not under the {TARGET_MS:.0f} ms target")
 
 
 if __name__ == "__main__":

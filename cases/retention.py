@@ -4,8 +4,9 @@ A filing closed (or merged) longer ago than `retention.closed_tip_days` (tip-off
 `retention.closed_filing_days` (complaints, inquiries) loses everything that could name a
 person: the contact number, the free text, the sealed identity and receipt code, the SMS
 numbers and texts, attachments (rows and files), rating comments, the text fingerprints,
-and free text in its history. What statistics count stays: kind, channel, department,
-place, statuses and the days they changed. Rows are overwritten or deleted, not flagged:
+free text in its history, and the officers' free text in its reward file and vault reads.
+What statistics count stays: kind, channel, department, place, statuses and the days they
+changed. Rows are overwritten or deleted, not flagged:
 no soft-deleted copy is left, and on SQLite `secure_delete` zeroes the freed bytes and a
 checkpoint empties the write-ahead log.
 
@@ -29,6 +30,7 @@ from cases.policy import current_policy
 from core.timeutil import china_today, day_start
 from intake import attachments
 from rewards import receipts, vault
+from rewards import retention as reward_retention
 from schemas.attachment import Attachment
 from schemas.casework import ArbitrationTest, SatisfactionRating, TipCase
 from schemas.complaint import Complaint
@@ -80,6 +82,7 @@ _TOUCHED = (
     "text_signatures",
     "signature_bands",
     "tip_cases",
+    *reward_retention.TABLES,
 )
 
 
@@ -167,6 +170,7 @@ def _remove_attachments(session: Session) -> int:
 def _purge_rows(session: Session, ids: list[int]) -> int:
     identities = vault.purge(session, ids)
     receipts.purge(session, ids)
+    reward_retention.erase_free_text(session, ids)  # officers' notes, references, vault reasons
     session.execute(
         update(Complaint)
         .where(col(Complaint.id).in_(ids))

@@ -134,9 +134,10 @@ def track_complaint(tracking_number: TrackingNumber, session: SessionDep) -> Tra
 def rate_complaint(
     tracking_number: TrackingNumber, body: RatingCreate, session: SessionDep
 ) -> dict[str, object]:
-    """The citizen rates the handling of a closed filing, once."""
+    """The citizen rates the handling of a closed filing, once. A tip-off is not rated, and
+    its number answers as unknown: its progress is for the receipt code only."""
     complaint = service.find_by_tracking_number(session, tracking_number)
-    if complaint is None:
+    if complaint is None or complaint.kind is Kind.tip:
         raise NotFound("no filing has this tracking number; check the digits")
     rating = rate(
         session, complaint=complaint, score=body.score, comment=body.comment, channel="web"

@@ -3,9 +3,10 @@
 A code is 24 random digits: the first 8 find the row (the locator), the whole code is
 checked against an Argon2 hash, the only form in which it is kept. It is shown once.
 Guessing is throttled in Redis: a locator locks after a few wrong tries, and wrong tries
-over all codes together are capped per window, after which every look-up waits for the
-window to end. Unknown locators cost the same Argon2 check as known ones, so timing does
-not tell which exist. If Redis is down, look-ups are refused (fail closed), not unthrottled.
+over all codes together are capped per window, after which look-ups wait for the window to
+end, except one check per window for each locator that exists. Unknown locators cost the
+same Argon2 check as known ones, so timing does not tell which exist (but while the cap is
+spent, see `_verify`). If Redis is down, look-ups are refused (fail closed).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -81,42 +83,74 @@ def _key(name: str) -> str:
 
 
 def verify(session: Session, raw_code: str) -> Complaint:
-    """The tip-off this code belongs to. NotFound if wrong; 429 while throttled."""
-    settings = get_settings()
-    window = int(time.time()) // settings.receipt_global_window_seconds
-    global_key = f"{_key('all')}:{window}"
-    code = normalize(raw_code)
-    locator_key = _key(code[:LOCATOR_DIGITS] if code else "malformed")
+    """The tip-off this code belongs to. NotFound if wrong; 429 while throttled; 503 if the
+    throttle cannot be checked (Redis down: fail closed)."""
     try:
-        redis = get_redis()
-        global_failures, locator_failures = redis.mget(global_key, locator_key)
+        return _verify(session, raw_code, get_redis())
     except RedisError as exc:
         raise ServiceUnavailable("receipt look-up is unavailable; try again later") from exc
-    if int(global_failures or 0) >= settings.receipt_global_max_failures:
-        retry = settings.receipt_global_window_seconds - (
-            int(time.time()) % settings.receipt_global_window_seconds
-        )
-        raise TooManyRequests("too many wrong receipt codes; try again later", retry_after=retry)
-    if int(locator_failures or 0) >= settings.receipt_max_failures:
+
+
+def _verify(session: Session, raw_code: str, redis: Redis) -> Complaint:
+    """Every try is counted before it is checked, so tries made at the same moment each get
+    their own number and no more than the limits are ever checked. A count's lifetime starts
+    at its first try and is not stretched by later ones (else a stream of tries would keep a
+    code locked for good). Once the global cap of a window is spent, a locator that exists
+    still gets one check in that window: a flood of wrong codes cannot keep an honest
+    reporter out for as long as it lasts (docs/architecture.md says what this costs).
+    """
+    settings = get_settings()
+    window_seconds = settings.receipt_global_window_seconds
+    now = int(time.time())
+    global_key = f"{_key('all')}:{now // window_seconds}"
+    code = normalize(raw_code)
+    locator = code[:LOCATOR_DIGITS] if code else None
+    locator_key = _key(locator or "malformed")
+    pipe = redis.pipeline(transaction=True)
+    pipe.set(locator_key, 0, ex=settings.receipt_lockout_seconds, nx=True)
+    pipe.incr(locator_key)
+    pipe.set(global_key, 0, ex=window_seconds + 5, nx=True)
+    pipe.incr(global_key)
+    _, locator_tries, _, global_tries = pipe.execute()
+    if locator_tries > settings.receipt_max_failures:
+        redis.decr(global_key)  # refused unchecked: it costs the others nothing
         ttl = max(int(redis.ttl(locator_key)), 1)
         raise TooManyRequests("this receipt code is locked after wrong tries", retry_after=ttl)
     receipt = (
-        session.exec(select(TipReceipt).where(TipReceipt.locator == code[:LOCATOR_DIGITS])).first()
-        if code
+        session.exec(select(TipReceipt).where(TipReceipt.locator == locator)).first()
+        if locator
         else None
     )
-    if code and _matches(receipt.code_hash if receipt else None, code) and receipt:
-        redis.delete(locator_key)
+    counted = global_tries <= settings.receipt_global_max_failures
+    reserve = f"{_key('reserve:' + (locator or '-'))}:{now // window_seconds}"
+    if not counted:
+        redis.decr(global_key)
+        if receipt is None or not redis.set(reserve, 1, ex=window_seconds, nx=True):
+            redis.decr(locator_key)  # not checked: not a wrong try on this code
+            raise _everyone_waits(now, window_seconds)
+    if code is not None and _matches(receipt.code_hash if receipt else None, code) and receipt:
+        pipe = redis.pipeline(transaction=True)
+        pipe.delete(locator_key)
+        if counted:
+            pipe.decr(global_key)  # a right code is not a failure
+        else:
+            pipe.delete(reserve)  # the reporter's next step (an answer, a claim) gets in too
+        pipe.execute()
         complaint = session.get(Complaint, receipt.complaint_id)
         if complaint is not None:
             return complaint
-    pipe = redis.pipeline()
-    pipe.incr(global_key)
-    pipe.expire(global_key, settings.receipt_global_window_seconds + 5)
-    pipe.incr(locator_key)
-    pipe.expire(locator_key, settings.receipt_lockout_seconds)
-    pipe.execute()
+    if not counted:
+        # The reserved check of a spent window was wrong: answered as every refusal then
+        # is, so that the answer does not tell that this locator exists.
+        raise _everyone_waits(now, window_seconds)
     raise NotFound("this receipt code is not right; check the digits")
+
+
+def _everyone_waits(now: int, window_seconds: int) -> TooManyRequests:
+    return TooManyRequests(
+        "too many wrong receipt codes; try again later",
+        retry_after=window_seconds - now % window_seconds,
+    )
 
 
 def _matches(code_hash: str | None, code: str) -> bool:

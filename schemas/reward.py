@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from schemas.event import APPEND_ONLY
+from schemas.event import APPEND_ONLY, HistoryIsAppendOnly
 
 
 class ReporterIdentity(SQLModel, table=True):
@@ -124,4 +125,36 @@ class RewardEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-APPEND_ONLY.append(RewardEvent)
+# An approval binds to the amount it approved and a payment records what was paid: neither
+# is ever changed or deleted (a new amount voids the approvals by no longer being theirs).
+APPEND_ONLY.extend([RewardEvent, RewardApproval, RewardPayment])
+
+
+class AmountIsFinal(HistoryIsAppendOnly):
+    """Raised on any change of a RewardAmount but its one supersession, or on its deletion."""
+
+
+# The one change an amount row takes: from "in force" to "superseded by that one, because".
+_SUPERSESSION = frozenset({"superseded_by_id", "supersede_reason"})
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_amount_edits(session: Session, _context: object, _instances: object) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, RewardAmount):
+            raise AmountIsFinal("a reward amount is never deleted: supersede it with a reason")
+    for obj in session.dirty:
+        if not isinstance(obj, RewardAmount) or not session.is_modified(obj):
+            continue
+        attrs = inspect(obj).attrs
+        changed = {attr.key for attr in attrs if attr.history.has_changes()}
+        if changed - _SUPERSESSION:
+            raise AmountIsFinal(
+                f"a reward amount is never edited ({', '.join(sorted(changed - _SUPERSESSION))}):"
+                " supersede it with a new amount and a reason"
+            )
+        for name in changed:
+            before = attrs[name].history.deleted
+            # Unknown (not loaded) or already set: this would rewrite a supersession.
+            if not before or any(value is not None for value in before):
+                raise AmountIsFinal("a reward amount is superseded once, and that stays")

@@ -28,6 +28,7 @@ from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
 from routing.tasks import warm_up
 from service.body_limit import BodyLimitMiddleware
+from service.crash_barrier import CrashBarrierMiddleware
 from service.errors import ERROR_RESPONSES, document_error_bodies, install_error_handlers
 from service.ops_api import router as ops_router
 from service.overload import OverloadMiddleware
@@ -76,6 +77,7 @@ def create_app() -> FastAPI:
             upload_limit if path == "/api/v1/attachments" else settings.max_body_bytes
         ),
     )
+    app.add_middleware(CrashBarrierMiddleware)  # outermost: no exception gets past it
     for router in (
         intake_router,
         sms_router,

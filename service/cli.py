@@ -13,7 +13,7 @@ from core.settings import get_settings
 from schemas.enums import Role
 from service.classifier_cli import app as classifier_app
 from service.insights_cli import insights_app, open311_app, opendata_app
-from service.logs import configure_logging
+from service.logs import configure_logging, logging_config
 from service.vault_cli import retention_app, vault_app
 
 app = typer.Typer(
@@ -103,6 +103,8 @@ def api(
         port=port,
         workers=workers,
         log_level=get_settings().log_level.lower(),
+        # Each uvicorn worker process configures logging afresh: with this, in our format.
+        log_config=logging_config(get_settings().log_level, "api", fmt=get_settings().log_format),
         access_log=False,  # it records client addresses; service.request_log does not
     )
 
@@ -136,24 +138,12 @@ def relay() -> None:
 @app.command()
 def scheduler() -> None:
     """Run the scheduler: deadlines, purges, retention, surge alerts and credit grades."""
-    import schemas  # noqa: F401
-    from cases.tasks import retention, sweep
-    from insights import tasks as insights_tasks
-    from intake.tasks import purge_expired
-    from workers.scheduler import Periodic, run_scheduler
+    from service.schedule import periodic_jobs
+    from workers.scheduler import run_scheduler
 
     _setup("scheduler")
     _check_start()
-    settings = get_settings()
-    run_scheduler(
-        [
-            Periodic("deadline sweep", settings.sweep_interval_seconds, sweep),
-            Periodic("purge", settings.purge_interval_seconds, purge_expired),
-            Periodic("retention", settings.purge_interval_seconds, retention),
-            Periodic("surges", settings.surge_interval_seconds, insights_tasks.surges),
-            Periodic("credit", settings.credit_interval_seconds, insights_tasks.credit),
-        ]
-    )
+    run_scheduler(periodic_jobs(get_settings()))
 
 
 @app.command("sms-gateway")

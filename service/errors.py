@@ -99,7 +99,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """API paths answer JSON; pages answer a page in Chinese (web.errors)."""
+    """API paths answer JSON; pages answer a page in Chinese (web.errors). Exceptions nobody
+    handles are service.crash_barrier's."""
 
     @app.exception_handler(PlatformError)
     async def _platform(request: Request, exc: PlatformError) -> Response:
@@ -133,11 +134,3 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_page(request):
             return page_error(request, 503)
         return _problem(503, "ServiceUnavailable", "the database is unavailable; try again shortly")
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
-        # Logged with its traceback for operators; the person sees no trace of it.
-        log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
-        if wants_page(request):
-            return page_error(request, 500)
-        return _problem(500, "InternalError", "something went wrong on our side; try again")

@@ -1,12 +1,22 @@
-"""One log line per request, with a request id and no personal data (no address, no agent)."""
+"""One log line per request, with a request id and no personal data (no address, no agent).
+
+The path is logged with its identifying parameters replaced by their names
+(`/api/v1/complaints/{complaint_id}/actions/accept`): a filing's id, a tracking number or a
+caller's phone number next to a time of day is what the platform keeps out of its records,
+and the SMS webhooks' path token is a secret. Requests on tip-off-only paths (`/tipoff…`,
+`/api/v1/tipoffs/…`) are not logged at all: each is a reporter acting, and even a line
+without a time would sit between lines that have one (docs/architecture.md).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
+from urllib.parse import unquote
 
 from service.logs import REQUEST_ID
 
@@ -17,6 +27,36 @@ Message = MutableMapping[str, Any]
 ASGIApp = Callable[
     [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
 ]
+
+TIPOFF_ONLY_PREFIXES = ("/tipoff", "/api/v1/tipoffs")
+# Path parameters that name a kind of thing, not a person or a filing: logged as they are.
+KEPT_PARAMETERS = frozenset({"action", "code"})
+# Unmatched paths (404s) have no parameters to go by: the webhook token and long digit runs
+# (phone, tracking and receipt numbers typed into a URL) are masked by shape.
+_SMS_TOKEN = re.compile(r"^(/api/v1/sms/[^/]+/)[^/]+")
+_DIGIT_RUN = re.compile(r"\d{7,}")
+STATE_KEY = "request_id"  # where the id waits in scope["state"]
+
+
+def is_tipoff_only(path: str) -> bool:
+    return path.startswith(TIPOFF_ONLY_PREFIXES)
+
+
+def loggable_path(path: str, path_params: Mapping[str, Any] | None = None) -> str | None:
+    """The path as it may be logged; None for a tip-off-only path, which is not logged."""
+    if is_tipoff_only(path):
+        return None
+    hidden = {
+        str(value): name
+        for name, value in (path_params or {}).items()
+        if name not in KEPT_PARAMETERS and str(value)
+    }
+    segments = [
+        f"{{{hidden[unquote(segment)]}}}" if unquote(segment) in hidden else segment
+        for segment in path.split("/")
+    ]
+    masked = _SMS_TOKEN.sub(r"\1{path_token}", "/".join(segments))
+    return _DIGIT_RUN.sub("{digits}", masked)
 
 
 class RequestLogMiddleware:
@@ -35,7 +75,8 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = uuid.uuid4().hex[:12]
-        context = REQUEST_ID.set(request_id)
+        context = REQUEST_ID.set(request_id)  # on every log line of this request
+        scope.setdefault("state", {})[STATE_KEY] = request_id  # for the crash barrier's line
         started = time.perf_counter()
         status = 500
 
@@ -50,12 +91,15 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, tagged_send)
         finally:
-            log.info(
-                "%s %s %s %d %.1fms",
-                request_id,
-                scope.get("method", "-"),
-                scope.get("path", "-"),
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
+            # The router filled in path_params on this same scope.
+            path = loggable_path(scope.get("path", "-"), scope.get("path_params"))
+            if path is not None:
+                log.info(
+                    "%s %s %s %d %.1fms",
+                    request_id,
+                    scope.get("method", "-"),
+                    path,
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                )
             REQUEST_ID.reset(context)

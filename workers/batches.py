@@ -41,6 +41,7 @@ from core.db import session_scope
 from core.redis import get_redis
 from core.settings import get_settings
 from core.timeutil import day_start, utcnow
+from core.tracebacks import exception_name, redacted_traceback
 from schemas.outbox import OutboxMessage
 from workers.queues import JOBS, JobSpec, get_queue
 
@@ -185,10 +186,8 @@ def drain_once(spec: JobSpec, *, connection: Redis | None) -> DrainResult:
     handler.committed()
     if failures:
         metrics.count(metrics.JOB_FAILURES, {"job": spec.func}, len(failures))
-        for _row, exc in failures:
-            log.warning(
-                "%s: an item failed (%s); it will be retried", spec.func, type(exc).__name__
-            )
+        kinds = ", ".join(sorted({exception_name(error) for _, error in failures}))
+        log.warning("%s: %d item(s) failed (%s)", spec.func, len(failures), kinds)
     return DrainResult(done=len(done), failed=len(failures))
 
 
@@ -238,10 +237,17 @@ def _schedule_retry(
     session: Session, spec: JobSpec, row: OutboxMessage, exc: BaseException
 ) -> None:
     attempts = row.attempts + 1
-    error = f"{type(exc).__name__}: {exc}"[:500]
+    # Where it broke, never the message: it may quote the filing (a tip-off's text, a name).
+    error = redacted_traceback(exc)[-500:]
     if attempts > len(spec.retry):
         values: dict[str, Any] = {"failed_at": day_start(), "available_at": None}
-        log.error("%s: an item failed %d times; given up (%s)", spec.func, attempts, error)
+        log.error(
+            "%s: an item failed %d times and is given up (%s); its outbox row %s says where",
+            spec.func,
+            attempts,
+            exception_name(exc),
+            row.id,
+        )
     else:
         values = {"available_at": utcnow() + timedelta(seconds=spec.retry[attempts - 1])}
     session.execute(

@@ -30,10 +30,11 @@ from core import migrate
 from core.db import get_engine, session_scope
 from core.timeutil import day_start, utcnow
 from intake.attachments import path_for
+from rewards.states import today as reward_day
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint
 from schemas.attachment import Attachment
-from schemas.casework import ArbitrationTest
+from schemas.casework import ArbitrationTest, AuditEntry
 from schemas.enums import Role
 from schemas.sms import SmsInbound, SmsOutbound
 from service.cli import app as cli_app
@@ -396,3 +397,93 @@ def test_a_lab_reports_attachment_goes_with_its_filing_and_a_shared_file_stays(
     _age([shared], days=1200)
     assert _purge() == PurgeReport(filings=1, identities=0, attachments=1)
     assert not path_for(sha).exists()
+
+
+ELIGIBLE = {
+    "natural_person": True,
+    "regulator_staff_or_duty_to_report": False,
+    "harmed_party_or_agent": False,
+    "paid_to_report": False,
+    "information_already_known": False,
+}
+
+
+def test_purge_erases_the_officers_free_text_in_the_reward_file_and_vault_reads(
+    plant: Callable[..., None], database_url: str
+) -> None:
+    plant()
+    with Session(get_engine()) as session:
+        add_staff(session, "ro1", Role.reward_officer)
+        add_staff(session, "ro2", Role.reward_officer)
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        tip, _code = file_tip(client, reporter=REPORTER)
+        run_worker_until_idle()
+        _act(client, tip, "start_verification")
+        _act(client, tip, "open_case", {"case_number": "并质监立字〔2026〕1号"})
+        decision = {
+            "decision_number": "并质监罚字〔2026〕1号",
+            "penalty_fen": 20_000_000,
+            "summary": "没收违法所得并罚款",
+        }
+        _act(client, tip, "decide", decision)
+        ro1, ro2 = bearer(client, "ro1"), bearer(client, "ro2")
+
+        def step(path: str, body: dict[str, Any], who: dict[str, str]) -> dict[str, Any]:
+            answer = client.post(path, json=body, headers=who)
+            assert answer.status_code in (200, 201), (path, answer.text)
+            result: dict[str, Any] = answer.json()
+            return result
+
+        opened = step(
+            "/api/v1/rewards", {"complaint_id": tip, "reporter": ELIGIBLE, "tier": "1"}, ro1
+        )
+        rid = opened["id"]
+        amounts = f"/api/v1/rewards/{rid}/amounts"
+        current = step(amounts, {"tier": "2", "reason": f"{NAME}补充了证据"}, ro2)
+        aid = current["current_amount"]["id"]
+        for who in (ro1, ro2):
+            step(f"/api/v1/rewards/{rid}/approvals", {"amount_id": aid, "note": f"核实{NAME}"}, who)
+        payment = {
+            "amount_id": aid,
+            "method": "bank_transfer",
+            "reference": f"转账至{ACCOUNT}",
+            "paid_on": reward_day().isoformat(),
+            "finance_reference": f"财会签{NAME}",
+        }
+        paid = step(f"/api/v1/rewards/{rid}/payment", payment, ro1)
+        step(f"/api/v1/vault/tipoffs/{tip}/identity", {"reason": f"核对{NAME}的账户{ACCOUNT}"}, ro1)
+        _act(client, tip, "close", {"summary": "已作出处罚决定并发放奖励"})
+        run_worker_until_idle()
+
+    before = dump()
+    for table in ("reward_amounts", "reward_approvals", "reward_payments", "reward_events"):
+        assert any(NAME in line for line in before.splitlines() if line.startswith(table)), table
+    assert any(ACCOUNT in line for line in before.splitlines() if line.startswith("audit_log"))
+    _age([tip], days=800)
+    assert _purge().filings == 1
+
+    after = dump()
+    assert _leaks(after) == [], [
+        line for line in after.splitlines() if any(c in line for c in CANARIES)
+    ]
+    if database_url.startswith("sqlite"):
+        assert _raw_leaks(database_url) == []
+    # What was decided and paid, and who read the vault when, all stay.
+    with TestClient(create_app()) as client:
+        reward = client.get(f"/api/v1/rewards/{rid}", headers=bearer(client, "ro2")).json()
+    assert reward["state"] == "paid"
+    assert [(a["tier"], a["amount_fen"]) for a in reward["amounts"]] == [
+        (a["tier"], a["amount_fen"]) for a in paid["amounts"]
+    ]
+    assert reward["amounts"][0]["supersede_reason"] == "［已按保存期限清除］"
+    assert [a["note"] for a in reward["approvals"]] == [None, None]
+    assert reward["payment"]["amount_fen"] == paid["payment"]["amount_fen"]
+    assert reward["payment"]["reference"] == "［已按保存期限清除］"
+    assert [e["action"] for e in reward["events"]] == [e["action"] for e in paid["events"]]
+    assert all("reason" not in e["payload"] for e in reward["events"])
+    with Session(get_engine(read_only=True)) as session:
+        [read] = session.exec(select(AuditEntry).where(AuditEntry.action == "vault.read")).all()
+    assert (read.complaint_id, read.username, read.detail["found"]) == (tip, "ro1", True)
+    assert read.detail["reason"] == "［已按保存期限清除］"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from redis import Redis
 from sqlmodel import Session, select
 
 from core.db import get_engine
@@ -94,7 +97,8 @@ def test_ten_thousand_wrong_guesses_find_nothing_and_the_right_code_works_after(
     windows = elapsed / WINDOW + 2
     assert checked <= 60 * windows, (checked, elapsed)
     assert throttled_count >= 10_000 - 60 * windows - 1
-    # While throttled, even the right code waits (it says so, and when to come back).
+    # Half the guesses aimed at the real locator, so the code itself is locked: even the
+    # right code waits (it says so, and when to come back).
     locked = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": code})
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) >= 1
@@ -146,3 +150,117 @@ def test_redis_down_refuses_lookups_rather_than_unthrottling(
 
     with Session(get_engine()) as session, pytest.raises(ServiceUnavailable):
         receipts.verify(session, "1" * 24)
+
+
+def _wrong(code: str) -> str:
+    return code[:-1] + str((int(code[-1]) + 1) % 10)
+
+
+def _guess_at_once(codes: list[str]) -> list[str]:
+    """Check every code at the same moment, each in its own thread and session."""
+    barrier = threading.Barrier(len(codes))
+
+    def one(code: str) -> str:
+        with Session(get_engine()) as session:
+            barrier.wait()
+            try:
+                receipts.verify(session, code)
+                return "hit"
+            except TooManyRequests:
+                return "throttled"
+            except NotFound:
+                return "checked"
+
+    with ThreadPoolExecutor(max_workers=len(codes)) as pool:
+        return list(pool.map(one, codes))
+
+
+def test_wrong_guesses_at_the_same_moment_are_not_checked_beyond_the_lock(
+    throttled: None, client: TestClient
+) -> None:
+    code = _tip(client)
+    outcomes = _guess_at_once([_wrong(code)] * 20)
+    assert outcomes.count("hit") == 0
+    assert outcomes.count("checked") == 5, outcomes  # COMPLAINTS_RECEIPT_MAX_FAILURES
+    assert outcomes.count("throttled") == 15
+    locked = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": code})
+    assert locked.status_code == 429
+
+
+def test_random_guesses_at_the_same_moment_stay_within_the_global_cap(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str
+) -> None:
+    from core import migrate
+
+    configure(
+        database_url=sqlite_url,
+        redis_url=redis_url,
+        receipt_global_max_failures="6",
+        receipt_global_window_seconds="30",
+    )
+    migrate.upgrade()
+    rng = random.Random(365)
+    guesses = ["".join(rng.choice("0123456789") for _ in range(24)) for _ in range(24)]
+    outcomes = _guess_at_once(guesses)
+    assert outcomes.count("checked") <= 6, outcomes
+    assert outcomes.count("throttled") >= 18
+
+
+def test_a_flood_of_wrong_codes_does_not_keep_an_honest_reporter_out(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str
+) -> None:
+    from core import migrate
+    from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
+
+    configure(
+        database_url=sqlite_url,
+        redis_url=redis_url,
+        receipt_global_max_failures="3",
+        receipt_global_window_seconds="60",
+    )
+    migrate.upgrade()
+    with Session(get_engine()) as session:
+        load_registry(session, parse_registry(DEFAULT_REGISTRY))
+        session.commit()
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        code = _tip(client)
+        other = _tip(client)
+        rng = random.Random(12365)
+
+        def flood() -> list[int]:
+            statuses = []
+            for _ in range(10):
+                guess = "".join(rng.choice("0123456789") for _ in range(24))
+                answer = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": guess})
+                statuses.append(answer.status_code)
+            return statuses
+
+        statuses = flood()
+        assert statuses.count(404) <= 3  # the cap was spent by the flood
+        assert statuses[-1] == 429
+        # The honest reporter still gets in, in the same window...
+        mine = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": code})
+        assert mine.status_code == 200, mine.text
+        # ... and again after more of the flood: a right code gives its one check of the
+        # window back, for the reporter's next step (an answer, a claim).
+        assert set(flood()) == {429}
+        again = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": code})
+        assert again.status_code == 200, again.text
+        # A wrong guess at an existing locator in a spent window gets that code's one check,
+        # answered like any refusal; the next try at that code waits for the window.
+        assert (
+            client.post(
+                "/api/v1/tipoffs/follow-up", json={"receipt_code": _wrong(other)}
+            ).status_code
+            == 429
+        )
+        assert (
+            client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": other}).status_code
+            == 429
+        )
+        # Refused tries were not checked, so they are no wrong tries on anyone's code.
+        connection = Redis.from_url(redis_url)
+        assert int(connection.get(receipts._key(code[:8])) or 0) == 0
+        assert int(connection.get(receipts._key(other[:8])) or 0) == 1

@@ -1,4 +1,8 @@
-"""A citizen on a phone, in real Chromium, against the app as it runs in production."""
+"""A citizen on a phone, in real Chromium, against the app as it runs in production.
+
+Every citizen page is checked to fit a 360 px wide screen (nothing wider than the screen,
+so nothing scrolls sideways) and saved as a screenshot.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session, select
 
+from core.db import get_engine
+from schemas import Complaint, ComplaintEvent
+from schemas.enums import STATUS_LABELS, Status
 from tests.helpers import PASSWORD
 from tests.web.conftest import Production, shot, wait_for
 
@@ -28,11 +36,26 @@ def _act(base: str, headers: dict[str, str], cid: int, action: str, body: dict[s
     assert answer.status_code == 200, answer.text
 
 
+def fits_the_phone(page: Any, name: str) -> None:
+    """Nothing on the page is wider than the 360 px screen; then the screenshot."""
+    assert page.viewport_size["width"] == 360
+    widest = page.evaluate(
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+    )
+    assert widest <= 360, (name, page.url, widest)
+    shot(page, name)
+
+
+def _complaint(number: str) -> Complaint:
+    with Session(get_engine(read_only=True)) as session:
+        return session.exec(select(Complaint).where(Complaint.tracking_number == number)).one()
+
+
 def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chromium: Any) -> None:
     context = chromium.new_context(**PHONE, locale="zh-CN")
     page = context.new_page()
     page.goto(f"{production.url}/")
-    shot(page, "citizen-01-landing-phone")
+    fits_the_phone(page, "citizen-01-landing-phone")
     page.locator("a.card", has_text="我要投诉").click()
     page.fill("#text", "太短")
     page.fill("#contact_phone", "12345")
@@ -45,13 +68,12 @@ def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chr
     page.fill("#contact_phone", "13812345678")
     page.fill("#business_name", "太原市小店区某某超市")
     page.fill("#business_address", "山西省太原市小店区亲贤北街1号")
+    receipt_photo = _png()
     page.set_input_files(
         "#attachments",
-        files=[{"name": "发票.png", "mimeType": "image/png", "buffer": _png()}],
+        files=[{"name": "发票.png", "mimeType": "image/png", "buffer": receipt_photo}],
     )
-    # The form fits the phone: nothing wider than the screen.
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    shot(page, "citizen-02-form-phone")
+    fits_the_phone(page, "citizen-02-form-phone")
     page.get_by_role("button", name="提交").click()
     number = page.inner_text("#number").replace(" ", "")
     assert len(number) == 14
@@ -60,60 +82,133 @@ def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chr
         float(page.eval_on_selector("#number", "e => parseFloat(getComputedStyle(e).fontSize)"))
         >= 28
     )
-    shot(page, "citizen-03-filed-phone")
+    fits_the_phone(page, "citizen-03-filed-phone")
 
     page.click("text=查看办理进度")
 
     def routed() -> bool:
         page.reload()
-        return page.inner_text("#status") != "已登记"
+        return page.inner_text("#status") != STATUS_LABELS[Status.received]
 
     wait_for(routed)
-    assert page.inner_text("#status") == "已分派至承办部门", page.inner_text("main")
+    assert page.inner_text("#status") == STATUS_LABELS[Status.routed], page.inner_text("main")
     assert "工商行政管理局" in page.inner_text("#department")
     assert page.is_visible("#due")  # the deadline of the current step
-    shot(page, "citizen-04-tracking-phone")
+    fits_the_phone(page, "citizen-04-tracking-phone")
 
+    # The photo is on the filing: the department opens exactly the bytes the citizen chose.
     gs = _api_token(production.url, "gs")
-    queue = httpx.get(f"{production.url}/api/v1/queue", headers=gs).json()
-    cid = queue["data"][0]["id"]
+    cid = _complaint(number).id
+    view = httpx.get(f"{production.url}/api/v1/complaints/{cid}", headers=gs).json()
+    [attachment] = view["attachments"]
+    assert (attachment["content_type"], attachment["size"]) == ("image/png", len(receipt_photo))
+    download = httpx.get(f"{production.url}{attachment['url']}", headers=gs)
+    assert download.status_code == 200
+    assert download.content == receipt_photo
+
+    assert cid is not None
     _act(production.url, gs, cid, "accept", {})
     _act(production.url, gs, cid, "start_mediation", {})
     _act(production.url, gs, cid, "mediation_succeeded", {"agreement": "超市同意退货退款"})
     _act(production.url, gs, cid, "close", {"summary": "调解成功，已退款"})
 
     page.reload()
-    assert page.inner_text("#status") == "已办结"
+    assert page.inner_text("#status") == STATUS_LABELS[Status.closed]
+    fits_the_phone(page, "citizen-05-rating-phone")
     page.check("input[name=score][value='5']")
     page.fill("#comment", "处理及时")
     page.get_by_role("button", name="提交评价").click()
     page.wait_for_url("**rated=1**")
-    shot(page, "citizen-05-rated-phone")
+    fits_the_phone(page, "citizen-06-rated-phone")
     again = page.request.post(
         f"{production.url}/track/{number}/rating", form={"score": "4", "csrf_token": "x"}
     )
     assert again.status == 403  # a form post without the right token is refused
+
+    page.goto(f"{production.url}/track")
+    fits_the_phone(page, "citizen-07-track-form-phone")
+    page.fill("#n", number)
+    page.get_by_role("button", name="查询").click()
+    assert page.inner_text("#status") == STATUS_LABELS[Status.closed]
     context.close()
 
 
-def test_a_tip_off_shows_its_receipt_once_and_opens_the_reporters_page(
+TIP_TEXT = "举报太原市小店区某某电梯维保公司伪造电梯年检报告，涉及十几个小区，请依法查处。"
+
+
+def test_a_tip_off_shows_its_receipt_once_and_its_reporter_answers_and_claims(
     production: Production, chromium: Any
 ) -> None:
     context = chromium.new_context(**PHONE, locale="zh-CN")
     page = context.new_page()
     page.goto(f"{production.url}/file?kind=tip")
-    page.fill("#text", "举报某某食品厂用过期原料生产月饼，仓库在小店区，请依法查处。")
-    page.fill("#business_name", "某某食品厂")
+    assert page.is_checked("input[name=kind][value=tip]")
+    fits_the_phone(page, "citizen-08-tip-form-phone")
+    page.fill("#text", TIP_TEXT)
+    page.fill("#business_name", "太原市小店区某某电梯维保公司")
+    page.fill("#reporter_name", "李四")
+    page.fill("#contact_phone", "13912345678")
     page.get_by_role("button", name="提交").click()
     receipt = page.inner_text("#receipt").replace(" ", "")
     assert len(receipt) == 24
-    shot(page, "citizen-06-tip-receipt-phone")
+    assert receipt.isdigit()
+    fits_the_phone(page, "citizen-09-tip-receipt-phone")
+    with Session(get_engine(read_only=True)) as session:
+        [tip] = session.exec(select(Complaint)).all()
+    assert tip.contact_phone is None
+
+    wait_for(lambda: _status(tip.id) is not Status.received)
+    assert _status(tip.id) is Status.routed
+
     page.goto(f"{production.url}/tipoff")
-    page.fill("#receipt_code", receipt)
+    fits_the_phone(page, "citizen-10-tipoff-receipt-entry-phone")
+    page.fill("#receipt_code", " ".join(receipt[i : i + 4] for i in range(0, 24, 4)))
     page.get_by_role("button", name="查询").click()
-    assert page.inner_text("#status")
-    shot(page, "citizen-07-tip-follow-up-phone")
+    assert page.inner_text("#status") == STATUS_LABELS[Status.routed]
+    assert "质量技术监督" in page.inner_text("main")
+    fits_the_phone(page, "citizen-11-tip-follow-up-phone")
+
+    page.fill("#answer", "伪造的报告在物业办公室，编号2026-018。")
+    page.get_by_role("button", name="发送").click()
+    assert page.inner_text("p.ok") == "已收到您的答复，承办部门会看到。"
+    fits_the_phone(page, "citizen-12-tip-answered-phone")
+    with Session(get_engine(read_only=True)) as session:
+        answers = session.exec(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == tip.id)
+            .where(ComplaintEvent.reason == "reporter answered")
+        ).all()
+    assert [a.payload["text"] for a in answers] == ["伪造的报告在物业办公室，编号2026-018。"]
+
+    page.fill("#claim_name", "李四")
+    page.fill("#claim_phone", "13912345678")
+    page.fill("#claim_id_number", "11010519491231002X")
+    page.fill("#claim_bank_name", "中国工商银行太原分行")
+    page.fill("#claim_bank_account", "6222021234567890123")
+    page.get_by_role("button", name="提交领奖信息").click()
+    assert page.inner_text("p.ok").startswith("已收到您的领奖信息")
+    assert "6222021234567890123" not in page.content()  # not shown back
+    fits_the_phone(page, "citizen-13-tip-reward-claimed-phone")
     context.close()
+
+    # Sealed in the vault: a reward officer sees it, masked, by stating a reason.
+    identity = httpx.post(
+        f"{production.url}/api/v1/vault/tipoffs/{tip.id}/identity",
+        json={"reason": "核对领奖账户"},
+        headers=_api_token(production.url, "ro1"),
+    )
+    assert identity.status_code == 200, identity.text
+    opened = identity.json()
+    assert (opened["name"], opened["phone_masked"]) == ("李四", "139****5678")
+    assert opened["id_number_masked"] == "110***********002X"
+    assert opened["bank_account"] == "6222021234567890123"
+
+
+def _status(cid: int | None) -> Status:
+    with Session(get_engine(read_only=True)) as session:
+        found = session.get(Complaint, cid)
+    assert found is not None
+    return found.status
 
 
 def _png() -> bytes:

@@ -113,7 +113,7 @@ def test_one_failing_filing_is_retried_alone_and_given_up_after_its_retries(
     assert statuses[2] is Status.received  # its savepoint rolled back; the rest committed
     failed = next(r for r in _route_rows() if r.args == [bad])
     assert (failed.attempts, failed.failed_at, failed.dispatched_at) == (1, None, None)
-    assert failed.last_error == "RuntimeError: a poisoned filing"
+    assert "RuntimeError: [message withheld" in (failed.last_error or "")  # where, not what
 
     assert (batches.drain_once(spec, connection=None).failed) == 1  # retry 1
     assert (batches.drain_once(spec, connection=None).failed) == 1  # retry 2: the last
