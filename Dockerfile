@@ -11,6 +11,12 @@ COPY workers workers
 COPY web web
 COPY service service
 COPY accounts accounts
+COPY notify notify
+COPY rewards rewards
+COPY insights insights
+COPY opendata opendata
+COPY products products
+COPY supervision supervision
 RUN pip install --no-cache-dir -c constraints.txt . && useradd --system complaints \
     && mkdir -p /var/lib/complaints && chown complaints /var/lib/complaints
 USER complaints

@@ -169,6 +169,43 @@ class Credit(_Strict):
         return self
 
 
+class ProductRisk(_Strict):
+    """The defect signal (products.risk): filings about one product within `window_days`
+    reaching a threshold, or one reporting an injury, open a product-risk case."""
+
+    sector: Code = "product_quality"  # the registry sector whose department takes the case
+    window_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    product_threshold: Count = 5  # filings about one product, any batch
+    batch_threshold: Count = 3  # filings about one batch of it
+    injury_opens_case: bool = True
+    # Words that say the product hurt someone, for channels without an injury field (SMS).
+    injury_words: list[Annotated[str, StringConstraints(min_length=2, max_length=10)]] = Field(
+        default_factory=lambda: [
+            "受伤",
+            "烫伤",
+            "烧伤",
+            "割伤",
+            "划伤",
+            "骨折",
+            "中毒",
+            "触电",
+            "住院",
+        ]
+    )
+
+    @model_validator(mode="after")
+    def _batch_first(self) -> ProductRisk:
+        if self.batch_threshold > self.product_threshold:
+            raise ValueError("batch_threshold cannot be above product_threshold")
+        return self
+
+
+class QualitySupervisors(_Strict):
+    """社会质量监督员 (supervision): their filings start above ordinary ones."""
+
+    starting_priority: Annotated[int, Field(ge=1, le=9)] = 1  # ordinary filings have 0
+
+
 class Policy(_Strict):
     schema_version: int = Field(alias="schema")
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -181,6 +218,8 @@ class Policy(_Strict):
     calendar: CalendarExtras = Field(default_factory=CalendarExtras)
     surges: Surges = Field(default_factory=Surges)
     credit: Credit = Field(default_factory=Credit)
+    product_risk: ProductRisk = Field(default_factory=ProductRisk)
+    quality_supervisors: QualitySupervisors = Field(default_factory=QualitySupervisors)
 
     @model_validator(mode="after")
     def _schema(self) -> Policy:

@@ -26,6 +26,7 @@ from schemas.complaint import Complaint
 from schemas.enums import Channel, Kind, Role
 from schemas.operator import FiledRef, OperatorCall, OperatorFiled
 from schemas.reporter import ReporterIdentityIn
+from supervision.repository import active_by_phone
 
 _MAY_TAKE_CALLS = frozenset({Role.operator, Role.supervisor, Role.admin})
 
@@ -87,6 +88,9 @@ def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[li
                     actor=actor,
                     payload=payload,
                     routing_hints=hints,
+                    # A split call's product goes with its complaint only: a product-risk
+                    # case listing both would tie the tip-off to the caller's number.
+                    product=None if call.split else call.product,
                 )
             )
         else:
@@ -97,6 +101,9 @@ def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[li
                 actor=actor,
                 payload=payload,
                 routing_hints=hints,
+                # An appointed quality supervisor calling from its registered number.
+                supervisor=active_by_phone(session, call.caller_phone),
+                product=call.product,
             )
             filings.append(Filed(complaint))
     if len(filings) == 2:

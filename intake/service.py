@@ -10,18 +10,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, open_complaint
+from cases.policy import current_policy
 from core import metrics
 from core.errors import NotFound
 from core.timeutil import stamp
 from intake import limits, repository
 from intake.attachments import attach
 from intake.tracking_number import new_tracking_number, normalize_tracking_number
+from products.service import link_filing
 from rewards import receipts, vault
 from schemas.complaint import Complaint, ComplaintCreate, TrackingView
 from schemas.department import DepartmentRef
 from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.event import EventPublic
+from schemas.product import ProductIn
 from schemas.reporter import ReporterIdentityIn
+from schemas.supervision import InspectionIn, QualitySupervisor, SupervisorInspection
 from schemas.validators import mask_phone
 from workers.outbox import enqueue_after_commit
 from workers.queues import FIND_DUPLICATES, ROUTE_COMPLAINT
@@ -44,7 +48,7 @@ class FilingDraft:
 
     @classmethod
     def of(cls, data: ComplaintCreate) -> FilingDraft:
-        return cls(**data.model_dump(exclude={"attachments", "reporter"}))
+        return cls(**data.model_dump(exclude={"attachments", "reporter", "product", "inspection"}))
 
 
 def create_filing(
@@ -55,11 +59,24 @@ def create_filing(
     actor: Actor,
     payload: dict[str, Any] | None = None,
     routing_hints: dict[str, Any] | None = None,
+    supervisor: QualitySupervisor | None = None,
+    product: ProductIn | None = None,
+    inspection: InspectionIn | None = None,
 ) -> Complaint:
     """Add the filing, its first Event and its routing job to the caller's transaction.
 
     The routing job reaches Redis right after the caller commits, or later via the relay.
+    A quality supervisor's filing is marked and starts at the policy's priority; a named
+    product links the filing to its product record (and may open a product-risk case).
     """
+    if supervisor is not None and draft.kind is Kind.tip and draft.contact_phone:
+        raise ValueError("a tip-off's row holds no contact, a supervisor's neither")
+    marked: dict[str, Any] = {}
+    if supervisor is not None:
+        marked = {
+            "quality_supervisor_id": supervisor.id,
+            "priority": current_policy().quality_supervisors.starting_priority,
+        }
     for attempt in range(1, _ATTEMPTS + 1):
         # A tip-off's records carry the day it came in, never the time (no metadata).
         now = stamp(coarse=draft.kind is Kind.tip)
@@ -70,6 +87,7 @@ def create_filing(
             created_at=now,
             updated_at=now,
             routing_hints=dict(routing_hints or {}),
+            **marked,
             **asdict(draft),
         )
         try:
@@ -77,10 +95,23 @@ def create_filing(
             with session.begin_nested():
                 event = open_complaint(session, complaint=complaint, actor=actor)
                 event.payload = {**event.payload, **(payload or {})}
+                if supervisor is not None:
+                    event.payload["quality_supervisor_id"] = supervisor.id
         except IntegrityError:
             log.warning("tracking number collision on attempt %d", attempt)
             continue
         assert complaint.id is not None
+        if supervisor is not None and supervisor.id is not None and inspection is not None:
+            session.add(
+                SupervisorInspection(
+                    complaint_id=complaint.id,
+                    quality_supervisor_id=supervisor.id,
+                    place=inspection.place,
+                    inspected_at=inspection.inspected_at,
+                )
+            )
+        if product is not None:
+            link_filing(session, complaint=complaint, product=product)
         metrics.count_after_commit(
             session, metrics.FILINGS, {"channel": channel.value, "kind": draft.kind.value}
         )
@@ -115,6 +146,7 @@ def file_tip(
     actor: Actor,
     payload: dict[str, Any] | None = None,
     routing_hints: dict[str, Any] | None = None,
+    product: ProductIn | None = None,
 ) -> Filed:
     """A tip-off: the reporter's identity goes to the vault, out of the text; a receipt code.
 
@@ -130,6 +162,7 @@ def file_tip(
         actor=actor,
         payload=payload,
         routing_hints=routing_hints,
+        product=product,
     )
     assert complaint.id is not None
     vault.store(session, complaint_id=complaint.id, identity=reporter)
@@ -150,9 +183,12 @@ def file_complaint(
             reporter=data.reporter or ReporterIdentityIn(),
             channel=channel,
             actor=actor,
+            product=data.product,
         )
     else:
-        filed = Filed(create_filing(session, draft=draft, channel=channel, actor=actor))
+        filed = Filed(
+            create_filing(session, draft=draft, channel=channel, actor=actor, product=data.product)
+        )
     assert filed.complaint.id is not None
     attach(
         session,

@@ -30,12 +30,14 @@ from intake.service import (
 from intake.sms_providers import InboundSms
 from intake.tracking_number import display_tracking_number
 from notify.service import queue_sealed_sms, queue_sms
+from products.service import product_from_text
 from rewards import receipts
 from rewards.keys import keyring
 from schemas.complaint import TEXT_MIN
 from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.reporter import ReporterIdentityIn
 from schemas.sms import SmsInbound
+from supervision.repository import active_by_phone
 
 SMS_CITIZEN = Actor(name="citizen:sms")
 REPLY_WINDOW = timedelta(days=90)
@@ -111,6 +113,9 @@ def _handle(session: Session, message: InboundSms) -> SmsOutcome:
         draft=FilingDraft(kind=guess.kind, text=message.text, contact_phone=message.sender),
         channel=Channel.sms,
         actor=SMS_CITIZEN,
+        # An appointed quality supervisor texting from its registered number files as one.
+        supervisor=active_by_phone(session, message.sender),
+        product=product_from_text(message.text),
         payload={
             "provider": message.provider,
             "kind_detected": {
@@ -140,6 +145,7 @@ def _file_tip(session: Session, message: InboundSms, guess: KindGuess) -> SmsOut
         draft=FilingDraft(kind=Kind.tip, text=message.text),
         reporter=ReporterIdentityIn(phone=message.sender),
         channel=Channel.sms,
+        product=product_from_text(message.text),
         actor=SMS_CITIZEN,
         payload={
             "provider": message.provider,

@@ -19,6 +19,8 @@ TEMPLATES: dict[str, str] = {
     "answered": "受理编号{number}：{answer}",
     "case_decision": "受理编号{number}：您举报的线索{decision}。",
     "staff_reply": "受理编号{number}：{text}",
+    "recall": "受理编号{number}：您反映的{product}经核查存在缺陷，已责令召回。请停止使用，"
+    "按召回公告办理退换。",
     "rating_received": "受理编号{number}：已收到您的{score}分评价，谢谢。",
     # To a tip-off's reporter: no filing number, business or case, only the award.
     "reward_paid": "您的举报奖励{amount}已发放，请注意查收。感谢您对市场监管工作的支持。",

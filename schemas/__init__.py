@@ -21,6 +21,14 @@ from schemas.insights import Alert, AlertEvent, BusinessCredit, CreditChange
 from schemas.office import Office
 from schemas.open311 import Open311Key
 from schemas.outbox import OutboxMessage
+from schemas.product import (
+    FilingProduct,
+    Product,
+    ProductRiskCase,
+    ProductRiskEvent,
+    ProductRiskFiling,
+    RecallNotice,
+)
 from schemas.reward import (
     ReporterIdentity,
     Reward,
@@ -32,6 +40,7 @@ from schemas.reward import (
 )
 from schemas.sms import SmsInbound, SmsOutbound
 from schemas.staff import StaffSession, StaffUser
+from schemas.supervision import QualitySupervisor, SupervisorInspection
 
 __all__ = [
     "Alert",
@@ -47,11 +56,18 @@ __all__ = [
     "Department",
     "DepartmentWebhook",
     "DuplicateLink",
+    "FilingProduct",
     "IdempotencyKey",
     "OdrBusiness",
     "Office",
     "Open311Key",
     "OutboxMessage",
+    "Product",
+    "ProductRiskCase",
+    "ProductRiskEvent",
+    "ProductRiskFiling",
+    "QualitySupervisor",
+    "RecallNotice",
     "RegistryLoad",
     "ReporterIdentity",
     "Reward",
@@ -66,6 +82,7 @@ __all__ = [
     "SmsOutbound",
     "StaffSession",
     "StaffUser",
+    "SupervisorInspection",
     "TextSignature",
     "TipCase",
     "TipReceipt",

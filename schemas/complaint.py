@@ -26,6 +26,7 @@ from schemas.formats import (
     trimmed_length_pattern,
 )
 from schemas.office import OfficeRef
+from schemas.product import ProductIn
 from schemas.reporter import ReporterIdentityIn
 from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
 
@@ -82,6 +83,12 @@ class Complaint(SQLModel, table=True):
     # The earliest running legal time limit (cases.deadlines), for sorting queues by urgency.
     deadline_due_on: date | None = Field(default=None, index=True)
     version: int = Field(default=1, description="bumped by every status change")
+    # Filed by an appointed social quality supervisor (supervision), and the starting priority
+    # (0 normal; the policy's quality_supervisors.starting_priority for supervisors' filings).
+    quality_supervisor_id: int | None = Field(
+        default=None, foreign_key="quality_supervisors.id", index=True
+    )
+    priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The day the retention job erased the filing's personal data (rewards.retention).
     personal_data_purged_on: date | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -156,6 +163,9 @@ class ComplaintCreate(SQLModel):
     region: Annotated[str, Trimmed(1, 100)] | None = None
     attachments: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
         default_factory=list, description="ids returned by POST /api/v1/attachments"
+    )
+    product: ProductIn | None = Field(
+        default=None, description="the product it is about: barcode, or name and batch"
     )
     reporter: ReporterIdentityIn | None = Field(
         default=None,

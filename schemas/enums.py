@@ -81,6 +81,9 @@ class Role(StrEnum):
     supervisor = "supervisor"  # sees every queue, deadlines and trends
     admin = "admin"  # manages accounts and the registry
     reward_officer = "reward_officer"  # decides and pays rewards; the only role to open the vault
+    # 社会质量监督员: a citizen appointed by a supervisor (supervision.service); files with
+    # identity attached and sees its own filings and track record
+    quality_supervisor = "quality_supervisor"
 
 
 def stored_as_text(enum_cls: type[StrEnum]) -> SAEnum:

@@ -12,6 +12,7 @@ from schemas.complaint import FilingText, _phone, _uscc
 from schemas.department import DepartmentRef
 from schemas.enums import Kind, Status
 from schemas.formats import CN_PHONE, CN_USCC, Trimmed, given, required_when
+from schemas.product import ProductIn
 
 
 class OperatorCall(SQLModel):
@@ -49,6 +50,9 @@ class OperatorCall(SQLModel):
         default=None, description="the place to route by, e.g. 太原市小店区"
     )
     override_reason: Annotated[str, Trimmed(2, 500)] | None = None
+    product: ProductIn | None = Field(
+        default=None, description="the product it is about: barcode, or name and batch"
+    )
     split: bool = Field(
         default=False, description="the call holds a complaint and a tip-off: file both"
     )

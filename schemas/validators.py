@@ -82,3 +82,32 @@ def mask_id_number(code: str) -> str:
     if len(code) <= 7:
         return "*" * len(code)
     return code[:3] + "*" * (len(code) - 7) + code[-4:]
+
+
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+def normalize_gtin(code: str) -> str:
+    """Digits only: spaces and dashes as printed under a barcode are dropped."""
+    return code.strip().replace(" ", "").replace("-", "")
+
+
+def gtin_problem(code: str) -> str | None:
+    """Why `code` is not a GTIN-8/12/13/14 (GS1 mod-10 check digit), or None if it is."""
+    if not code.isascii() or not code.isdigit():
+        return "must be digits only"
+    if len(code) not in GTIN_LENGTHS:
+        return f"must be 8, 12, 13 or 14 digits, got {len(code)}"
+    body, check = code[:-1], int(code[-1])
+    # Weights 3, 1, 3, … from the digit next to the check digit leftwards.
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    expected = (10 - total % 10) % 10
+    if check != expected:
+        return f"check digit is {check}, expected {expected}"
+    return None
+
+
+def gtin14(code: str) -> str:
+    """A valid GTIN of any length as the 14-digit form (left-padded with zeros), so that one
+    product's UPC-A and its EAN-13 with a leading 0 are the same key."""
+    return code.zfill(14)

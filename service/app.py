@@ -23,6 +23,7 @@ from notify.api import router as webhooks_router
 from notify.loopback import LoopbackInbox, loopback_router
 from opendata.api import router as opendata_router
 from opendata.open311_api import router as open311_router
+from products.api import router as products_router
 from rewards.api import router as rewards_router
 from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
@@ -33,6 +34,7 @@ from service.errors import ERROR_RESPONSES, document_error_bodies, install_error
 from service.ops_api import router as ops_router
 from service.overload import OverloadMiddleware
 from service.request_log import RequestLogMiddleware
+from supervision.api import router as supervision_router
 from web.pages import router as pages_router
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -92,6 +94,8 @@ def create_app() -> FastAPI:
         insights_router,
         opendata_router,
         open311_router,
+        products_router,
+        supervision_router,
     ):
         app.include_router(router)
     if settings.sms_provider == "loopback":

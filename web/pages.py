@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import citizen, desk, operator_console, reward_desk, staff, stats
+from web import (
+    citizen,
+    desk,
+    operator_console,
+    product_risks,
+    reward_desk,
+    staff,
+    stats,
+    supervision,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (citizen, staff, operator_console, desk, reward_desk, stats):
+for module in (
+    citizen,
+    staff,
+    operator_console,
+    desk,
+    reward_desk,
+    stats,
+    product_risks,
+    supervision,
+):
     router.include_router(module.router)

@@ -26,6 +26,7 @@ ROLE_LABELS = {
     Role.supervisor: "监督管理",
     Role.admin: "管理员",
     Role.reward_officer: "奖励审核",
+    Role.quality_supervisor: "社会质量监督员",
 }
 
 

@@ -21,6 +21,7 @@ HOME = {
     Role.supervisor: "/staff/desk",
     Role.admin: "/staff/desk",
     Role.reward_officer: "/staff/rewards",
+    Role.quality_supervisor: "/staff/supervision",
 }
 
 

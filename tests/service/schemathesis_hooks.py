@@ -25,6 +25,9 @@ schemathesis.openapi.format(
 schemathesis.openapi.format(
     "cn-id-number", st.sampled_from(["110105199001011232", "11010519491231002X"])
 )
+schemathesis.openapi.format(
+    "gtin", st.sampled_from(["96385074", "036000291452", "6901234567892", "10012345678902"])
+)
 
 
 @schemathesis.hook
