@@ -13,12 +13,18 @@ import argparse
 import dataclasses
 import os
 import sys
-import time
-import warnings
-from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+
+# This folder holds queue.py and routing.py, the names of a standard module and of the
+# platform's package: search it last (concurrent.futures imports the standard `queue`).
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if p != _HERE] + [_HERE]
+
+import time  # noqa: E402
+import warnings  # noqa: E402
+from collections import Counter  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+from typing import Any  # noqa: E402
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -42,6 +48,7 @@ def variants() -> dict[str, Any]:
         "ours": ours,
         "ours without words": dataclasses.replace(ours, features=_with(feat, words=False)),
         "ours without mentions": dataclasses.replace(ours, features=_with(feat, mentions=False)),
+        "ours without dates": dataclasses.replace(ours, features=_with(feat, dates=False)),
         "ours without user dictionary": dataclasses.replace(
             ours, features=_with(feat, user_dictionary=False)
         ),
@@ -54,7 +61,8 @@ def variants() -> dict[str, Any]:
         "ours balanced class weights": dataclasses.replace(ours, class_weight_power=1.0),
         "ours C=1": dataclasses.replace(ours, c=1.0),
         "ours chars only": dataclasses.replace(
-            ours, features=FeatureConfig(words=False, mentions=False, user_dictionary=False)
+            ours,
+            features=FeatureConfig(words=False, mentions=False, user_dictionary=False, dates=False),
         ),
     }
 

@@ -1,8 +1,10 @@
 """Text normalisation and TF-IDF features, the same code at training and at prediction time.
 
-Three blocks, each L2-normalised and weighted: character 1–3-grams, jieba words, and
-department mentions (「请住建局核实处理」→ 请:住建局, 「交警来电反馈」→ 来电:交警). Only numpy
-and scipy are used here, so a process that only predicts never imports scikit-learn.
+Four blocks, each L2-normalised and weighted: character 1–3-grams, jieba words, department
+mentions (「请住建局核实处理」→ 请:住建局, 「交警来电反馈」→ 来电:交警), and the dates written
+in the text (「工单号20171229095250」, 「2018年1月5日」→ its month, year and ten days), which
+tell when an order was filed and so which of a department's names it was routed under. Only
+numpy and scipy are used here, so a process that only predicts never imports scikit-learn.
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ _GENERIC = frozenset({"相关", "尽快", "职能", "相关部门", "有关部�
 _DEPARTMENT_ENDING = re.compile(
     r"(?:局|所|队|办|委|会|中心|公司|集团|部门|站|院|处|厅|政府|交警|城管|公安|供电|燃气|水务|"
     r"移动|联通|电信|机场)$"
+)
+
+# 「2018年1月5日」, 「2018-01-25」, 「工单号20171229095250」: year, month and, if given, the day.
+_DATE = re.compile(
+    r"(?<!\d)(20[0-3]\d)(?:年|[-./])?(1[0-2]|0?[1-9])"
+    r"(?:(?:月|[-./])(?:(3[01]|[12]\d|0?[1-9])(?:日|号|\D|$))?|(?=(3[01]|[12]\d|0[1-9])))"
 )
 
 _TERM_SEPARATOR = "\n"  # never inside a term: normalisation turns every whitespace into " "
@@ -95,6 +103,17 @@ def department_mentions(normalized: str) -> list[tuple[str, str]]:
     return found
 
 
+def date_terms(normalized: str) -> list[str]:
+    """When the text says things happened: y:2018, m:201801 and k:201801-0 (days 1–9)."""
+    terms = []
+    for year, month, day, packed_day in _DATE.findall(normalized):
+        ym = f"{year}{int(month):02d}"
+        terms += [f"y:{year}", f"m:{ym}"]
+        if day or packed_day:
+            terms.append(f"k:{ym}-{min(int(day or packed_day) // 10, 2)}")
+    return terms
+
+
 def mine_user_words(
     texts: Iterable[str], labels: Iterable[str], *, min_count: int = 2
 ) -> list[str]:
@@ -125,6 +144,8 @@ class FeatureConfig:
     char_weight: float = 1.0
     word_weight: float = 1.0
     mention_weight: float = 0.6
+    dates: bool = True
+    date_weight: float = 0.4
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,7 +153,8 @@ class FeatureConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        # Model files from before the date block (format 1) have no "dates": they had none.
+        return cls(**{"dates": False, **{k: v for k, v in data.items() if k in known}})
 
 
 @dataclass(frozen=True)
@@ -143,6 +165,7 @@ class Document:
     words: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
     surfaces: dict[str, str] = field(default_factory=dict)  # mention feature → as written
+    dates: tuple[str, ...] = ()
 
     def char_ngrams(self, low: int, high: int) -> list[str]:
         text = self.text
@@ -170,7 +193,8 @@ class TextAnalyzer:
             found = department_mentions(normalized)
             mentions = tuple(feature for feature, _ in found)
             surfaces = {feature: surface for feature, surface in found}
-        return Document(normalized, words, mentions, surfaces)
+        dates = tuple(date_terms(normalized)) if self.config.dates else ()
+        return Document(normalized, words, mentions, surfaces, dates)
 
     def analyze_all(self, texts: Iterable[str]) -> list[Document]:
         return [self.analyze(text) for text in texts]
@@ -197,6 +221,8 @@ def _block_terms(name: str, doc: Document, config: FeatureConfig) -> Sequence[st
         return doc.char_ngrams(config.char_min, config.char_max)
     if name == "word":
         return doc.words
+    if name == "date":
+        return doc.dates
     return doc.mentions
 
 
@@ -215,13 +241,16 @@ class FeatureSpace:
             "char",
             *(["word"] if config.words else []),
             *(["mention"] if config.mentions else []),
+            *(["date"] if config.dates else []),
         ]
 
     @staticmethod
     def block_weight(name: str, config: FeatureConfig) -> float:
-        return {"char": config.char_weight, "word": config.word_weight}.get(
-            name, config.mention_weight
-        )
+        return {
+            "char": config.char_weight,
+            "word": config.word_weight,
+            "date": config.date_weight,
+        }.get(name, config.mention_weight)
 
     @classmethod
     def fit(cls, docs: Sequence[Document], config: FeatureConfig) -> FeatureSpace:
@@ -233,8 +262,8 @@ class FeatureSpace:
             df: Counter[str] = Counter()
             for doc in docs:
                 df.update(set(_block_terms(name, doc, config)))
-            # Mentions are few and telling, so even a single one is kept.
-            min_df = 1 if name == "mention" else config.min_df
+            # Mentions and dates are few and telling, so even a single one is kept.
+            min_df = 1 if name in ("mention", "date") else config.min_df
             terms = tuple(sorted(t for t, n in df.items() if n >= min_df))
             counts = np.array([df[t] for t in terms], dtype=np.float64)
             idf = (np.log((1.0 + n_docs) / (1.0 + counts)) + 1.0).astype(np.float32)

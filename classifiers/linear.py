@@ -34,7 +34,7 @@ from classifiers.features import (
 from classifiers.tokenizer import Tokenizer, shared_tokenizer, stopwords
 
 FORMAT_NAME = "complaints-linear-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the date block (format 1 files, without it, still load)
 CLASSIFIER_VERSION = "1.0"
 TOP_K = 3
 MAX_REASONS = 6
@@ -177,9 +177,12 @@ class LinearClassifier:
         """What staff read for each word or mention feature ("" for what is not shown)."""
         if self._readable is None:
             # A word shows as itself (tokens seen in two or more training texts, so not noise);
-            # a mention as written in this text.
+            # a mention as written in this text; a date not at all (it routes, it explains
+            # nothing to staff).
             self._readable = [
-                (t if self._shown(t) else "") if block.name == "word" else _MENTION_MARK + t
+                (t if self._shown(t) else "")
+                if block.name == "word"
+                else (_MENTION_MARK + t if block.name == "mention" else "")
                 for block in self.features.blocks[1:]
                 for t in block.terms
             ]

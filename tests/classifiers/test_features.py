@@ -11,6 +11,7 @@ from classifiers.features import (
     FeatureSpace,
     TextAnalyzer,
     canonical_department,
+    date_terms,
     department_mentions,
     mine_user_words,
     normalize,
@@ -130,7 +131,7 @@ def _analyzer(config: FeatureConfig) -> TextAnalyzer:
 
 
 def test_char_block_matches_scikit_learn_tfidf() -> None:
-    config = FeatureConfig(words=False, mentions=False, min_df=1)
+    config = FeatureConfig(words=False, mentions=False, dates=False, min_df=1)
     docs = _analyzer(config).analyze_all(TEXTS)
     space = FeatureSpace.fit(docs, config)
     reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
@@ -182,6 +183,42 @@ def test_analyzer_needs_a_tokenizer_for_words() -> None:
 def test_feature_config_round_trips_and_ignores_unknown_keys() -> None:
     config = FeatureConfig(min_df=3, hmm=False)
     assert FeatureConfig.from_dict({**config.as_dict(), "later_option": 1}) == config
+
+
+def test_a_feature_config_from_before_the_date_block_has_none() -> None:
+    old = {k: v for k, v in FeatureConfig().as_dict().items() if k not in ("dates", "date_weight")}
+    assert FeatureConfig.from_dict(old).dates is False
+    assert "date" not in FeatureSpace.block_names(FeatureConfig.from_dict(old))
+    assert FeatureSpace.block_names(FeatureConfig()) == ["char", "word", "mention", "date"]
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("（政府工单号20171229095250）", ["y:2017", "m:201712", "k:201712-2"]),
+        ("其于2018年1月5日驾驶车辆", ["y:2018", "m:201801", "k:201801-0"]),
+        ("2018-01-25至今", ["y:2018", "m:201801", "k:201801-2"]),
+        ("2018年10月31日", ["y:2018", "m:201810", "k:201810-2"]),
+        ("于2017年12月开始", ["y:2017", "m:201712"]),
+        ("2018年1月和2月", ["y:2018", "m:201801"]),
+        ("联系电话13820180105", []),  # digits inside a longer number are not a date
+        ("违章代码1357，罚款200元", []),
+    ],
+)
+def test_dates_in_the_text_give_year_month_and_ten_days(text: str, terms: list[str]) -> None:
+    assert date_terms(normalize(text)) == terms
+
+
+def test_the_date_block_holds_the_months_of_the_texts() -> None:
+    config = FeatureConfig(min_df=1)
+    docs = _analyzer(config).analyze_all(TEXTS)
+    space = FeatureSpace.fit(docs, config)
+    date = space.blocks[3]
+    assert date.name == "date"
+    assert set(date.terms) == {"y:2017", "m:201712", "k:201712-2"}  # the 工单编号 of TEXTS[2]
+    x = space.transform(docs).toarray()[:, date.offset : date.offset + date.size]
+    assert x[2].any()
+    assert not np.delete(x, 2, axis=0).any()
 
 
 def test_the_fast_segmenter_agrees_with_jieba_on_the_hotline_texts() -> None:

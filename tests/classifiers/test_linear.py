@@ -185,6 +185,25 @@ def test_a_model_file_from_a_newer_format_is_refused_with_advice(saved, tmp_path
         LinearClassifier.load(path)
 
 
+def test_a_model_file_of_format_one_without_the_date_block_still_loads(
+    saved, held_texts, tmp_path
+) -> None:
+    def format_one(arrays: dict, meta: dict) -> None:
+        dated = len(arrays["idf_date"])
+        assert dated > 0
+        del arrays["terms_date"], arrays["idf_date"]
+        arrays["weights"] = arrays["weights"][:-dated]  # the date block is the last one
+        meta["format_version"] = 1
+        del meta["feature_config"]["dates"], meta["feature_config"]["date_weight"]
+
+    path = _rewrite(saved, tmp_path / "format1.npz", format_one, reseal=True)
+    old = LinearClassifier.load(path)
+    new = LinearClassifier.load(saved)
+    assert [b.name for b in old.features.blocks] == ["char", "word", "mention"]
+    undated = [t for t in held_texts if not new.analyze([t])[0].dates][:50]
+    np.testing.assert_allclose(old.predict_proba(undated), new.predict_proba(undated), atol=1e-6)
+
+
 def test_resealing_alone_keeps_a_file_loadable(saved, tmp_path) -> None:
     path = _rewrite(saved, tmp_path / "same.npz", lambda arrays, meta: None, reseal=True)
     assert LinearClassifier.load(path, tokenizer=False).labels

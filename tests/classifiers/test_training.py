@@ -106,7 +106,7 @@ def test_threshold_reaches_the_target_precision_on_its_validation_data(data, mod
 def test_metadata_records_the_training_run(data, model) -> None:
     (texts, labels), _ = data
     meta = model.metadata
-    assert meta["format_version"] == 1
+    assert meta["format_version"] == 2
     assert meta["classifier_version"] == "1.0"
     assert meta["labels"] == model.labels == sorted(set(labels))
     assert meta["training_data_sha256"] == training_data_sha256(texts, labels)
