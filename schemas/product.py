@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, model_validator
+from pydantic import AfterValidator, ConfigDict, StrictBool, model_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -14,7 +14,7 @@ from core.db import UTCDateTime
 from core.timeutil import utcnow
 from schemas.department import DepartmentRef
 from schemas.event import APPEND_ONLY
-from schemas.formats import Trimmed
+from schemas.formats import Trimmed, given
 from schemas.validators import gtin_problem, normalize_gtin
 
 
@@ -141,7 +141,7 @@ class ProductIn(SQLModel):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"anyOf": [{"required": ["gtin"]}, {"required": ["name"]}]},
+        json_schema_extra={"anyOf": [given("gtin"), given("name")]},
     )
 
     gtin: GTIN | None = Field(
@@ -153,7 +153,7 @@ class ProductIn(SQLModel):
     batch: Annotated[str, Trimmed(1, 60)] | None = Field(
         default=None, description="batch or lot number (批次号)"
     )
-    injury: bool = Field(default=False, description="the product hurt someone")
+    injury: StrictBool = Field(default=False, description="the product hurt someone")
 
     @model_validator(mode="after")
     def _named(self) -> ProductIn:

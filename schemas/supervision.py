@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
-from core.timeutil import utcnow
+from core.timeutil import CHINA, utcnow
 from schemas.complaint import ComplaintCreate
-from schemas.formats import CN_PHONE, Trimmed
+from schemas.formats import CN_PHONE, Trimmed, iso_datetime_text
 from schemas.validators import normalize_cn_phone
 
 SectorCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
@@ -79,16 +79,35 @@ class RevocationIn(SQLModel):
     reason: Annotated[str, Trimmed(2, 300)]
 
 
+def _datetime_text(value: object) -> object:
+    """A date-time as the schema says: ISO 8601 text, never a number read as Unix seconds."""
+    if isinstance(value, int | float):
+        raise ValueError("give an ISO 8601 date-time, e.g. 2026-12-01T08:00:00+08:00")
+    return iso_datetime_text(value)
+
+
+def _china_if_naive(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=CHINA)
+    return value
+
+
 class InspectionIn(SQLModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
 
     place: Annotated[str, Trimmed(1, 200)] | None = None
-    inspected_at: datetime | None = Field(default=None, description="ISO 8601 with offset")
+    inspected_at: Annotated[
+        datetime | None, BeforeValidator(_datetime_text), AfterValidator(_china_if_naive)
+    ] = Field(default=None, description="ISO 8601; without an offset, China time")
 
 
 class SupervisorFilingCreate(ComplaintCreate):
-    """A supervisor's web filing: a complaint or inquiry with the inspection's details."""
+    """A supervisor's web filing, with the inspection's details. It is filed openly: a
+    tip-off's reporter identity is for the public form, which keeps it anonymous."""
 
+    reporter: None = Field(
+        default=None, description="none: a supervisor files openly, under its appointment"
+    )
     inspection: InspectionIn | None = None
 
 

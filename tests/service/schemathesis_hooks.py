@@ -40,7 +40,8 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, **kw
     # of the right shape that no upload returned are left out (wrong shapes stay, to be
     # refused as they should).
     body = case.body
-    if case.path == "/api/v1/complaints" and isinstance(body, dict):
+    filings = ("/api/v1/complaints", "/api/v1/quality-supervision/filings")
+    if case.path in filings and isinstance(body, dict):
         ids = body.get("attachments")
         if isinstance(ids, list) and all(_ATTACHMENT_ID.fullmatch(str(i)) for i in ids):
             body["attachments"] = []
