@@ -116,6 +116,7 @@ def _item(row: Complaint) -> QueueItem:
         deadline_due_on=row.deadline_due_on,
         deadline_badge=deadlines.badge(row.deadline_due_on),
         assignee_id=row.assignee_id,
+        priority=row.priority,
         created_at=row.created_at,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from accounts.service import Staff
@@ -18,7 +20,9 @@ from schemas.department import Department, DepartmentRef
 from schemas.duplicate import DuplicateSuggestion
 from schemas.event import EventStaffView
 from schemas.office import Office, OfficeRef
+from schemas.product import FilingProduct, Product
 from schemas.staff import StaffUser
+from schemas.supervision import SupervisorInspection
 from schemas.validators import mask_phone
 
 
@@ -107,6 +111,8 @@ def staff_view(
         if office
         else None,
         routing=routing.payload if routing else None,
+        inspection=_inspection(session, complaint.id),
+        product=_product(session, complaint.id),
         history=[
             EventStaffView.model_validate(event, from_attributes=True)
             for event in repository.history(session, complaint.id)
@@ -161,3 +167,21 @@ def attachment_of(
     )
     session.commit()
     return attachment
+
+
+def _inspection(session: Session, complaint_id: int) -> dict[str, Any] | None:
+    """What a quality supervisor saw on the inspection it filed about, if it did."""
+    inspection = session.get(SupervisorInspection, complaint_id)
+    if inspection is None:
+        return None
+    return inspection.model_dump(include={"place", "inspected_at"})
+
+
+def _product(session: Session, complaint_id: int) -> dict[str, Any] | None:
+    """The product the filing names, and whether it hurt someone."""
+    link = session.get(FilingProduct, complaint_id)
+    product = session.get(Product, link.product_id) if link else None
+    if link is None or product is None:
+        return None
+    fields = {"id", "gtin", "name", "brand", "model", "batch"}
+    return product.model_dump(mode="json", include=fields) | {"injury": link.injury}

@@ -254,6 +254,12 @@ class ComplaintStaffView(SQLModel):
     duplicates: list[DuplicateSuggestion]
     attachments: list[AttachmentStaffView]
     routing: dict[str, Any] | None
+    # Filed by an appointed quality supervisor (its id), the starting priority, what it saw on
+    # the inspection (place, time), and the product named (barcode, name, batch, injury).
+    quality_supervisor_id: int | None = None
+    priority: int = 0
+    inspection: dict[str, Any] | None = None
+    product: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
     history: list[EventStaffView]
@@ -270,6 +276,7 @@ class QueueItem(SQLModel):
     deadline_due_on: date | None
     deadline_badge: str | None  # ok | warning | overdue
     assignee_id: int | None
+    priority: int = 0  # above 0: filed by a quality supervisor
     created_at: datetime
 
 

@@ -114,6 +114,10 @@ def test_a_supervisor_files_on_every_channel_with_identity_and_priority(
     assert inspection.place == "小店区某商场二楼"
     assert inspection.inspected_at is not None
     assert inspection.inspected_at.hour == 2  # 10:30 China time, stored in UTC
+    staff_view = client.get(f"/api/v1/complaints/{filings[0].id}", headers=boss).json()
+    assert (staff_view["quality_supervisor_id"], staff_view["priority"]) == (appointed["id"], 1)
+    assert staff_view["inspection"]["place"] == "小店区某商场二楼"
+    assert staff_view["product"]["gtin"] == "06901234567892"
     home = client.get("/api/v1/quality-supervision/me", headers=mine).json()
     assert home["supervisor"]["record"]["filings"] == 3
     assert [f["channel"] for f in home["filings"]] == ["hotline", "sms", "web"]

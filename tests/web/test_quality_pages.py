@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from schemas import ProductRiskCase, SmsOutbound
+from schemas import Complaint, ProductRiskCase, SmsOutbound
 from schemas.enums import Role
 from tests.helpers import PASSWORD, add_staff, bearer, valid_filing
 
@@ -92,11 +92,20 @@ def test_a_quality_supervisor_sees_its_own_filings_and_record(
     }
     boss = bearer(client, "boss")
     assert client.post("/api/v1/quality-supervisors", json=appointment, headers=boss).is_success
-    filing = valid_filing(contact_phone="13900000001", product=KETTLE)
+    inspection = {"place": "小店区某商场二楼", "inspected_at": "2026-12-01T10:30:00+08:00"}
+    filing = valid_filing(contact_phone="13900000001", product=KETTLE, inspection=inspection)
     filed = client.post(
         "/api/v1/quality-supervision/filings", json=filing, headers=bearer(client, "qs1")
     )
     assert filed.status_code == 201, filed.text
+    # The desk shows who filed it, the inspection and the product (not routed yet: the
+    # supervisor's view).
+    complaint = session.exec(select(Complaint)).one()
+    _sign_in(client, "boss")
+    desk = client.get(f"/staff/desk/{complaint.id}").text
+    assert "社会质量监督员报送" in desk
+    assert "小店区某商场二楼 · 2026-12-01 10:30" in desk
+    assert "条码 06901234567892 批次 B2026-11" in desk
     _sign_in(client, "qs1")
     home = client.get("/staff/supervision")
     assert home.status_code == 200
