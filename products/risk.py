@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from cases.lifecycle import Actor, record
 from cases.policy import current_policy
 from core.errors import Conflict, NotFound
-from core.timeutil import utcnow
+from core.timeutil import stamp, utcnow
 from intake.tracking_number import display_tracking_number
 from notify.service import queue_sms
 from products import repository
@@ -104,7 +104,10 @@ def consider(session: Session, *, complaint: Complaint, product: Product, injury
         log.warning("no active department has sector %s: no product-risk case", policy.sector)
         return
     assert product.id is not None
+    opened = stamp(coarse=complaint.kind is Kind.tip)  # a tip-off's rows: the day only
     case = ProductRiskCase(
+        created_at=opened,
+        updated_at=opened,
         product_key=product.product_key,
         open_key=product.product_key,
         product_id=product.id,

@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cases.policy import current_policy
+from core.timeutil import stamp
 from products import repository, risk
 from schemas.complaint import Complaint
+from schemas.enums import Kind
 from schemas.product import FilingProduct, Product, ProductIn
 from schemas.validators import gtin14, gtin_problem, normalize_gtin
 
@@ -47,8 +49,11 @@ def keys(product: ProductIn) -> tuple[str, str | None, str]:
     return product_key, name_key, _normal(product.batch)[:60]
 
 
-def find_or_add(session: Session, product: ProductIn) -> Product:
-    """The record for this product and batch, added on first mention (caller commits)."""
+def find_or_add(session: Session, product: ProductIn, *, coarse: bool = False) -> Product:
+    """The record for this product and batch, added on first mention (caller commits).
+
+    `coarse`: first named by a tip-off, whose rows carry the day, never the time.
+    """
     product_key, name_key, batch = keys(product)
     if not product.gtin and name_key:
         product_key = repository.product_key_with_barcode(session, name_key) or product_key
@@ -65,6 +70,7 @@ def find_or_add(session: Session, product: ProductIn) -> Product:
         brand=product.brand,
         model=product.model,
         batch=product.batch,
+        created_at=stamp(coarse=coarse),
     )
     try:
         with session.begin_nested():  # another filing may add the same product at once
@@ -102,7 +108,7 @@ def product_from_text(text: str) -> ProductIn | None:
 def link_filing(session: Session, *, complaint: Complaint, product: ProductIn) -> Product:
     """Link a new filing to its product and let the defect signal look (caller commits)."""
     assert complaint.id is not None
-    row = find_or_add(session, product)
+    row = find_or_add(session, product, coarse=complaint.kind is Kind.tip)
     assert row.id is not None
     injury = product.injury or mentions_injury(complaint.text)
     session.add(FilingProduct(complaint_id=complaint.id, product_id=row.id, injury=injury))

@@ -148,7 +148,15 @@ MUST_ANSWER = {
     ("PUT", "/api/v1/departments/{code}/webhook"),
     ("DELETE", "/api/v1/departments/{code}/webhook"),
     ("GET", "/api/v1/departments/{code}/webhook/deliveries"),
+    # Issue 10: the tip-offs name a product that hurt someone, so the quality department's
+    # product-risk case holds them as evidence.
+    ("GET", "/api/v1/product-risks"),
+    ("GET", "/api/v1/product-risks/{case_id}"),
+    ("POST", "/api/v1/product-risks/{case_id}/outcome"),
+    ("GET", "/api/v1/products/barcodes/{code}"),
 }
+# The product the tip-offs name: an injury opens a product-risk case at once.
+PRODUCT = {"gtin": "6901234567892", "name": "电梯控制柜", "batch": "B1", "injury": True}
 MIN_OK = 90  # 2xx answers over the three tip-offs; about 110 when this was written
 
 
@@ -248,6 +256,7 @@ def _file_tip(client: TestClient) -> Tip:
         contact_phone=PHONE,
         attachments=[upload.json()["id"]],
         reporter={"name": NAME, "id_number": ID_NUMBER, "bank_name": BANK_NAME},
+        product=PRODUCT,
     )
     filed = client.post("/api/v1/complaints", json=body)
     assert filed.status_code == 201, filed.text
@@ -450,6 +459,37 @@ def _every_route(run: Run, tip: Tip, state: str, receiver: Receiver) -> set[tupl
         headers={"Authorization": ""},
     )
     call("GET", "/api/v1/auth/me", "/api/v1/auth/me")
+    # Issue 10: the product-risk case the tip-offs are evidence in; one outcome per state.
+    risks = call("GET", "/api/v1/product-risks", "/api/v1/product-risks").json()["data"]
+    case_id = risks[0]["id"] if risks else 1
+    case = call("GET", "/api/v1/product-risks/{case_id}", f"/api/v1/product-risks/{case_id}")
+    allowed = case.json().get("allowed_outcomes") or ["no_defect"]
+    call(
+        "POST",
+        "/api/v1/product-risks/{case_id}/outcome",
+        f"/api/v1/product-risks/{case_id}/outcome",
+        json={"outcome": allowed[0], "note": "检验报告"},
+    )
+    call("GET", "/api/v1/products/barcodes/{code}", "/api/v1/products/barcodes/6901234567892")
+    # Quality supervisors' routes are for supervisors and the supervisors themselves: 403.
+    appointment = {"name": "王", "phone": "13900000001", "region": "太原", "sectors": ["metrology"]}
+    call("POST", "/api/v1/quality-supervisors", "/api/v1/quality-supervisors", json=appointment)
+    call("GET", "/api/v1/quality-supervisors", "/api/v1/quality-supervisors")
+    one = "/api/v1/quality-supervisors/{supervisor_id}"
+    call("GET", one, "/api/v1/quality-supervisors/1")
+    call(
+        "POST",
+        one + "/revocation",
+        "/api/v1/quality-supervisors/1/revocation",
+        json={"reason": "解聘"},
+    )
+    call(
+        "POST",
+        "/api/v1/quality-supervision/filings",
+        "/api/v1/quality-supervision/filings",
+        json=valid_filing(),
+    )
+    call("GET", "/api/v1/quality-supervision/me", "/api/v1/quality-supervision/me")
     return called
 
 
