@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -23,13 +24,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(what: str, check: Callable[[], bool], *, timeout: float, every: float = 0.1) -> None:
+def wait_for(
+    what: str,
+    check: Callable[[], bool],
+    *,
+    timeout: float,
+    every: float = 0.1,
+    explain: Callable[[], str] | None = None,
+) -> None:
+    """Poll `check` until true; past `timeout` fail, with what `explain` tells of the state."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(every)
-    raise AssertionError(f"{what}: not within {timeout:.0f}s")
+    detail = f"\n{explain()}" if explain is not None else ""
+    raise AssertionError(f"{what}: not within {timeout:.0f}s{detail}")
 
 
 @dataclass
@@ -98,15 +108,47 @@ class Processes:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop_all(self) -> None:
+        # Every process group, even one whose leader is gone (a drill's kill -9): what the
+        # leader forked must not live on into later tests.
         for process in self.started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+            _signal_group(process.pid, signal.SIGTERM)
         for process in self.started:
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process.pid, signal.SIGKILL)
                 process.wait()
+        deadline = time.monotonic() + 15
+        while any(_group_alive(p.pid) for p in self.started) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for process in self.started:
+            _signal_group(process.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def children_of(pid: int) -> list[int]:
+    """Live processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
 
 
 @pytest.fixture

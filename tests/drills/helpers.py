@@ -69,3 +69,17 @@ def pending_outbox() -> int:
                 .where(col(OutboxMessage.dispatched_at).is_(None))
             ).one()
         )
+
+
+def outbox_summary() -> str:
+    """Pending outbox rows by job: how many, tries, due, given up, last error (for failures)."""
+    with Session(get_engine(read_only=True)) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.dispatched_at).is_(None))
+        ).all()
+    lines = [
+        f"{row.job} #{row.id} attempts={row.attempts} available_at={row.available_at} "
+        f"failed_at={row.failed_at} error={(row.last_error or '')[-300:]!r}"
+        for row in rows[:20]
+    ]
+    return f"{len(rows)} pending outbox row(s):\n" + "\n".join(lines)

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
+from rq import Queue
 
 from core import migrate
 from tests.drills.conftest import OwnRedis, Processes, free_port, wait_for
 from tests.drills.helpers import routed_count, routing_events_per_filing
 from tests.helpers import valid_filing
+from workers.queues import INTAKE_QUEUE
 
 pytestmark = [pytest.mark.drill, pytest.mark.timeout(600)]
 RATE = 15  # filings per second offered
@@ -79,3 +82,35 @@ def _status(url: str) -> int:
         return httpx.get(url, timeout=3).status_code
     except httpx.TransportError:
         return 0
+
+
+def test_a_worker_that_loses_redis_under_a_job_takes_jobs_again_once_it_is_back(
+    configure: Callable[..., None],
+    tmp_path: Path,
+    own_redis: OwnRedis,
+    processes: Callable[..., Processes],
+) -> None:
+    """RQ's loop quits on an error it did not expect (here: recording a job's end with Redis
+    gone); the worker process must not: it waits for Redis and works again."""
+    database = f"sqlite:///{tmp_path / 'drill.db'}"
+    configure(database_url=database, redis_url=own_redis.url)
+    migrate.upgrade()
+    platform = processes(database_url=database, redis_url=own_redis.url)
+    worker = platform.start("worker", "worker")
+    queue = Queue(INTAKE_QUEUE, connection=Redis.from_url(own_redis.url))
+    queue.enqueue("tests.drills.jobs.shut_redis_down")
+    assert own_redis.process is not None
+    own_redis.process.wait(30)  # the job stopped it
+    time.sleep(2)
+    own_redis.start()
+    marker = tmp_path / "after-restart"
+    Queue(INTAKE_QUEUE, connection=Redis.from_url(own_redis.url)).enqueue(
+        "tests.drills.jobs.touch", str(marker)
+    )
+    wait_for(
+        "a job taken after Redis came back",
+        marker.exists,
+        timeout=60,
+        explain=lambda: platform.log_of("worker")[-3000:],
+    )
+    assert worker.poll() is None
