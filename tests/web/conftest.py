@@ -53,7 +53,7 @@ def _free_port() -> int:
 def production(
     configure: object, sqlite_url: str, redis_url: str, tmp_path: Path
 ) -> Iterator[Production]:
-    """API (uvicorn, 2 workers) and one RQ worker, as `complaints` runs them in production."""
+    """API (uvicorn, 2 workers), one RQ worker and the relay, as production runs them."""
     assert callable(configure)
     configure(database_url=sqlite_url, redis_url=redis_url)
     migrate.upgrade()
@@ -83,6 +83,11 @@ def production(
         worker = subprocess.Popen(
             [str(COMPLAINTS), "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
+        # The relay sends what missed Redis at commit time and re-pokes batch drains: a
+        # platform without it is not the one production runs.
+        relay = subprocess.Popen(
+            [str(COMPLAINTS), "relay"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -98,9 +103,9 @@ def production(
             time.sleep(0.2)
         yield Production(url=url, env=env, log=log)
     finally:
-        for process in (api, worker):
+        for process in (api, worker, relay):
             process.terminate()
-        for process in (api, worker):
+        for process in (api, worker, relay):
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
