@@ -13,6 +13,7 @@ from routing.offices import office_prefix
 from routing.repository import department_by_code, office_by_code
 from schemas.department import Department
 from schemas.enums import Role
+from schemas.formats import trim
 from schemas.office import Office
 from schemas.staff import StaffUser
 
@@ -46,7 +47,7 @@ def create_user(
     office_code: str | None = None,
 ) -> StaffUser:
     """Add a staff account (caller commits). Department staff belong to exactly one department."""
-    username = username.strip()
+    username = trim(username)
     if not username or len(username) > 64:
         raise InvalidInput("username must be 1–64 characters")
     if len(password) < MIN_PASSWORD_LENGTH:

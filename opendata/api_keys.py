@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.timeutil import utcnow
+from schemas.formats import trim
 from schemas.open311 import Open311Key
 
 PREFIX = "o311_"
@@ -24,7 +25,7 @@ def _hash(raw: str) -> str:
 
 def create_key(session: Session, *, name: str) -> str:
     """A new key for the client system `name` (caller commits); the key is returned once."""
-    name = name.strip()
+    name = trim(name)
     if not 2 <= len(name) <= 100:
         raise InvalidInput("--name: 2 to 100 characters")
     if session.exec(select(Open311Key).where(Open311Key.name == name)).first():

@@ -26,6 +26,7 @@ from rewards.keys import keyring
 from rewards.sealing import Sealed
 from schemas.complaint import Complaint
 from schemas.enums import Kind, Role
+from schemas.formats import trim
 from schemas.reporter import ReporterIdentityIn, ReporterIdentityView
 from schemas.reward import ReporterIdentity
 from schemas.validators import id_number_problem, mask_id_number, mask_phone
@@ -128,7 +129,7 @@ def read(session: Session, *, staff: Staff, complaint_id: int, reason: str) -> R
         )
         session.commit()
         raise PermissionDenied("only reward officers may open a reporter's identity")
-    reason = reason.strip()
+    reason = trim(reason)
     if len(reason) < 4:
         raise InvalidInput("state why the identity is needed (at least 4 characters)")
     complaint = session.get(Complaint, complaint_id)

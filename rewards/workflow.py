@@ -26,6 +26,7 @@ from rewards.calculation import Reporter, Violation, compute_award, refusal_reas
 from rewards.states import change_state, record_event, today
 from schemas.complaint import Complaint
 from schemas.enums import Kind, Role, Status
+from schemas.formats import trim
 from schemas.reward import Reward, RewardAmount, RewardApproval, RewardPayment
 from schemas.reward_api import RewardState
 
@@ -123,7 +124,7 @@ def supersede_amount(
     Approvals bind to the amount they approved, so the new one needs two fresh approvals.
     """
     require_officer(staff)
-    reason = reason.strip()
+    reason = trim(reason)
     if len(reason) < 2:
         raise InvalidInput("say why the amount changes (at least 2 characters)")
     reward = _reward(session, reward_id)

@@ -53,6 +53,13 @@ _SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3
 SPACE, NOT_SPACE, ANY = f"[{_SPACE}]", f"[^{_SPACE}]", r"[\s\S]"
 
 
+def trim(text: str) -> str:
+    """`text` without surrounding whitespace, exactly as `Trimmed` fields trim it (str.strip()
+    would also take U+001C–U+001F, so a service re-trimming what the schema accepted would
+    refuse it)."""
+    return text.strip(WHITE_SPACE)
+
+
 def trimmed_length_pattern(min_length: int, max_length: int | None) -> str:
     """A pattern for strings `min_length`..`max_length` long once str.strip() has run."""
     upper = "" if max_length is None else str(max(max_length - 2, 0))

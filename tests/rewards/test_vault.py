@@ -234,6 +234,17 @@ def test_no_reason_or_a_short_one_is_refused_and_not_read(
     assert audits("vault.read") == []
 
 
+def test_a_reason_the_schema_accepts_the_vault_accepts(
+    desk: dict[str, dict[str, str]], client: TestClient
+) -> None:
+    """U+001F is no Unicode whitespace: the schema keeps it, so the vault must not strip it
+    (found by schemathesis: a 422 for a request the schema called valid)."""
+    cid, _ = file_tip(client, reporter=REPORTER)
+    answer = _open_vault(client, cid, desk["ro"], reason="\u3000核对\x1f\x1f\u2008")
+    assert answer.status_code == 200, answer.text
+    assert len(audits("vault.read")) == 1
+
+
 def test_every_other_role_is_refused_and_each_attempt_is_audited(
     desk: dict[str, dict[str, str]], client: TestClient
 ) -> None:
