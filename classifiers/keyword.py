@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from classifiers.base import Prediction, Suggestion
-from classifiers.tokenizer import Tokenizer
+from classifiers.tokenizer import Tokenizer, shared_tokenizer
 
 NAME_WEIGHT = 3.0
 KEYWORD_WEIGHT = 1.0
@@ -40,7 +40,15 @@ class KeywordClassifier:
                 self._weights[word].append((dept.code, NAME_WEIGHT))
             for word in dept.keywords:
                 self._weights[word].append((dept.code, KEYWORD_WEIGHT))
-        self.tokenizer = Tokenizer(self._weights)
+        self._tokenizer: Tokenizer | None = None
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The process's tokenizer for these words: a registry loaded again with the same
+        vocabulary does not load jieba's dictionary again (half a second each time)."""
+        if self._tokenizer is None:
+            self._tokenizer = shared_tokenizer(self._weights)
+        return self._tokenizer
 
     def load(self) -> KeywordClassifier:
         self.tokenizer.load()
