@@ -94,28 +94,41 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Calla
     _reset_process_caches()
 
 
+SMS_PATH_TOKEN = "s3cret-path-token"
+
+
+def _migrated(configure: Callable[..., None], url: str, redis_url: str, **extra: str) -> str:
+    """Settings pointed at `url`, the schema migrated and the default registry loaded."""
+    configure(database_url=url, redis_url=redis_url, **extra)
+    migrate.upgrade()
+    with Session(get_engine()) as session:
+        load_registry(session, parse_registry(DEFAULT_REGISTRY))
+        session.commit()
+    return url
+
+
 @pytest.fixture
-def platform(configure: Callable[..., None], database_url: str, redis_url: str) -> Iterator[str]:
+def platform(configure: Callable[..., None], database_url: str, redis_url: str) -> str:
     """A migrated database with the default registry, on both databases, with real Redis."""
-    configure(database_url=database_url, redis_url=redis_url)
-    migrate.upgrade()
-    with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
-    return database_url
+    return _migrated(configure, database_url, redis_url)
 
 
 @pytest.fixture
-def sqlite_platform(
-    configure: Callable[..., None], sqlite_url: str, redis_url: str
-) -> Iterator[str]:
+def sqlite_platform(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> str:
     """As `platform`, on SQLite only, for tests whose subject is not the database."""
-    configure(database_url=sqlite_url, redis_url=redis_url)
-    migrate.upgrade()
-    with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
-    return sqlite_url
+    return _migrated(configure, sqlite_url, redis_url)
+
+
+@pytest.fixture
+def sms_platform(configure: Callable[..., None], database_url: str, redis_url: str) -> str:
+    """As `platform`, with the SMS webhooks switched on (path token SMS_PATH_TOKEN)."""
+    return _migrated(configure, database_url, redis_url, sms_path_token=SMS_PATH_TOKEN)
+
+
+@pytest.fixture
+def sqlite_sms_platform(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> str:
+    """As `sms_platform`, on SQLite only."""
+    return _migrated(configure, sqlite_url, redis_url, sms_path_token=SMS_PATH_TOKEN)
 
 
 @pytest.fixture

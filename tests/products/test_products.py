@@ -3,16 +3,12 @@ recall texts each complainant once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from core import migrate
-from core.db import get_engine
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import (
     Complaint,
     FilingProduct,
@@ -23,37 +19,16 @@ from schemas import (
 )
 from schemas.enums import Role
 from schemas.staff import StaffUser
+from tests.conftest import SMS_PATH_TOKEN
 from tests.helpers import add_staff, bearer, valid_filing
 
-PATH_TOKEN = "s3cret-path-token"
 BARCODE = "6901234567892"
 KETTLE = {"gtin": BARCODE, "name": "电热水壶", "brand": "美好", "batch": "B2026-11"}
 TEXT = "在超市买的美好牌电热水壶，用了三天底座就冒烟，开关失灵，要求退货赔偿并检查这批产品。"
 
 
-def _migrated(configure: Callable[..., None], url: str, redis_url: str) -> str:
-    """A migrated database with the default registry and the SMS webhooks switched on."""
-    configure(database_url=url, redis_url=redis_url, sms_path_token=PATH_TOKEN)
-    migrate.upgrade()
-    with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
-    return url
-
-
-@pytest.fixture
-def both_databases(configure: Callable[..., None], database_url: str, redis_url: str) -> str:
-    """For tests whose subject is the SQL: once on SQLite, once on PostgreSQL."""
-    return _migrated(configure, database_url, redis_url)
-
-
-@pytest.fixture
-def sqlite_only(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> str:
-    return _migrated(configure, sqlite_url, redis_url)
-
-
-ON_BOTH = pytest.mark.usefixtures("both_databases")
-ON_SQLITE = pytest.mark.usefixtures("sqlite_only")
+ON_BOTH = pytest.mark.usefixtures("sms_platform")
+ON_SQLITE = pytest.mark.usefixtures("sqlite_sms_platform")
 
 
 def _file(client: TestClient, phone: str, text: str = TEXT, **product: Any) -> str:
@@ -99,7 +74,7 @@ def test_three_channels_about_one_batch_link_to_one_product(
         "text": f"美好牌电热水壶底座冒烟，条码{BARCODE}，批号B2026-11，商家不给退。",
         "time": 1795000000,
     }
-    assert client.post(f"/api/v1/sms/tencent/{PATH_TOKEN}", json=sms).status_code == 200
+    assert client.post(f"/api/v1/sms/tencent/{SMS_PATH_TOKEN}", json=sms).status_code == 200
     add_staff(session, "op", Role.operator)
     call = {
         "caller_phone": "13800000003",

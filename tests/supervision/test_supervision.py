@@ -3,7 +3,6 @@ through the web, SMS and the hotline, and a track record that counts what happen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,14 +10,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from cases.lifecycle import Actor, transition
-from core import migrate
 from core.db import get_engine
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import AuditEntry, Complaint, SupervisorInspection
 from schemas.enums import Role, Status
+from tests.conftest import SMS_PATH_TOKEN
 from tests.helpers import add_staff, bearer, valid_filing
 
-PATH_TOKEN = "s3cret-path-token"
 PHONE = "13900000001"
 APPOINTMENT = {
     "username": "qs1",
@@ -31,29 +28,8 @@ TEXT = "我在小店区某商场买的电热水壶用了两天就坏了，商家
 TIP_TEXT = "在小店区某商场巡查时发现在售电热水壶无3C认证标志，铭牌信息不全，请依法检查处理。"
 
 
-def _migrated(configure: Callable[..., None], url: str, redis_url: str) -> str:
-    """A migrated database with the default registry and the SMS webhooks switched on."""
-    configure(database_url=url, redis_url=redis_url, sms_path_token=PATH_TOKEN)
-    migrate.upgrade()
-    with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
-    return url
-
-
-@pytest.fixture
-def both_databases(configure: Callable[..., None], database_url: str, redis_url: str) -> str:
-    """For tests whose subject is the SQL: once on SQLite, once on PostgreSQL."""
-    return _migrated(configure, database_url, redis_url)
-
-
-@pytest.fixture
-def sqlite_only(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> str:
-    return _migrated(configure, sqlite_url, redis_url)
-
-
-ON_BOTH = pytest.mark.usefixtures("both_databases")
-ON_SQLITE = pytest.mark.usefixtures("sqlite_only")
+ON_BOTH = pytest.mark.usefixtures("sms_platform")
+ON_SQLITE = pytest.mark.usefixtures("sqlite_sms_platform")
 
 
 @pytest.fixture
@@ -71,7 +47,7 @@ def _appoint(client: TestClient, boss: dict[str, str], **changes: Any) -> dict[s
 
 def _sms(client: TestClient, text: str, time: int) -> None:
     body = {"mobile": PHONE, "nationcode": "86", "sign": "12315", "text": text, "time": time}
-    assert client.post(f"/api/v1/sms/tencent/{PATH_TOKEN}", json=body).status_code == 200
+    assert client.post(f"/api/v1/sms/tencent/{SMS_PATH_TOKEN}", json=body).status_code == 200
 
 
 def _supervisor_filing(**changes: Any) -> dict[str, Any]:
