@@ -40,6 +40,25 @@ def _reset_process_caches() -> None:
     keyring.cache_clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Staff passwords hashed with Argon2id at its lowest cost inside this test process.
+
+    At the production parameters every test account and every sign-in costs 0.15 s, and a
+    desk of six staff costs two seconds a test. Processes the tests start (the CLI, the API
+    in production shape) keep the production parameters, and
+    tests/accounts/test_auth.py::test_users_create_command checks them on a stored hash.
+    """
+    from argon2 import PasswordHasher
+
+    from core import security
+
+    production = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    security._hasher = production
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """The real Redis on 127.0.0.1:6379, database 9, flushed before and after each test."""

@@ -104,6 +104,9 @@ def test_users_create_command(session: Session) -> None:
     assert "created department cli1 of quality" in ok.stdout
     user = session.exec(select(StaffUser).where(StaffUser.username == "cli1")).one()
     assert user.role is Role.department
+    # Made by the real command, not this test process (whose hashing is cheap, see conftest):
+    # argon2-cffi's RFC 9106 low-memory profile, Argon2id with 64 MiB, 3 passes, 4 lanes.
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 @pytest.mark.parametrize(
