@@ -9,9 +9,10 @@ that does not exist.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import ValidationError
@@ -98,14 +99,49 @@ def _w3c(moment: datetime | None) -> str | None:
     return as_china(moment).isoformat(timespec="seconds") if moment else None
 
 
+# RFC 3339 date-times (what the schema's `format: date-time` means): a time zone is required;
+# `T` and `Z` may be lower case; a leap second (:60) is read as the second before it.
+W3C_DATETIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
+)
+# Comma-separated ids of at most 18 digits (any 18-digit number fits a 64-bit column).
+REQUEST_IDS = r"^[0-9]{1,18}( *, *[0-9]{1,18})*$"
+SERVICE_CODES = r"^[a-z][a-z0-9_]{1,31}( *, *[a-z][a-z0-9_]{1,31})*$"
+STATUSES = r"^(open|closed)( *, *(open|closed))*$"
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def _parse_w3c(value: str, name: str) -> datetime:
+    """An RFC 3339 date-time, in UTC; one beyond what UTC can hold (year 1 at +08:00) is
+    the earliest or latest moment there is."""
+    found = W3C_DATETIME.fullmatch(value)
+    if found is None:
+        raise InvalidInput(
+            f"{name} must be a W3C (RFC 3339) datetime such as 2026-01-01T00:00:00Z or "
+            "2026-01-01T08:00:00+08:00"
+        )
+    year, month, day, hour, minute, second = (int(part) for part in found.group(1, 2, 3, 4, 5, 6))
+    fraction = int((found.group(7) or "0")[:6].ljust(6, "0"))
+    offset = timedelta(0)
+    if found.group(9):
+        if int(found.group(10)) > 23 or int(found.group(11)) > 59:
+            raise InvalidInput(f"{name}: the time zone offset is out of range")
+        offset = timedelta(hours=int(found.group(10)), minutes=int(found.group(11)))
+        if found.group(9) == "-":
+            offset = -offset
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        local = datetime(year, month, day, hour, minute, min(second, 59), fraction)
     except ValueError as exc:
-        raise InvalidInput(f"{name} must be a W3C datetime such as 2026-01-01T00:00:00Z") from exc
-    if moment.tzinfo is None:
-        raise InvalidInput(f"{name} needs a time zone (Z or +08:00)")
-    return moment
+        raise InvalidInput(f"{name}: {exc}") from exc
+    if second > 60:
+        raise InvalidInput(f"{name}: second must be in 0..59")
+    try:
+        return local.replace(tzinfo=timezone(offset)).astimezone(UTC)
+    except OverflowError:
+        return _EARLIEST if local.year == 1 else _LATEST
 
 
 @dataclass(frozen=True)
@@ -128,16 +164,17 @@ class RequestQuery:
     ) -> RequestQuery:
         ids = None
         if service_request_id:
-            parts = [p.strip() for p in service_request_id.split(",") if p.strip()]
-            if not all(p.isdigit() and len(p) <= 18 for p in parts):
+            if not re.fullmatch(REQUEST_IDS, service_request_id):
                 raise InvalidInput("service_request_id: comma-separated request ids")
-            ids = [int(p) for p in parts]
-        statuses = [s.strip() for s in status.split(",")] if status else None
-        if statuses and not set(statuses) <= {"open", "closed"}:
+            ids = [int(p) for p in service_request_id.split(",")]
+        if status and not re.fullmatch(STATUSES, status):
             raise InvalidInput("status: open, closed or both")
+        statuses = sorted({s.strip() for s in status.split(",")}) if status else None
+        if service_code and not re.fullmatch(SERVICE_CODES, service_code):
+            raise InvalidInput("service_code: comma-separated service codes")
         codes = [c.strip() for c in service_code.split(",")] if service_code else None
-        start = _parse_w3c(start_date, "start_date") if start_date else None
-        end = _parse_w3c(end_date, "end_date") if end_date else None
+        start = _parse_w3c(start_date, "start_date") if start_date is not None else None
+        end = _parse_w3c(end_date, "end_date") if end_date is not None else None
         if start and end and start > end:
             raise InvalidInput("start_date must not be after end_date")
         if ids is None and start is None and end is None:

@@ -1,4 +1,9 @@
-"""One JSON error shape for every failure: {"error": <kind>, "detail": <why>, ...}."""
+"""One JSON error shape for every failure: {"error": <kind>, "detail": <why>, ...}.
+
+Except on Open311 paths (/open311/), whose clients expect GeoReport v2's error list,
+[{"code": 404, "description": "…"}] (or <errors> for a path ending in .xml): their errors
+answer that, and their operations document it themselves (opendata.open311_api).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from core.errors import PlatformError
+from opendata.open311_api import error_answer, is_open311
 from web.errors import page_error, wants_page
 
 log = logging.getLogger(__name__)
@@ -48,27 +54,48 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def _allowed_methods(request: Request) -> str:
     """Every method of every route on this path: Starlette names only the first route's
-    (PUT and DELETE of one path are two routes)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return ", ".join(sorted(methods))
+    (PUT and DELETE of one path are two routes). Each method is tried against the routes, as
+    FastAPI's included routers do not list their routes' methods."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(sorted(allowed))
 
 
 def document_error_bodies(schema: dict[str, Any]) -> dict[str, Any]:
     """Give every error response the routes declare by description only the one error shape
     (the handlers below answer it for every error), so the schema says what clients get."""
     reference = {"$ref": "#/components/schemas/ErrorBody"}
-    for path in schema.get("paths", {}).values():
+    for name, path in schema.get("paths", {}).items():
         for operation in path.values():
+            if is_open311(name):
+                _keep_open311_errors(operation)
+                continue
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400 and "content" not in response:
                     response["content"] = {"application/json": {"schema": reference}}
     return schema
+
+
+def _keep_open311_errors(operation: dict[str, Any]) -> None:
+    """An Open311 operation declares each error it answers; the platform's defaults that
+    FastAPI merged in (ERROR_RESPONSES, as they are) are not what it answers: drop them."""
+    responses = operation.get("responses", {})
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for status in list(responses):
+        default = {"description": _ERRORS.get(int(status)), "content": reference}
+        if status.isdigit() and responses[status] == default:
+            del responses[status]
 
 
 def _problem(
@@ -105,6 +132,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PlatformError)
     async def _platform(request: Request, exc: PlatformError) -> Response:
         headers = getattr(exc, "headers", None)
+        if is_open311(request.url.path):
+            return error_answer(request.url.path, exc.status_code, exc.detail, headers)
         if wants_page(request):
             return page_error(request, exc.status_code, exc=exc, headers=headers)
         return _problem(exc.status_code, type(exc).__name__, exc.detail, headers, **exc.extra)
@@ -112,11 +141,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _field_errors(exc)
+        summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        if is_open311(request.url.path):
+            return error_answer(request.url.path, 422, summary)
         if wants_page(request):
             return page_error(
                 request, 422, details=[f"{e['field']}：{e['reason']}" for e in errors]
             )
-        summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return _problem(422, "InvalidInput", summary, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
@@ -124,6 +155,8 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = _allowed_methods(request)
+        if is_open311(request.url.path):
+            return error_answer(request.url.path, exc.status_code, str(exc.detail), headers)
         if wants_page(request):
             return page_error(request, exc.status_code, headers=headers)
         return _problem(exc.status_code, "HTTPError", exc.detail, headers)
@@ -131,6 +164,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable: %s", type(exc.orig).__name__)
+        if is_open311(request.url.path):
+            return error_answer(request.url.path, 503, "the database is unavailable; try again")
         if wants_page(request):
             return page_error(request, 503)
         return _problem(503, "ServiceUnavailable", "the database is unavailable; try again shortly")

@@ -13,6 +13,7 @@ from web.security import CsrfRefused, SignInRequired
 
 _NOT_PAGES = (
     "/api/",
+    "/open311/",  # Open311 GeoReport v2: a client system, which gets Open311's errors
     "/dev/",
     "/docs",
     "/redoc",
