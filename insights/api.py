@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from accounts.deps import StaffDep, require_roles
 from accounts.service import Staff
@@ -14,6 +15,7 @@ from core.deps import SessionDep
 from insights import alerts, credit, statistics
 from insights.report_csv import to_csv
 from schemas.enums import Role
+from schemas.formats import MAX_ID, iso_date_text
 from schemas.insights import AlertNote, AlertView, CreditView
 from schemas.statistics import Bucket, StatsFilter, StatsReport
 
@@ -26,8 +28,14 @@ _FILTER_ERRORS = _SUPERVISORS | {422: {"description": "a filter is invalid"}}
 
 
 def stats_filter(
-    since: Annotated[date | None, Query(description="first day (China time), included")] = None,
-    until: Annotated[date | None, Query(description="last day, included")] = None,
+    since: Annotated[
+        date | None,
+        BeforeValidator(iso_date_text),
+        Query(description="first day (China time), included"),
+    ] = None,
+    until: Annotated[
+        date | None, BeforeValidator(iso_date_text), Query(description="last day, included")
+    ] = None,
     place: Annotated[
         str | None, Query(pattern=r"^\d{2,6}$", description="administrative code prefix")
     ] = None,
@@ -68,7 +76,7 @@ def list_alerts(
     session: SessionDep,
     _staff: Supervisor,
     state: Annotated[Literal["open", "acknowledged", "closed"] | None, Query()] = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[AlertView]:
     """Surge alerts, newest first, with their evidence."""

@@ -7,10 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from pydantic import BeforeValidator
 
 from core.deps import SessionDep
 from core.errors import InvalidInput
 from opendata import export
+from schemas.formats import iso_date_text
 
 router = APIRouter(prefix="/api/v1/open-data", tags=["open data"])
 
@@ -26,8 +28,14 @@ router = APIRouter(prefix="/api/v1/open-data", tags=["open data"])
 def export_complaints(
     session: SessionDep,
     format: Annotated[Literal["csv", "json"], Query(description="csv or json")] = "csv",
-    since: Annotated[date | None, Query(description="received on or after (China time)")] = None,
-    until: Annotated[date | None, Query(description="received on or before")] = None,
+    since: Annotated[
+        date | None,
+        BeforeValidator(iso_date_text),
+        Query(description="received on or after (China time)"),
+    ] = None,
+    until: Annotated[
+        date | None, BeforeValidator(iso_date_text), Query(description="received on or before")
+    ] = None,
 ) -> StreamingResponse:
     """Complaints without personal data: no tip-offs, no contact, no tracking number; text
     and business names scrubbed of phone, ID, plate and bank numbers and persons' names."""

@@ -6,6 +6,7 @@ client (or a test generating requests) that knows the name knows what is accepte
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,17 @@ def iso_datetime_text(value: object) -> object:
     seconds, and `since=0.5` is more likely a mistake than 1970)."""
     if isinstance(value, str) and value.strip().replace(".", "", 1).lstrip("-").isdigit():
         raise ValueError("give an ISO 8601 date-time, e.g. 2026-12-01T08:00:00+08:00")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date_text(value: object) -> object:
+    """Refuse anything but YYYY-MM-DD where a day is asked for: pydantic would read `until=0`
+    as Unix second 0, a day the schema's `format: date` does not admit."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
+        raise ValueError("give a day as YYYY-MM-DD, e.g. 2026-12-01")
     return value
 
 

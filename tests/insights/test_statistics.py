@@ -180,3 +180,14 @@ def test_supervisors_read_the_report_and_its_csv_and_others_may_not(
         ).status_code
         == 422
     )
+    # A day is YYYY-MM-DD, as the schema's format says: not Unix seconds (found by schemathesis).
+    for day in ("0", "1764547200", "2026-2-1", "20260201"):
+        for path in ("/api/v1/stats", "/api/v1/stats.csv", "/api/v1/open-data/complaints"):
+            answer = client.get(path, params={"until": day}, headers=bearer(client, "boss"))
+            assert answer.status_code == 422, (path, day, answer.text)
+            assert "YYYY-MM-DD" in answer.text
+    # An alert id past a 64-bit column is refused, not a crash in the driver.
+    alerts = client.get(
+        "/api/v1/alerts", params={"before_id": 2**80}, headers=bearer(client, "boss")
+    )
+    assert alerts.status_code == 422, alerts.text

@@ -57,6 +57,14 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, **kw
         and _inverted(query.get("start_date"), query.get("end_date"))
     ):
         query["start_date"], query["end_date"] = query["end_date"], query["start_date"]
+    # The same rule for the statistics' and the open-data export's period (since, until).
+    periods = ("/api/v1/stats", "/api/v1/stats.csv", "/api/v1/open-data/complaints")
+    if (
+        case.path in periods
+        and isinstance(query, dict)
+        and _inverted(query.get("since"), query.get("until"))
+    ):
+        query["since"], query["until"] = query["until"], query["since"]
 
 
 def _inverted(start: Any, end: Any) -> bool:
