@@ -14,6 +14,8 @@ from typing import Any
 import schemathesis
 from hypothesis import strategies as st
 
+from schemas.validators import gtin_problem, id_number_problem, normalize_cn_phone, uscc_problem
+
 _ATTACHMENT_ID = re.compile(r"[0-9a-f]{32}")
 
 schemathesis.openapi.format(
@@ -31,12 +33,46 @@ schemathesis.openapi.format(
 )
 
 
+def _phone_problem(raw: str) -> str | None:
+    try:
+        normalize_cn_phone(raw)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+# Body fields with a named format: the check the platform applies, and a value it accepts.
+_FORMATTED: dict[str, tuple[Any, str]] = {
+    "contact_phone": (_phone_problem, "13812345678"),
+    "caller_phone": (_phone_problem, "13812345678"),
+    "phone": (_phone_problem, "13812345678"),
+    "business_uscc": (uscc_problem, "91330100799655058B"),
+    "id_number": (id_number_problem, "110105199001011232"),
+    "gtin": (gtin_problem, "6901234567892"),
+}
+
+
+def _formats_kept(body: dict[str, Any]) -> None:
+    """Schemathesis judges a mutated value valid when its format is one it does not know
+    (its schema validator passes any string for `cn-uscc`), then expects it accepted: a
+    value the format's own check refuses is put right, here and one level down."""
+    for name, value in list(body.items()):
+        if isinstance(value, dict):
+            _formats_kept(value)
+        elif name in _FORMATTED and isinstance(value, str):
+            problem, good = _FORMATTED[name]
+            if problem(value) is not None:
+                body[name] = good
+
+
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: schemathesis.Case, **kwargs: Any) -> None:
     """A client keeps an Idempotency-Key for retries of one request, never for another body
     (reusing it so is refused with 422, as the header's specification asks)."""
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    if isinstance(case.body, dict):
+        _formats_kept(case.body)
     # Attachment ids come from earlier uploads, which a generated request cannot know: ids
     # of the right shape that no upload returned are left out (wrong shapes stay, to be
     # refused as they should).
