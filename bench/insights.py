@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics as stats
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import support  # noqa: F401  (puts the repository first on sys.path, this folder last)
 
 
 def _median_ms(run: Callable[[], object], repeat: int) -> float:

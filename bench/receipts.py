@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import support  # noqa: F401  (puts the repository first on sys.path, this folder last)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()

@@ -16,12 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from support import REPO  # first: it puts the repository first on sys.path, this folder last
 
-from classifiers.features import mine_user_words  # noqa: E402
-from classifiers.tokenizer import Tokenizer, rjieba  # noqa: E402
-from routing.registry import DEFAULT_REGISTRY, parse_registry  # noqa: E402
+from classifiers.features import mine_user_words
+from classifiers.tokenizer import Tokenizer, rjieba
+from routing.registry import DEFAULT_REGISTRY, parse_registry
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "haikou12345" / "train.csv"
 

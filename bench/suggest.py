@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING  # noqa: E402
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from support import REPO  # noqa: E402  (puts the repository first on sys.path, this folder last)
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "haikou12345" / "train.csv"
 TEXT = "诉求内容"
 WARM_UP = 10
