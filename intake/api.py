@@ -17,7 +17,13 @@ from intake.idempotency import MAX_KEY_LENGTH, Answer, client_scope, run_once
 from intake.tracking_number import display_tracking_number
 from rewards import receipts
 from schemas.attachment import AttachmentPublic
-from schemas.complaint import ComplaintCreate, ComplaintCreated, RatingCreate, TrackingView
+from schemas.complaint import (
+    Complaint,
+    ComplaintCreate,
+    ComplaintCreated,
+    RatingCreate,
+    TrackingView,
+)
 from schemas.enums import Channel, Kind
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
@@ -40,6 +46,24 @@ _FILING_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def filing_created(
+    request: Request, complaint: Complaint, *, receipt_code: str | None = None
+) -> ComplaintCreated:
+    """The answer to a new filing: its number, status and tracking page (none for a tip-off:
+    it is not on the public tracking page), and a tip-off's receipt code, shown this once."""
+    number = complaint.tracking_number
+    return ComplaintCreated(
+        tracking_number=number,
+        tracking_number_display=display_tracking_number(number),
+        status=complaint.status,
+        tracking_url=None
+        if complaint.kind is Kind.tip
+        else str(request.url_for("track_complaint", tracking_number=number)),
+        receipt_code=receipt_code,
+        receipt_code_display=receipts.display(receipt_code) if receipt_code else None,
+    )
+
+
 @router.post(
     "/complaints", status_code=201, response_model=ComplaintCreated, responses=_FILING_ERRORS
 )
@@ -57,19 +81,7 @@ def file_complaint(
     def produce() -> Answer:
         limits.check_client(address)
         filed = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
-        number = filed.complaint.tracking_number
-        body = ComplaintCreated(
-            tracking_number=number,
-            tracking_number_display=display_tracking_number(number),
-            status=filed.complaint.status,
-            tracking_url=None
-            if tip
-            else str(request.url_for("track_complaint", tracking_number=number)),
-            receipt_code=filed.receipt_code,
-            receipt_code_display=receipts.display(filed.receipt_code)
-            if filed.receipt_code
-            else None,
-        )
+        body = filing_created(request, filed.complaint, receipt_code=filed.receipt_code)
         first = body.model_dump(mode="json")
         # A retry gets the same answer but the receipt code: it is shown once, never stored.
         replay = {**first, "receipt_code": None, "receipt_code_display": None} if tip else None

@@ -9,11 +9,9 @@ from fastapi.responses import JSONResponse
 
 from accounts.deps import StaffDep
 from core.deps import SessionDep
-from intake.api import IdempotencyKeyHeader
+from intake.api import IdempotencyKeyHeader, filing_created
 from intake.idempotency import Answer, client_scope, run_once
-from intake.tracking_number import display_tracking_number
 from schemas.complaint import ComplaintCreated
-from schemas.enums import Kind
 from schemas.supervision import (
     AppointmentIn,
     RevocationIn,
@@ -106,15 +104,7 @@ def file_as_quality_supervisor(
 
     def produce() -> Answer:
         complaint = service.file_as_supervisor(session, staff=staff, data=body)
-        number = complaint.tracking_number
-        created = ComplaintCreated(
-            tracking_number=number,
-            tracking_number_display=display_tracking_number(number),
-            status=complaint.status,
-            tracking_url=None  # a tip-off is not on the public tracking page
-            if complaint.kind is Kind.tip
-            else str(request.url_for("track_complaint", tracking_number=number)),
-        )
+        created = filing_created(request, complaint)
         return Answer(status=201, body=created.model_dump(mode="json"))
 
     answer = run_once(
