@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from cases import deadlines
+from cases import deadlines, repository
 from core.errors import Conflict
 from core.timeutil import stamp
 from notify import webhooks
@@ -101,26 +101,43 @@ class Actor:
 CITIZEN = Actor(name="citizen")
 
 
-def open_complaint(session: Session, *, complaint: Complaint, actor: Actor) -> ComplaintEvent:
-    """Give a new filing its first status and its first history entry (caller commits)."""
+def open_complaint(
+    session: Session,
+    *,
+    complaint: Complaint,
+    actor: Actor,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Give a new filing its first status and its first history entry (caller commits).
+
+    False when the filing's tracking number is taken: nothing is written, and the caller
+    draws another number (the transaction stays usable, on PostgreSQL too).
+    """
     if complaint.id is not None:
         raise Conflict("the filing already exists")
     complaint.status = Status.received
-    session.add(complaint)
-    session.flush()
-    assert complaint.id is not None
-    event = ComplaintEvent(
-        complaint_id=complaint.id,
-        at=complaint.created_at,
-        actor=actor.name,
-        actor_id=actor.staff_id,
-        from_status=None,
-        to_status=Status.received,
-        reason="filed",
-        payload={"channel": complaint.channel.value, "kind": complaint.kind.value},
+    if not repository.insert_new_complaint(session, complaint):
+        return False
+    repository.insert_event(
+        session,
+        {
+            "complaint_id": complaint.id,
+            "at": complaint.created_at,
+            "actor": actor.name,
+            "actor_id": actor.staff_id,
+            "from_status": None,
+            "to_status": Status.received,
+            "reason": "filed",
+            "public_note": None,
+            "payload": {
+                "channel": complaint.channel.value,
+                "kind": complaint.kind.value,
+                **(payload or {}),
+            },
+            "public": True,
+        },
     )
-    session.add(event)
-    return event
+    return True
 
 
 def transition(

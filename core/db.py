@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Session, create_engine
@@ -112,6 +114,27 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_unless_taken(
+    session: Session, table: Table, values: dict[str, Any], *, unique: Sequence[str]
+) -> Any:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id` in the session's transaction:
+    the new row's id, or None when a row already holds those unique values.
+
+    No savepoint and no exception: a clash is an answer, not an error, and PostgreSQL's
+    transaction stays usable (the caller may try other values). The values go as parameters
+    of one statement built once, so SQLAlchemy compiles it once per process.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = _insert_unless_taken(dialect, table, tuple(unique))
+    return session.execute(statement, values).scalar_one_or_none()
+
+
+@lru_cache(maxsize=64)
+def _insert_unless_taken(dialect: str, table: Table, unique: tuple[str, ...]) -> Any:
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return builder(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)
 
 
 _MEMO_KEY = "memo"

@@ -15,10 +15,12 @@ import time
 from collections.abc import Mapping, Sequence
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlmodel import Session
 
+from core import after_commit
 from core.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -90,28 +92,30 @@ def observe_many(
 
 
 def count_after_commit(session: Session, name: str, labels: Labels | None = None) -> None:
-    """Count once the caller's transaction commits: a rolled-back filing was never filed."""
+    """Count once the caller's transaction commits: a rolled-back filing was never filed.
+    The counts go in the transaction's shared after-commit pipeline (core.after_commit)."""
     pending: list[tuple[str, Labels]] = session.info.setdefault(_AFTER_COMMIT_KEY, [])
-    if not event.contains(session, "after_commit", _count_committed):
-        event.listen(session, "after_commit", _count_committed)
-        event.listen(session, "after_rollback", _forget)
+    if not pending:
+        after_commit.register(session, _committed)
+        if not event.contains(session, "after_rollback", _forget):
+            event.listen(session, "after_rollback", _forget)
     pending.append((name, dict(labels or {})))
 
 
-def _count_committed(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
+def _committed(session: Session) -> after_commit.Contribution | None:
     pending: list[tuple[str, Labels]] = session.info.pop(_AFTER_COMMIT_KEY, [])
-    connection = _connection()
-    if not pending or connection is None:
-        return
-    try:
-        pipe = connection.pipeline(transaction=False)
+    if not pending or _connection() is None:
+        return None
+
+    def add(pipe: Pipeline) -> None:
         for name, labels in pending:
             pipe.hincrby(COUNTER_PREFIX + name, label_key(labels), 1)
-        pipe.execute()
-    except RedisError as exc:
-        _failed(f"{len(pending)} metric(s)", exc)
+
+    return after_commit.Contribution(
+        add=add,
+        done=lambda _connection, _results: None,
+        failed=lambda exc: _failed(f"{len(pending)} metric(s)", exc),
+    )
 
 
 def _forget(session: Session) -> None:

@@ -79,8 +79,13 @@ def file_complaint(
     scope = "tip-off" if tip else client_scope(staff_id=None, client_address=address)
 
     def produce() -> Answer:
-        limits.check_client(address)
-        filed = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
+        filed = service.file_complaint(
+            session,
+            data=data,
+            channel=Channel.web,
+            actor=CITIZEN,
+            also_limited_by=[limits.client_limit(address)],
+        )
         body = filing_created(request, filed.complaint, receipt_code=filed.receipt_code)
         first = body.model_dump(mode="json")
         # A retry gets the same answer but the receipt code: it is shown once, never stored.

@@ -10,7 +10,11 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from core.errors import PlatformError
@@ -34,27 +38,65 @@ def _bucket(kind: str, identity: str) -> str:
     return f"rl:{kind}:{hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()[:24]}"
 
 
-def check(kind: str, identity: str, *, limit: int, window_seconds: int, what: str) -> None:
-    now = int(time.time())
-    window = now // window_seconds
-    key = f"{_bucket(kind, identity)}:{window}"
-    try:
-        pipe = get_redis().pipeline()
-        pipe.incr(key)
-        pipe.expire(key, window_seconds + 60)
-        count, _ = pipe.execute()
-    except RedisError:
-        log.warning("rate limit %s not checked: Redis unreachable", kind)
+@dataclass(frozen=True)
+class Limit:
+    kind: str  # "ip" or "phone": the counter's family
+    identity: str
+    limit: int
+    window_seconds: int
+    what: str  # for the refusal: "filings from this address"
+
+
+# Counts each window in turn and stops at the first one over its limit, all in one round
+# trip: a filing refused for its address does not use up its phone number's quota.
+_COUNT = """
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[2 * i])
+  if count > tonumber(ARGV[2 * i - 1]) then return i end
+end
+return 0
+"""
+
+
+_scripts: list[Script] = []
+
+
+def _script(connection: Redis) -> Script:
+    # EVALSHA with the digest computed once; any client may run it (`client=`), and it is
+    # loaded again when Redis has lost it (a restart).
+    if not _scripts:
+        _scripts.append(connection.register_script(_COUNT))
+    return _scripts[0]
+
+
+def check_all(limits: Sequence[Limit]) -> None:
+    """Count one filing against each limit; TooManyRequests names the first one exceeded."""
+    if not limits:
         return
-    if int(count) > limit:
-        retry_after = (window + 1) * window_seconds - now
+    now = int(time.time())
+    windows = [now // limit.window_seconds for limit in limits]
+    keys = [
+        f"{_bucket(limit.kind, limit.identity)}:{window}"
+        for limit, window in zip(limits, windows, strict=True)
+    ]
+    arguments = [n for limit in limits for n in (limit.limit, limit.window_seconds + 60)]
+    try:
+        connection = get_redis()
+        exceeded = int(_script(connection)(keys=keys, args=arguments, client=connection))
+    except RedisError:
+        log.warning("rate limits not checked: Redis unreachable")
+        return
+    if exceeded:
+        limit, window = limits[exceeded - 1], windows[exceeded - 1]
+        retry_after = (window + 1) * limit.window_seconds - now
         raise TooManyRequests(
-            f"too many {what}; try again in {retry_after} seconds", retry_after=retry_after
+            f"too many {limit.what}; try again in {retry_after} seconds", retry_after=retry_after
         )
 
 
-def check_client(address: str | None) -> None:
-    check(
+def client_limit(address: str | None) -> Limit:
+    return Limit(
         "ip",
         address or "unknown",
         limit=get_settings().rate_limit_filings_per_ip_per_hour,
@@ -63,11 +105,19 @@ def check_client(address: str | None) -> None:
     )
 
 
-def check_phone(phone: str) -> None:
-    check(
+def phone_limit(phone: str) -> Limit:
+    return Limit(
         "phone",
         phone,
         limit=get_settings().rate_limit_filings_per_phone_per_day,
         window_seconds=24 * 3600,
         what="filings from this phone number today",
     )
+
+
+def check_client(address: str | None) -> None:
+    check_all([client_limit(address)])
+
+
+def check_phone(phone: str) -> None:
+    check_all([phone_limit(phone)])

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, open_complaint
@@ -27,7 +27,7 @@ from schemas.product import ProductIn
 from schemas.reporter import ReporterIdentityIn
 from schemas.supervision import InspectionIn, QualitySupervisor, SupervisorInspection
 from schemas.validators import mask_phone
-from workers.outbox import enqueue_after_commit
+from workers.outbox import enqueue_all_after_commit
 from workers.queues import FIND_DUPLICATES, ROUTE_COMPLAINT
 
 log = logging.getLogger(__name__)
@@ -90,14 +90,10 @@ def create_filing(
             **marked,
             **asdict(draft),
         )
-        try:
-            # A savepoint: a clash on the random number costs one retry, not the transaction.
-            with session.begin_nested():
-                event = open_complaint(session, complaint=complaint, actor=actor)
-                event.payload = {**event.payload, **(payload or {})}
-                if supervisor is not None:
-                    event.payload["quality_supervisor_id"] = supervisor.id
-        except IntegrityError:
+        extra = dict(payload or {})
+        if supervisor is not None:
+            extra["quality_supervisor_id"] = supervisor.id
+        if not open_complaint(session, complaint=complaint, actor=actor, payload=extra):
             log.warning("tracking number collision on attempt %d", attempt)
             continue
         assert complaint.id is not None
@@ -115,8 +111,9 @@ def create_filing(
         metrics.count_after_commit(
             session, metrics.FILINGS, {"channel": channel.value, "kind": draft.kind.value}
         )
-        enqueue_after_commit(session, ROUTE_COMPLAINT, complaint.id)
-        enqueue_after_commit(session, FIND_DUPLICATES, complaint.id)
+        enqueue_all_after_commit(
+            session, [(ROUTE_COMPLAINT, [complaint.id]), (FIND_DUPLICATES, [complaint.id])]
+        )
         if complaint.kind is Kind.tip:
             log.info("filed a tip-off via %s", channel.value)  # no number: no time to tie it to
         else:
@@ -170,11 +167,22 @@ def file_tip(
 
 
 def file_complaint(
-    session: Session, *, data: ComplaintCreate, channel: Channel, actor: Actor
+    session: Session,
+    *,
+    data: ComplaintCreate,
+    channel: Channel,
+    actor: Actor,
+    also_limited_by: Sequence[limits.Limit] = (),
 ) -> Filed:
-    """A web filing with its attachments, added to the caller's transaction."""
+    """A web filing with its attachments, added to the caller's transaction.
+
+    Counted against its contact number's daily limit and the caller's other limits (the
+    client address's), all in one round trip to Redis.
+    """
+    counted = list(also_limited_by)
     if data.contact_phone:
-        limits.check_phone(data.contact_phone)
+        counted.append(limits.phone_limit(data.contact_phone))
+    limits.check_all(counted)
     draft = FilingDraft.of(data)
     if data.kind is Kind.tip:
         filed = file_tip(

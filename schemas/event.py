@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, event
+from sqlalchemy import JSON, Column, Index, Table, event
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
@@ -31,6 +31,9 @@ class ComplaintEvent(SQLModel, table=True):
     public_note: str | None = Field(default=None, max_length=500)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     public: bool = Field(default=True, description="shown on the citizen's tracking timeline")
+
+
+COMPLAINT_EVENTS: Table = ComplaintEvent.__table__  # type: ignore[attr-defined]
 
 
 class EventPublic(SQLModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Table
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
@@ -38,3 +38,6 @@ class OutboxMessage(SQLModel, table=True):
     failed_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="a batch item given up after its retries"
     )
+
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from redis import Redis
+from redis.client import Pipeline
 from rq import Retry
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -89,9 +90,19 @@ def poke_all(connection: Redis, specs: Sequence[JobSpec]) -> int:
     if not specs:
         return 0
     with connection.pipeline(transaction=False) as pipe:
-        for spec in specs:
-            pipe.set(_flag(spec), "1", nx=True, ex=_FLAG_TTL_SECONDS)
+        raise_flags(pipe, specs)
         raised = pipe.execute()
+    return drain_raised(connection, specs, raised)
+
+
+def raise_flags(pipe: Pipeline, specs: Sequence[JobSpec]) -> None:
+    """The first half of a poke, in someone's pipeline: one flag per drain not yet queued."""
+    for spec in specs:
+        pipe.set(_flag(spec), "1", nx=True, ex=_FLAG_TTL_SECONDS)
+
+
+def drain_raised(connection: Redis, specs: Sequence[JobSpec], raised: Sequence[Any]) -> int:
+    """The second half: queue the drain of each spec whose flag this poke raised."""
     for spec in (spec for spec, up in zip(specs, raised, strict=True) if up):
         _enqueue_drain(connection, spec)
     return sum(1 for up in raised if up)

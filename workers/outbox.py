@@ -15,16 +15,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import event, inspect, update
+from sqlalchemy import event, insert, inspect, update
 from sqlmodel import Session, col, select
 
-from core.redis import get_redis
+from core import after_commit
 from core.settings import get_settings
 from core.timeutil import day_start, utcnow
-from schemas.outbox import OutboxMessage
+from schemas.outbox import OUTBOX, OutboxMessage
 from workers import batches
 from workers.queues import BATCHED, JOBS, JobSpec, enqueue_job
 
@@ -36,12 +37,38 @@ def enqueue_after_commit(session: Session, spec: JobSpec, *args: object) -> Outb
     """Write `spec(*args)` to the outbox in the caller's transaction; send it after commit."""
     message = OutboxMessage(job=spec.func, queue=spec.queue, args=list(args))
     session.add(message)  # not flushed here: the commit writes all of a filing's rows at once
-    pending: list[OutboxMessage] = session.info.setdefault(_PENDING_KEY, [])
-    if not pending and not event.contains(session, "after_commit", _send_after_commit):
-        event.listen(session, "after_commit", _send_after_commit)
-        event.listen(session, "after_rollback", _forget_pending)
-    pending.append(message)
+    _pending(session).append(message)
     return message
+
+
+def enqueue_all_after_commit(
+    session: Session, jobs: Sequence[tuple[JobSpec, Sequence[object]]]
+) -> None:
+    """`enqueue_after_commit` for several jobs in one INSERT, with no ORM objects: the
+    intake path's jobs (routing and the duplicate search of each new filing)."""
+    if not jobs:
+        return
+    now = utcnow()
+    rows = [
+        {"job": spec.func, "queue": spec.queue, "args": list(args), "created_at": now}
+        for spec, args in jobs
+    ]
+    # Parameters, not literals: one statement shape, compiled once (SQLAlchemy sends the
+    # rows as one multi-row INSERT … RETURNING).
+    written = session.execute(insert(OUTBOX).returning(OUTBOX.c.id, OUTBOX.c.job), rows)
+    _pending(session).extend((int(row_id), job) for row_id, job in written)
+
+
+_Pending = OutboxMessage | tuple[int, str]  # an ORM row, or (id, job) of a row written by Core
+
+
+def _pending(session: Session) -> list[_Pending]:
+    pending: list[_Pending] = session.info.setdefault(_PENDING_KEY, [])
+    if not pending:
+        after_commit.register(session, _after_commit)
+        if not event.contains(session, "after_rollback", _forget_pending):
+            event.listen(session, "after_rollback", _forget_pending)
+    return pending
 
 
 def _forget_pending(session: Session) -> None:
@@ -51,33 +78,43 @@ def _forget_pending(session: Session) -> None:
         session.info.pop(_PENDING_KEY, None)
 
 
-def _send_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint was released; the real commit is still to come
-    messages: list[OutboxMessage] = session.info.pop(_PENDING_KEY, [])
-    # (id, job) of each row that was written: a row of a rolled-back savepoint has no identity.
-    pending = [
-        (int(state.identity[0]), message.job)
-        for message in messages
-        if (state := inspect(message)).identity is not None
-    ]
+def _written(entry: _Pending) -> tuple[int, str] | None:
+    """(id, job) of a row the commit wrote; None for a row of a rolled-back savepoint."""
+    if isinstance(entry, tuple):
+        return entry
+    state = inspect(entry)
+    return None if state.identity is None else (int(state.identity[0]), entry.job)
+
+
+def _after_commit(session: Session) -> after_commit.Contribution | None:
+    """Poke the drains of the committed batched rows in the shared after-commit pipeline,
+    then send the other rows to RQ (a fresh session: the committed one is mid-commit)."""
+    entries: list[_Pending] = session.info.pop(_PENDING_KEY, [])
+    pending = [written for entry in entries if (written := _written(entry)) is not None]
     if not pending:
-        return
+        return None
     batched = {spec.func: spec for spec in BATCHED}
+    specs = [batched[f] for f in sorted({f for _, f in pending}) if f in batched]
     ids = [row_id for row_id, func in pending if func not in batched]
-    try:
-        connection = get_redis()
-        # Batched rows stay where they are (they are their drain's queue): no database work.
-        batches.poke_all(
-            connection, [batched[f] for f in sorted({f for _, f in pending}) if f in batched]
-        )
-        if ids:
-            # A fresh session: the committed one is mid-commit and must not start new work.
-            with Session(session.get_bind()) as fresh:
-                dispatch(fresh, ids=ids, connection=connection)
-                fresh.commit()
-    except Exception:  # the relay will send what this could not
-        log.warning("outbox: sending after commit failed; the relay will retry", exc_info=True)
+    bind = session.get_bind()
+
+    def done(connection: Redis, raised: Sequence[Any]) -> None:
+        try:
+            # Batched rows stay where they are (they are their drain's queue).
+            batches.drain_raised(connection, specs, raised)
+            if ids:
+                with Session(bind) as fresh:
+                    dispatch(fresh, ids=ids, connection=connection)
+                    fresh.commit()
+        except Exception:  # the relay will send what this could not
+            log.warning("outbox: sending after commit failed; the relay will retry", exc_info=True)
+
+    def failed(exc: RedisError) -> None:
+        log.warning("outbox: Redis unreachable after commit (%s); the relay will retry", exc)
+
+    return after_commit.Contribution(
+        add=lambda pipe: batches.raise_flags(pipe, specs), done=done, failed=failed
+    )
 
 
 def job_id_for(outbox_id: int) -> str:

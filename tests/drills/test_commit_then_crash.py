@@ -24,13 +24,13 @@ CRASHING_INTAKE = textwrap.dedent(
     """
     import os
     import schemas  # noqa: F401
-    from workers import outbox
+    from core import after_commit
 
     def die_after_commit(session):
         if not session.in_nested_transaction():  # the real commit, not a savepoint's release
             os._exit(9)  # the process is gone: nothing reaches Redis
 
-    outbox._send_after_commit = die_after_commit
+    after_commit._send = die_after_commit  # the jobs' pokes and the metrics go here
     from tests.drills.helpers import file_directly
     file_directly(30, per_transaction=30)
     """

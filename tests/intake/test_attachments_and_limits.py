@@ -204,3 +204,41 @@ def test_too_many_filings_from_one_number_are_429(limited: Callable[..., TestCli
     other = client.post("/api/v1/complaints", json=valid_filing(contact_phone="13900009999"))
     assert other.status_code == 201
     assert _count(Complaint) == 3
+
+
+def test_a_filing_refused_for_its_address_does_not_use_up_its_numbers_quota(
+    limited: Callable[..., TestClient],
+) -> None:
+    # Both limits are counted in one round trip; the first one exceeded stops the count, so
+    # a flood from one address cannot spend someone's phone number's daily filings.
+    client = limited(
+        rate_limit_filings_per_ip_per_hour="1", rate_limit_filings_per_phone_per_day="2"
+    )
+    phone = "13800000077"
+    first = client.post("/api/v1/complaints", json=valid_filing(contact_phone=phone))
+    assert first.status_code == 201
+    for _ in range(3):
+        refused = client.post("/api/v1/complaints", json=valid_filing(contact_phone=phone))
+        assert refused.status_code == 429
+        assert "address" in refused.json()["detail"]
+    from_elsewhere = TestClient(client.app, client=("203.0.113.9", 50000))
+    second = from_elsewhere.post("/api/v1/complaints", json=valid_filing(contact_phone=phone))
+    assert second.status_code == 201, second.text  # the number's 2nd filing of the day
+    third = TestClient(client.app, client=("203.0.113.10", 50000)).post(
+        "/api/v1/complaints", json=valid_filing(contact_phone=phone)
+    )
+    assert third.status_code == 429
+    assert "phone number" in third.json()["detail"]
+    assert _count(Complaint) == 2
+
+
+def test_limits_are_not_enforced_while_redis_is_unreachable(
+    limited: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Intake keeps taking filings when Redis is down; the limit waits for it to come back.
+    from redis import Redis
+
+    client = limited(rate_limit_filings_per_ip_per_hour="1")
+    monkeypatch.setattr("intake.limits.get_redis", lambda: Redis(port=1, socket_timeout=0.2))
+    answers = [client.post("/api/v1/complaints", json=valid_filing()) for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 201]

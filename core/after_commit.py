@@ -1,0 +1,97 @@
+"""Redis work that waits for a session's transaction to commit, sent in one round trip.
+
+A filing counts a metric and pokes the drains of its jobs once it is committed; each was a
+round trip of its own, and together they cost a filing more than its INSERTs. Modules now
+register a contributor for the transaction; at commit every contributor adds its commands to
+one pipeline and gets its own results back. A rolled-back transaction sends nothing.
+
+Nothing here may fail the work that committed: a Redis error goes to each contributor's
+`failed`, which decides what is lost (a metric) and what the relay will send later (a job).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+from redis.client import Pipeline
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlmodel import Session
+
+from core.redis import get_redis
+
+log = logging.getLogger(__name__)
+_KEY = "redis_after_commit"
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """Commands for the shared pipeline, and what to do with their answers."""
+
+    add: Callable[[Pipeline], None]
+    done: Callable[[Redis, Sequence[Any]], None]  # its own results, in order
+    failed: Callable[[RedisError], None] = lambda _exc: None
+
+
+# Called once at commit with the session; None when it has nothing to send after all.
+Contributor = Callable[[Session], Contribution | None]
+
+
+def register(session: Session, contributor: Contributor) -> None:
+    """Have `contributor` add its commands when this session's transaction commits."""
+    contributors: list[Contributor] = session.info.setdefault(_KEY, [])
+    if not event.contains(session, "after_commit", _send):
+        event.listen(session, "after_commit", _send)
+        event.listen(session, "after_rollback", _forget)
+    if contributor not in contributors:
+        contributors.append(contributor)
+
+
+def _forget(session: Session) -> None:
+    # A rolled-back savepoint keeps the outer transaction's work; each contributor finds
+    # what of its own survived when the commit comes.
+    if not session.in_nested_transaction():
+        session.info.pop(_KEY, None)
+
+
+def _send(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the real commit is still to come
+    contributors: list[Contributor] = session.info.pop(_KEY, [])
+    contributions = [c for contributor in contributors if (c := contributor(session))]
+    if contributions:
+        run(get_redis(), contributions)
+
+
+def run(connection: Redis, contributions: Sequence[Contribution]) -> None:
+    """One pipeline for all `contributions`; each gets its slice of the results."""
+    spans: list[tuple[Contribution, int, int]] = []
+    try:
+        with connection.pipeline(transaction=False) as pipe:
+            for contribution in contributions:
+                start = len(pipe)
+                contribution.add(pipe)
+                spans.append((contribution, start, len(pipe)))
+            results = pipe.execute(raise_on_error=False)
+    except RedisError as exc:
+        for contribution in contributions:
+            _call(contribution.failed, exc)
+        return
+    for contribution, start, end in spans:
+        own = results[start:end]
+        error = next((r for r in own if isinstance(r, RedisError)), None)
+        if error is not None:
+            _call(contribution.failed, error)
+        else:
+            _call(contribution.done, connection, own)
+
+
+def _call(callback: Callable[..., None], *args: Any) -> None:
+    try:
+        callback(*args)
+    except Exception:  # one contributor's trouble is not the others'
+        log.warning("after-commit step failed", exc_info=True)
