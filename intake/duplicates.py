@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 from datasketch import MinHash
-from sqlalchemy import insert
+from sqlalchemy import insert, union
 from sqlmodel import Session, col, select
 
 from core.timeutil import stamp
@@ -151,14 +151,21 @@ def _candidates(
 ) -> list[Match | None]:
     assert complaint.id is not None
     # The most recent candidates only: a wave of identical filings would otherwise make
-    # every new one compare itself with all the earlier ones (quadratic).
-    ids = session.exec(
+    # every new one compare itself with all the earlier ones (quadratic). Each band's most
+    # recent filings come from the (band_hash, complaint_id) index, read backwards and
+    # bounded, so the search costs the same after a million filings as after ten.
+    per_band = [
         select(SignatureBand.complaint_id)
+        .where(SignatureBand.band_hash == band)
         .where(col(SignatureBand.complaint_id) < complaint.id)
-        .where(col(SignatureBand.band_hash).in_(bands))
-        .group_by(col(SignatureBand.complaint_id))
         .order_by(col(SignatureBand.complaint_id).desc())
         .limit(MAX_CANDIDATES)
+        .subquery()
+        for band in bands
+    ]
+    recent = union(*(select(part.c.complaint_id) for part in per_band)).subquery()
+    ids = session.exec(
+        select(recent.c.complaint_id).order_by(recent.c.complaint_id.desc()).limit(MAX_CANDIDATES)
     ).all()
     if not ids:
         return []

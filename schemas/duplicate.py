@@ -25,7 +25,7 @@ class SignatureBand(SQLModel, table=True):
     """One LSH band of a signature: filings sharing a band are candidate duplicates."""
 
     __tablename__ = "signature_bands"
-    __table_args__ = (Index("ix_signature_bands_lookup", "band_hash", "band"),)
+    __table_args__ = (Index("ix_signature_bands_lookup", "band_hash", "complaint_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaints.id", index=True)

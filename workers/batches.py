@@ -168,7 +168,7 @@ def drain(func: str) -> str:
 def drain_once(spec: JobSpec, *, connection: Redis | None) -> DrainResult:
     """Claim, handle and commit one batch; `connection` None: do not poke for the next."""
     assert spec.batch_handler is not None
-    size = get_settings().batch_size
+    size = min(get_settings().batch_size, spec.max_batch or get_settings().batch_size)
     handler_class = _handler_class(spec.batch_handler)
     with session_scope() as session:
         rows = claim(session, spec, limit=size)

@@ -13,7 +13,9 @@ from rq import Queue, Retry
 
 INTAKE_QUEUE = "intake"  # new filings waiting to be classified and routed
 NOTIFY_QUEUE = "notify"  # messages to citizens and departments
-ALL_QUEUES = (INTAKE_QUEUE, NOTIFY_QUEUE)
+SEARCH_QUEUE = "search"  # duplicate search: may wait behind routing and notices
+# In the order a worker takes them: a routing drain never queues behind a duplicate search.
+ALL_QUEUES = (INTAKE_QUEUE, NOTIFY_QUEUE, SEARCH_QUEUE)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,9 @@ class JobSpec:
     # Batched jobs are not sent to RQ one by one: a drainer (workers.batches) takes many rows
     # at a time and hands each to this class (dotted path; see workers.batches.BatchHandler).
     batch_handler: str | None = None
+    # At most this many rows per drain (and the settings' batch_size): a slow job's drains
+    # stay short, so the queues before it wait little and SQLite's write lock is freed soon.
+    max_batch: int | None = None
 
 
 ROUTE_COMPLAINT = JobSpec(
@@ -37,10 +42,11 @@ ROUTE_COMPLAINT = JobSpec(
 
 FIND_DUPLICATES = JobSpec(
     func="intake.tasks.find_duplicates",
-    queue=INTAKE_QUEUE,
+    queue=SEARCH_QUEUE,
     timeout_seconds=60,
     retry=(5, 30, 120),
     batch_handler="intake.tasks.DuplicateBatch",
+    max_batch=20,  # a search costs several milliseconds; routing one costs under one
 )
 
 SEND_SMS = JobSpec(

@@ -19,7 +19,7 @@ from schemas import Complaint, ComplaintEvent, OutboxMessage
 from schemas.enums import Channel, Kind, Status
 from tests.helpers import run_worker_until_idle
 from workers import batches, queues
-from workers.queues import INTAKE_QUEUE, ROUTE_COMPLAINT
+from workers.queues import INTAKE_QUEUE, ROUTE_COMPLAINT, SEARCH_QUEUE
 
 TEXT = "小区电梯困人两次，物业不修，电梯年检标志过期了，请质监部门检查。"
 
@@ -82,7 +82,8 @@ def test_many_filings_wait_for_one_drain_job_and_all_get_routed(
     configure(database_url=platform, redis_url=redis_url, batch_size="40")
     ids = _file(1) + _file(99)  # two commits: the second finds a drain already queued
     # One drain waits per batched job (routing, duplicates), however many filings came in.
-    assert Redis.from_url(redis_url).llen(f"rq:queue:{INTAKE_QUEUE}") == 2
+    assert Redis.from_url(redis_url).llen(f"rq:queue:{INTAKE_QUEUE}") == 1
+    assert Redis.from_url(redis_url).llen(f"rq:queue:{SEARCH_QUEUE}") == 1
     run_worker_until_idle()
     assert _statuses(ids) == [Status.routed] * 100
     assert _routed_events(ids) == 100

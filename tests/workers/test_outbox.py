@@ -14,7 +14,14 @@ from schemas import Complaint, OutboxMessage
 from schemas.enums import Status
 from tests.helpers import run_worker_until_idle, valid_filing
 from workers.outbox import Relayed, enqueue_after_commit
-from workers.queues import FIND_DUPLICATES, INTAKE_QUEUE, NOTIFY_QUEUE, ROUTE_COMPLAINT, SEND_SMS
+from workers.queues import (
+    FIND_DUPLICATES,
+    INTAKE_QUEUE,
+    NOTIFY_QUEUE,
+    ROUTE_COMPLAINT,
+    SEARCH_QUEUE,
+    SEND_SMS,
+)
 from workers.relay import relay_once
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
@@ -63,8 +70,10 @@ def test_a_committed_filing_is_sent_at_once_without_the_relay(
     sqlite_platform: str, client: TestClient, redis_url: str
 ) -> None:
     client.post("/api/v1/complaints", json=valid_filing())
-    # Its two batched jobs' drains are queued at commit; the rows wait for them.
-    assert Redis.from_url(redis_url).llen(f"rq:queue:{INTAKE_QUEUE}") == 2
+    # Its two batched jobs' drains are queued at commit (routing first, the duplicate
+    # search in a queue of its own, taken after routing); the rows wait for them.
+    assert Redis.from_url(redis_url).llen(f"rq:queue:{INTAKE_QUEUE}") == 1
+    assert Redis.from_url(redis_url).llen(f"rq:queue:{SEARCH_QUEUE}") == 1
     with Session(get_engine()) as session:
         rows = session.exec(select(OutboxMessage)).all()
         assert {m.job for m in rows} == {ROUTE_COMPLAINT.func, FIND_DUPLICATES.func}
