@@ -60,6 +60,8 @@ def variants() -> dict[str, Any]:
         "ours no class weights": dataclasses.replace(ours, class_weight_power=0.0),
         "ours balanced class weights": dataclasses.replace(ours, class_weight_power=1.0),
         "ours C=1": dataclasses.replace(ours, c=1.0),
+        "ours without confusion mix": dataclasses.replace(ours, confusion_mix=0.0),
+        "ours confusion mix 0.3": dataclasses.replace(ours, confusion_mix=0.3),
         "ours chars only": dataclasses.replace(
             ours,
             features=FeatureConfig(words=False, mentions=False, user_dictionary=False, dates=False),

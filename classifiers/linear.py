@@ -34,7 +34,9 @@ from classifiers.features import (
 from classifiers.tokenizer import Tokenizer, shared_tokenizer, stopwords
 
 FORMAT_NAME = "complaints-linear-classifier"
-FORMAT_VERSION = 2  # 2: the date block (format 1 files, without it, still load)
+# 2: the date block; 3: the confusion transfer matrix. Older files still load (format 1
+# without dates, 1 and 2 without the confusion mix).
+FORMAT_VERSION = 3
 CLASSIFIER_VERSION = "1.0"
 TOP_K = 3
 MAX_REASONS = 6
@@ -55,6 +57,13 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return z
 
 
+def mix_confusions(probabilities: np.ndarray, transfer: np.ndarray, share: float) -> np.ndarray:
+    """(1 − share)·p + share·p·transfer: mass moved towards the labels a prediction is often
+    confused with (two exports' names for one department, a catch-all office), learnt in
+    validation. Rows still sum to one."""
+    return (1.0 - share) * probabilities + share * (probabilities @ transfer)
+
+
 class LinearClassifier:
     """Top 3 departments with calibrated probabilities and the words that argued for each."""
 
@@ -68,6 +77,7 @@ class LinearClassifier:
         weights: np.ndarray,
         bias: np.ndarray,
         metadata: dict[str, Any],
+        transfer: np.ndarray | None = None,
     ) -> None:
         self.features = features
         self.user_words = list(user_words)
@@ -77,6 +87,15 @@ class LinearClassifier:
         self.labels: list[str] = list(metadata["labels"])
         self.threshold = float(metadata["threshold"])
         self.temperature = float(metadata["temperature"])
+        self.confusion_mix = float(metadata.get("confusion_mix", 0.0))
+        self.transfer = None if transfer is None else np.asarray(transfer, dtype=np.float32)
+        if self.confusion_mix and self.transfer is None:
+            raise ValueError("a confusion mix without its transfer matrix")
+        n = len(self.labels)
+        if self.transfer is not None and self.transfer.shape != (n, n):
+            raise ValueError(f"transfer matrix {self.transfer.shape} does not fit {n} labels")
+        if not 0.0 <= self.confusion_mix <= 1.0:
+            raise ValueError(f"confusion mix {self.confusion_mix} is not in [0, 1]")
         # e.g. 1.0+20260101T120000Z.3f2a9c1b: code version, when trained, on which data.
         stamp = re.sub(r"\D", "", metadata["created_at"])[:14]
         self.version = (
@@ -122,7 +141,13 @@ class LinearClassifier:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, rows × `labels`."""
         _, raw = self.scores(self.analyze(texts))
-        return softmax(raw, self.temperature)
+        return self._probabilities(raw)
+
+    def _probabilities(self, raw: np.ndarray) -> np.ndarray:
+        probs = softmax(raw, self.temperature)
+        if self.transfer is not None and self.confusion_mix > 0:
+            probs = mix_confusions(probs, self.transfer, self.confusion_mix)
+        return probs
 
     def predict(self, text: str) -> Prediction:
         return self.predict_batch([text])[0]
@@ -130,7 +155,7 @@ class LinearClassifier:
     def predict_batch(self, texts: Sequence[str]) -> list[Prediction]:
         docs = self.analyze(texts)
         x, raw = self.scores(docs)
-        probs = softmax(raw, self.temperature)
+        probs = self._probabilities(raw)
         k = min(TOP_K, len(self.labels))
         top = np.argpartition(-probs, k - 1, axis=1)[:, :k] if k < len(self.labels) else None
         predictions = []
@@ -241,6 +266,8 @@ class LinearClassifier:
         arrays = self.features.to_arrays()
         arrays["weights"] = self.weights
         arrays["bias"] = self.bias
+        if self.transfer is not None:
+            arrays["transfer"] = self.transfer
         joined = _JOINED_SEPARATOR.join(self.user_words).encode("utf-8")
         arrays["user_words"] = np.frombuffer(joined, dtype=np.uint8)
         return arrays
@@ -259,6 +286,7 @@ class LinearClassifier:
                 weights=arrays["weights"],
                 bias=arrays["bias"],
                 metadata=metadata,
+                transfer=arrays.get("transfer"),
             )
         except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
             raise ModelFileError(f"{path}: the model file is inconsistent ({exc})") from exc

@@ -36,6 +36,7 @@ from classifiers.linear import (
     FORMAT_NAME,
     FORMAT_VERSION,
     LinearClassifier,
+    mix_confusions,
     softmax,
 )
 from classifiers.tokenizer import shared_tokenizer
@@ -63,6 +64,10 @@ class TrainingConfig:
     c: float = 0.7
     class_weight_power: float = 0.5  # 0: none, 1: sklearn's "balanced"
     folds: int = 5
+    # Share of the probabilities passed through the validation's confusions (0: none); see
+    # `transfer_matrix`. The smoothing is the weight of "the prediction was right" per label.
+    confusion_mix: float = 0.5
+    confusion_smoothing: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,11 @@ class Validation:
     """Cross-validated calibrated probabilities of every training row, and what they imply."""
 
     labels: list[str]  # columns of `probabilities`
-    probabilities: np.ndarray
+    probabilities: np.ndarray  # confusion-mixed, each fold by the other folds' confusions
     temperature: float
     folds: int
     rare_labels: int  # labels with fewer rows than folds: some folds never saw them
+    transfer: np.ndarray | None = None  # from every fold's confusions, for the final model
 
 
 def training_data_sha256(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -123,6 +129,8 @@ def train(
         "feature_config": config.features.as_dict(),
         "svm": {"c": config.c, "class_weight_power": config.class_weight_power, "seed": seed},
         "temperature": validation.temperature,
+        "confusion_mix": config.confusion_mix if validation.transfer is not None else 0.0,
+        "confusion_smoothing": config.confusion_smoothing,
         "threshold": threshold,
         "threshold_reached": reached,
         "target_precision": target_precision,
@@ -138,7 +146,12 @@ def train(
         },
     }
     return LinearClassifier(
-        features=features, user_words=user_words, weights=weights, bias=bias, metadata=metadata
+        features=features,
+        user_words=user_words,
+        weights=weights,
+        bias=bias,
+        metadata=metadata,
+        transfer=validation.transfer,
     ).load_tokenizer()
 
 
@@ -150,7 +163,8 @@ def cross_validate(
     config: TrainingConfig | None = None,
     progress: Progress | None = None,
 ) -> Validation:
-    """Out-of-fold scores for every row, and the softmax temperature that calibrates them."""
+    """Out-of-fold probabilities for every row: calibrated by a softmax temperature, then
+    mixed with the confusions of the other folds (`transfer_matrix`)."""
     config = config or TrainingConfig()
     report = progress or (lambda step, done, total: None)
     classes = sorted(set(labels))
@@ -166,7 +180,9 @@ def cross_validate(
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         splits = list(splitter.split(np.zeros(len(y)), y))
     report("validate", 0, folds)
+    fold_of = np.empty(len(y), dtype=np.int64)
     for done, (fit_rows, held_rows) in enumerate(splits, start=1):
+        fold_of[held_rows] = done - 1
         space = FeatureSpace.fit([docs[i] for i in fit_rows], config.features)
         fold_labels = [labels[i] for i in fit_rows]
         fold_classes, weights, bias = _fit_svm(
@@ -176,13 +192,42 @@ def cross_validate(
         scores[np.ix_(held_rows, np.searchsorted(classes, fold_classes))] = held
         report("validate", done, folds)
     temperature = fit_temperature(scores, y)
+    probabilities = softmax(scores, temperature)
+    transfer = None
+    if config.confusion_mix > 0:
+        # Each fold's rows mixed by the confusions of the others, so no row judges itself.
+        mixed = np.empty_like(probabilities)
+        for fold in range(folds):
+            rows = fold_of == fold
+            others = transfer_matrix(
+                probabilities[~rows], y[~rows], len(classes), config.confusion_smoothing
+            )
+            mixed[rows] = mix_confusions(probabilities[rows], others, config.confusion_mix)
+        transfer = transfer_matrix(probabilities, y, len(classes), config.confusion_smoothing)
+        probabilities = mixed
     return Validation(
         labels=classes,
-        probabilities=softmax(scores, temperature),
+        probabilities=probabilities,
         temperature=temperature,
         folds=folds,
         rare_labels=int((counts < folds).sum()),
+        transfer=transfer,
     )
+
+
+def transfer_matrix(
+    probabilities: np.ndarray, y: np.ndarray, n_labels: int, smoothing: float
+) -> np.ndarray:
+    """P(true label j | predicted label i) from out-of-fold predictions, rows i × columns j.
+
+    Smoothed towards "the prediction was right" by `smoothing` rows per label, so a label
+    predicted rarely (or never) in validation keeps its own probability.
+    """
+    predicted = probabilities.argmax(axis=1)
+    counts = np.zeros((n_labels, n_labels))
+    np.add.at(counts, (predicted, y), 1.0)
+    counts[np.diag_indices(n_labels)] += smoothing
+    return (counts / counts.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:

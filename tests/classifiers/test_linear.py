@@ -204,6 +204,42 @@ def test_a_model_file_of_format_one_without_the_date_block_still_loads(
     np.testing.assert_allclose(old.predict_proba(undated), new.predict_proba(undated), atol=1e-6)
 
 
+def test_a_model_file_of_format_two_without_the_confusion_mix_still_loads(
+    saved, held_texts, tmp_path
+) -> None:
+    def format_two(arrays: dict, meta: dict) -> None:
+        del arrays["transfer"], meta["confusion_mix"], meta["confusion_smoothing"]
+        meta["format_version"] = 2
+
+    old = LinearClassifier.load(_rewrite(saved, tmp_path / "format2.npz", format_two, reseal=True))
+    new = LinearClassifier.load(saved)
+    assert old.transfer is None
+    assert old.confusion_mix == 0.0
+    _, raw = new.scores(new.analyze(held_texts[:50]))
+    z = np.exp(raw / new.temperature - (raw / new.temperature).max(axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        old.predict_proba(held_texts[:50]), z / z.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-7
+    )
+
+
+def test_a_transfer_matrix_that_does_not_fit_the_labels_is_refused(saved, tmp_path) -> None:
+    def shrink(arrays: dict, meta: dict) -> None:
+        arrays["transfer"] = arrays["transfer"][:-1]
+
+    path = _rewrite(saved, tmp_path / "shrunk.npz", shrink, reseal=True)
+    with pytest.raises(ModelFileError, match=r"transfer matrix .* does not fit"):
+        LinearClassifier.load(path, tokenizer=False)
+
+
+def test_a_confusion_mix_without_its_transfer_matrix_is_refused(saved, tmp_path) -> None:
+    def drop(arrays: dict, meta: dict) -> None:
+        del arrays["transfer"]
+
+    path = _rewrite(saved, tmp_path / "dropped.npz", drop, reseal=True)
+    with pytest.raises(ModelFileError, match="confusion mix without its transfer matrix"):
+        LinearClassifier.load(path, tokenizer=False)
+
+
 def test_resealing_alone_keeps_a_file_loadable(saved, tmp_path) -> None:
     path = _rewrite(saved, tmp_path / "same.npz", lambda arrays, meta: None, reseal=True)
     assert LinearClassifier.load(path, tokenizer=False).labels

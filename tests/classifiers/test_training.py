@@ -21,6 +21,7 @@ from classifiers.training import (
     summarize,
     train,
     training_data_sha256,
+    transfer_matrix,
 )
 
 TRAIN_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "haikou12345" / "train.csv"
@@ -106,7 +107,8 @@ def test_threshold_reaches_the_target_precision_on_its_validation_data(data, mod
 def test_metadata_records_the_training_run(data, model) -> None:
     (texts, labels), _ = data
     meta = model.metadata
-    assert meta["format_version"] == 2
+    assert meta["format_version"] == 3
+    assert meta["confusion_mix"] == TrainingConfig().confusion_mix > 0
     assert meta["classifier_version"] == "1.0"
     assert meta["labels"] == model.labels == sorted(set(labels))
     assert meta["training_data_sha256"] == training_data_sha256(texts, labels)
@@ -178,3 +180,42 @@ def test_summarize_counts_macro_f1_over_the_labels_present() -> None:
     assert result["accuracy_at_80_coverage"] == pytest.approx(2 / 3)  # 3 most confident rows
     assert result["coverage_at_threshold"] == 0.5
     assert result["precision_at_threshold"] == 1.0
+
+
+def test_transfer_matrix_learns_confusions_and_keeps_unpredicted_labels_as_they_are() -> None:
+    # Label 0 predicted 4 times, right twice, twice it was label 1; label 2 never predicted.
+    probabilities = np.array([[0.9, 0.1, 0.0]] * 4 + [[0.1, 0.8, 0.1]] * 2)
+    y = np.array([0, 0, 1, 1, 1, 2])
+    transfer = transfer_matrix(probabilities, y, 3, smoothing=2.0)
+    np.testing.assert_allclose(transfer.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(transfer[0], [4 / 6, 2 / 6, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(transfer[1], [0.0, 3 / 4, 1 / 4], rtol=1e-6)
+    np.testing.assert_allclose(transfer[2], [0.0, 0.0, 1.0])
+
+
+def test_the_model_mixes_its_probabilities_with_the_validation_confusions(data, model) -> None:
+    _, (held_texts, _) = data
+    assert model.transfer is not None
+    assert model.transfer.shape == (len(model.labels), len(model.labels))
+    np.testing.assert_allclose(model.transfer.sum(axis=1), 1.0, rtol=1e-5)
+    _, raw = model.scores(model.analyze(held_texts[:40]))
+    plain = np.exp(raw / model.temperature - (raw / model.temperature).max(1, keepdims=True))
+    plain /= plain.sum(axis=1, keepdims=True)
+    share = model.confusion_mix
+    expected = (1 - share) * plain + share * plain @ model.transfer
+    probabilities = model.predict_proba(held_texts[:40])
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_without_the_confusion_mix_the_probabilities_are_the_softmax() -> None:
+    texts = ["请交警核实处理 机动车违停"] * 6 + ["请城管核实处理 占道经营"] * 6
+    labels = ["交警"] * 6 + ["城管"] * 6
+    model = train(texts, labels, config=TrainingConfig(folds=3, confusion_mix=0.0))
+    assert model.transfer is None
+    assert model.metadata["confusion_mix"] == 0.0
+    _, raw = model.scores(model.analyze(texts[:2]))
+    plain = np.exp(raw / model.temperature)
+    np.testing.assert_allclose(
+        model.predict_proba(texts[:2]), plain / plain.sum(axis=1, keepdims=True), rtol=1e-5
+    )
