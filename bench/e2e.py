@@ -12,7 +12,6 @@ history entry that routed it.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
@@ -61,10 +60,7 @@ def main() -> None:
         env = configure(url, logs / "var")
         children = Children(env, logs)
         port = free_port()
-        children.start(
-            "api", sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
-            "--workers", "2", "--port", str(port), "--no-access-log", "--log-level", "warning",
-        )  # fmt: skip
+        children.complaints("api", "api", "--port", str(port), "--workers", "2")
         children.complaints("worker", "worker")
         children.complaints("relay", "relay")
         wait_for("the API", lambda: answers(f"http://127.0.0.1:{port}/readyz"), timeout=180)

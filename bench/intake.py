@@ -1,12 +1,14 @@
 """Durable filings per second through the real app, against a bare FastAPI app's ceiling.
 
-Both run under uvicorn with 2 worker processes on this machine, started by this script,
-and take the same request body (a complaint of about 100 characters) from wrk (2 threads,
+Both run under uvicorn with 2 worker processes, served the same way (service.http_server, as
+`complaints api --workers 2` runs; TCP_NODELAY on), started by this script, and take the
+same request body (a complaint of about 100 characters) from wrk (2 threads,
 32 connections; Debian's `wrk`, installed by scripts/bench-tools). The real app files
 each one as production does: validation, rate limits and Idempotency-free intake, one
 transaction (filing, history, outbox rows), the after-commit hand-off to Redis. "Durable"
 is counted in the database afterwards, not from wrk's answers. Then the p50/p99 latency of
-each app at 200 requests/s offered, from `hey` (20 connections × 10 requests/s).
+each app at 200 requests/s offered by `hey` over 20 connections, the arrivals spread evenly
+(bench/support.py: one `hey -c 20` would send them in bursts of 20 every 100 ms).
 
     .venv/bin/python bench/intake.py [--seconds 20] [--database sqlite,postgres]
 """
@@ -70,11 +72,19 @@ def durable_filings() -> int:
         return int(session.execute(select(func.count()).select_from(Complaint)).scalar_one())
 
 
-def serve(children: Children, name: str, app: str, port: int) -> None:
-    children.start(
-        name, sys.executable, "-m", "uvicorn", app, "--factory", "--workers", "2",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-    )  # fmt: skip
+def serve_bare(children: Children, port: int) -> None:
+    """The ceiling, served as the platform is (service.http_server: 2 workers, TCP_NODELAY)."""
+    code = (
+        "from service.http_server import serve; "
+        f"serve('bench.bare_app:create_app', host='127.0.0.1', port={port}, workers=2, "
+        "log_level='warning', access_log=False)"
+    )
+    children.start("bare", sys.executable, "-c", code)
+
+
+def serve_platform(children: Children, name: str, port: int) -> None:
+    """The platform as production runs it: `complaints api --workers 2`."""
+    children.complaints(name, "api", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
 
 
 def main() -> None:
@@ -89,8 +99,8 @@ def main() -> None:
             env = configure(url, logs / f"var-{kind}", warm_up="false")
             children = Children(env, logs)
             bare, real = free_port(), free_port()
-            serve(children, "bare", "bench.bare_app:create_app", bare)
-            serve(children, f"app-{kind}", "service.app:create_app", real)
+            serve_bare(children, bare)
+            serve_platform(children, f"app-{kind}", real)
             for port in (bare, real):
                 wait_for("up", lambda p=port: answers(f"http://127.0.0.1:{p}/docs"), timeout=120)
             ceiling = wrk(f"http://127.0.0.1:{bare}/api/v1/complaints", args.seconds, logs)

@@ -88,7 +88,7 @@ def api(
     migrate: Annotated[bool, typer.Option(help="apply migrations before serving")] = False,
 ) -> None:
     """Run the HTTP API (uvicorn)."""
-    import uvicorn
+    from service.http_server import serve
 
     _setup("api")
     _check_start()
@@ -96,9 +96,8 @@ def api(
         from core import migrate as migrations
 
         migrations.upgrade()
-    uvicorn.run(
+    serve(
         "service.app:create_app",
-        factory=True,
         host=host,
         port=port,
         workers=workers,
