@@ -16,6 +16,7 @@ from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Session, create_engine
 
 from core.settings import get_settings
+from core.sqlite_gate import WriterGate, gate_for, leave_any
 
 _engines: dict[str, Engine] = {}
 
@@ -43,7 +44,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, immediate: bool) -> None:
+def _configure_sqlite(
+    engine: Engine, busy_timeout_ms: int, *, immediate: bool, gate: WriterGate | None
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin (see _on_begin).
@@ -61,10 +64,58 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, immediate: bool) 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two processes that read then write
-        # wait on busy_timeout instead of failing with SQLITE_BUSY on lock upgrade.
+        # wait their turn instead of failing with SQLITE_BUSY on lock upgrade; the gate
+        # (core.sqlite_gate) makes that turn a queue rather than SQLite's sleep and retry.
         # A read-only engine opens no transaction: each statement sees the latest commit.
-        if immediate:
+        if not immediate:
+            return
+        info = connection.connection.info
+        if gate is not None:
+            gate.enter(info)
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            leave_any(info)
+            raise
+
+    if gate is not None:
+        _release_gate_after_transactions(engine)
+
+
+def _pool_info(connection: Any) -> dict[str, Any]:
+    """The pool entry's info of a proxied connection; {} for one without (the dialect's
+    first-connect check), which never holds the gate."""
+    try:
+        info: dict[str, Any] = connection.info
+    except (AttributeError, NotImplementedError):
+        return {}
+    return info
+
+
+def _release_gate_after_transactions(engine: Engine) -> None:
+    """The gate opens after the COMMIT or ROLLBACK itself (SQLAlchemy's commit and rollback
+    events fire before them), and when a connection goes back to the pool or is lost."""
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        commit(dbapi_connection)  # a failed COMMIT leaves the transaction to its rollback
+        leave_any(_pool_info(dbapi_connection))
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            leave_any(_pool_info(dbapi_connection))
+
+    setattr(dialect, "do_commit", do_commit)  # noqa: B010 (this engine's dialect only)
+    setattr(dialect, "do_rollback", do_rollback)  # noqa: B010
+
+    def _connection_gone(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        leave_any(record.info)
+
+    for name in ("checkin", "close", "invalidate"):
+        event.listen(engine, name, _connection_gone)
 
 
 def get_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
@@ -83,7 +134,15 @@ def get_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
             if path and path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             engine = create_engine(url, connect_args={"check_same_thread": False})
-            _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, immediate=not read_only)
+            on_disk = bool(path) and path != ":memory:" and not read_only
+            gate = (
+                gate_for(path, settings.sqlite_busy_timeout_ms / 1000)
+                if on_disk and settings.sqlite_writer_gate
+                else None
+            )
+            _configure_sqlite(
+                engine, settings.sqlite_busy_timeout_ms, immediate=not read_only, gate=gate
+            )
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         _engines[key] = engine

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     receipt_global_window_seconds: int = Field(default=60, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    sqlite_writer_gate: bool = Field(
+        default=True,
+        description="Writers to the SQLite file queue for their turn (core.sqlite_gate) "
+        "instead of sleeping and retrying in SQLite's busy handler.",
+    )
     redis_timeout_seconds: float = Field(
         default=2.0, gt=0, description="Connect and socket timeout towards Redis."
     )

@@ -1,0 +1,140 @@
+"""SQLite writers take turns through the gate: held for exactly a write transaction."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from core.db import get_engine
+
+
+@pytest.fixture
+def database(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> Path:
+    configure(database_url=sqlite_url, redis_url=redis_url, sqlite_busy_timeout_ms="300")
+    with Session(get_engine()) as session:
+        session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        session.commit()
+    return Path(sqlite_url.split("///", 1)[1])
+
+
+def _gate_taken(database: Path) -> bool:
+    """Whether some connection holds the gate, as another process sees it (flock)."""
+    fd = os.open(f"{database}-writers", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the probe's own lock, if it got it
+    return False
+
+
+def test_the_gate_is_held_from_begin_to_commit_and_to_rollback(database: Path) -> None:
+    with Session(get_engine()) as session:
+        assert not _gate_taken(database)
+        session.execute(text("INSERT INTO notes (body) VALUES ('a')"))
+        assert _gate_taken(database)
+        session.commit()
+        assert not _gate_taken(database)
+        session.execute(text("INSERT INTO notes (body) VALUES ('b')"))
+        assert _gate_taken(database)
+        session.rollback()
+        assert not _gate_taken(database)
+
+
+def test_a_session_closed_mid_transaction_or_failing_lets_the_next_writer_in(
+    database: Path,
+) -> None:
+    with Session(get_engine()) as session:
+        session.execute(text("INSERT INTO notes (body) VALUES ('a')"))
+        assert _gate_taken(database)
+    assert not _gate_taken(database)  # closed without commit: rolled back, gate opened
+    with Session(get_engine()) as session:
+        with pytest.raises(OperationalError):
+            session.execute(text("INSERT INTO no_such_table VALUES (1)"))
+        session.rollback()
+    assert not _gate_taken(database)
+    with Session(get_engine()) as session:
+        session.execute(text("INSERT INTO notes (body) VALUES ('c')"))
+        session.commit()
+        assert session.execute(text("SELECT count(*) FROM notes")).scalar_one() == 1
+
+
+def test_a_writer_waits_for_the_one_writing_and_goes_as_soon_as_it_commits(
+    database: Path,
+) -> None:
+    engine = get_engine()
+    second_wrote_at: list[float] = []
+
+    def second_writer() -> None:
+        with Session(engine) as session:
+            session.execute(text("INSERT INTO notes (body) VALUES ('second')"))
+            second_wrote_at.append(time.monotonic())
+            session.commit()
+
+    with Session(engine) as first:
+        first.execute(text("INSERT INTO notes (body) VALUES ('first')"))
+        other = threading.Thread(target=second_writer)
+        other.start()
+        time.sleep(0.15)
+        assert not second_wrote_at  # waiting for its turn, not failing
+        committed_at = time.monotonic()
+        first.commit()
+    other.join(5)
+    assert second_wrote_at
+    assert second_wrote_at[0] >= committed_at
+    with Session(engine) as session:
+        bodies = session.execute(text("SELECT body FROM notes ORDER BY id")).scalars().all()
+    assert bodies == ["first", "second"]
+
+
+def test_a_writer_that_waits_longer_than_the_busy_timeout_gets_a_clear_error(
+    database: Path,
+) -> None:
+    engine = get_engine()
+    failures: list[BaseException] = []
+
+    def impatient_writer() -> None:
+        try:
+            with Session(engine) as session:
+                session.execute(text("INSERT INTO notes (body) VALUES ('late')"))
+                session.commit()
+        except OperationalError as exc:
+            failures.append(exc)
+
+    with Session(engine) as first:
+        first.execute(text("INSERT INTO notes (body) VALUES ('slow')"))
+        other = threading.Thread(target=impatient_writer)
+        other.start()
+        other.join(5)  # busy timeout 300 ms: it gives up while `first` still writes
+        first.commit()
+    assert failures
+    assert "database is locked" in str(failures[0])
+    with Session(engine) as session:
+        assert session.execute(text("SELECT body FROM notes")).scalars().all() == ["slow"]
+
+
+def test_a_second_transaction_in_the_same_thread_is_refused_not_deadlocked(
+    database: Path,
+) -> None:
+    # The thread holding the gate is not made to wait for itself: SQLite's own busy timeout
+    # answers, as it did before the gate.
+    engine = get_engine()
+    with Session(engine) as first, Session(engine) as second:
+        first.execute(text("INSERT INTO notes (body) VALUES ('one')"))
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"):
+            second.execute(text("INSERT INTO notes (body) VALUES ('two')"))
+        assert time.monotonic() - started < 5
+        second.rollback()
+        first.commit()
+    assert not _gate_taken(database)
