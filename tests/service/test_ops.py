@@ -134,8 +134,10 @@ def test_metrics_count_filings_routing_latency_breaches_and_failures(
     tip = valid_filing(kind="tip", contact_phone=None)
     assert client.post("/api/v1/complaints", json=tip).status_code == 201
     before = _samples(client.get("/metrics").text)
-    # One drain job waits per batched job (routing, duplicates); their rows are the backlog.
-    assert before[("complaints_queue_depth", (("queue", "intake"),))] == 2
+    # One drain job waits per batched job (routing; the duplicate search in its own queue);
+    # their rows are the backlog.
+    assert before[("complaints_queue_depth", (("queue", "intake"),))] == 1
+    assert before[("complaints_queue_depth", (("queue", "search"),))] == 1
     assert before[("complaints_outbox_pending", ())] == 6
     assert before[("complaints_waiting_filings", (("status", "received"),))] == 3
 
