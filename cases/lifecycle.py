@@ -8,9 +8,10 @@ successful move writes exactly one ComplaintEvent in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -172,12 +173,16 @@ def transition(
     values = {"status": to_status, "version": complaint.version + 1, "updated_at": now, **changes}
     # A Core statement on the session's connection: it neither flushes pending rows first
     # nor runs the ORM's bookkeeping, which a batch of routed filings would pay per filing.
+    # Values as parameters of a statement built once per set of columns: literals would be
+    # coerced and hashed into a new cache key on every call.
     result = session.connection().execute(
-        update(COMPLAINTS)
-        .where(COMPLAINTS.c.id == complaint.id)
-        .where(COMPLAINTS.c.status == from_status)
-        .where(COMPLAINTS.c.version == complaint.version)
-        .values(**values)
+        _compare_and_set(tuple(sorted(values))),
+        {
+            "was_id": complaint.id,
+            "was_status": from_status,
+            "was_version": complaint.version,
+            **{f"new_{name}": value for name, value in values.items()},
+        },
     )
     if result.rowcount != 1:
         session.refresh(complaint)
@@ -208,6 +213,18 @@ def transition(
             public=public,
             public_note=public_note,
         ),
+    )
+
+
+@lru_cache(maxsize=64)
+def _compare_and_set(columns: tuple[str, ...]) -> Update:
+    """UPDATE the filing's `columns` if it still has the status and version it was read with."""
+    return (
+        update(COMPLAINTS)
+        .where(COMPLAINTS.c.id == bindparam("was_id"))
+        .where(COMPLAINTS.c.status == bindparam("was_status"))
+        .where(COMPLAINTS.c.version == bindparam("was_version"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
     )
 
 

@@ -243,10 +243,9 @@ def _sector(session: Session, complaint: Complaint, department: Department) -> s
     else the one the text names among the department's (routing.sectors), if any."""
     if complaint.sector and (complaint.sector in department.sectors or department.is_triage):
         return complaint.sector
-    load = repository.latest_registry_load(session)
     return guess_sector(
         sectors=list(department.sectors),
-        labels=dict(load.sectors) if load else {},
+        labels=dict(repository.sector_labels(session)),
         text=Filing.of(complaint).classification_text,
     )
 
