@@ -14,11 +14,12 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from functools import cache
+from typing import Any, Protocol
 
 import numpy as np
 from datasketch import MinHash
-from sqlalchemy import insert, union
+from sqlalchemy import Select, bindparam, insert, union
 from sqlmodel import Session, col, select
 
 from core.timeutil import stamp
@@ -150,27 +151,53 @@ def _candidates(
     session: Session, complaint: Complaint, bands: list[str], values: list[int]
 ) -> list[Match | None]:
     assert complaint.id is not None
-    # The most recent candidates only: a wave of identical filings would otherwise make
-    # every new one compare itself with all the earlier ones (quadratic). Each band's most
-    # recent filings come from the (band_hash, complaint_id) index, read backwards and
-    # bounded, so the search costs the same after a million filings as after ten.
+    bound = {f"band_{i}": band for i, band in enumerate(bands)}
+    ids = session.execute(_recent_statement(), {"before": complaint.id, **bound}).scalars().all()
+    if not ids:
+        return []
+    rows = session.execute(
+        _candidates_statement(),
+        {"ids": list(ids), "since": complaint.created_at - WINDOW, "merged": Status.merged},
+    ).all()
+    if not rows:
+        return []
+    # One comparison of this signature with all the candidates' at once.
+    alike = np.array([row[4] for row in rows], dtype=np.uint64) == np.array(values, np.uint64)
+    scores = alike.mean(axis=1)
+    key = business_key(complaint)
+    return [
+        _judge(complaint, key, _Candidate(*row[:4]), float(score))
+        for row, score in zip(rows, scores, strict=True)
+    ]
+
+
+# Both statements are built once, their values bound per call: building 21 subqueries per
+# filing (and hashing literals into a cache key) cost more than running them.
+@cache
+def _recent_statement() -> Select[tuple[int]]:
+    """The most recent candidates only: a wave of identical filings would otherwise make
+    every new one compare itself with all the earlier ones (quadratic). Each band's most
+    recent filings come from the (band_hash, complaint_id) index, read backwards and
+    bounded, so the search costs the same after a million filings as after ten."""
     per_band = [
         select(SignatureBand.complaint_id)
-        .where(SignatureBand.band_hash == band)
-        .where(col(SignatureBand.complaint_id) < complaint.id)
+        .where(SignatureBand.band_hash == bindparam(f"band_{i}"))
+        .where(col(SignatureBand.complaint_id) < bindparam("before"))
         .order_by(col(SignatureBand.complaint_id).desc())
         .limit(MAX_CANDIDATES)
         .subquery()
-        for band in bands
+        for i in range(BANDS)
     ]
     recent = union(*(select(part.c.complaint_id) for part in per_band)).subquery()
-    ids = session.exec(
+    return (
         select(recent.c.complaint_id).order_by(recent.c.complaint_id.desc()).limit(MAX_CANDIDATES)
-    ).all()
-    if not ids:
-        return []
-    since = complaint.created_at - WINDOW
-    rows = session.execute(
+    )
+
+
+@cache
+def _candidates_statement() -> Select[Any]:
+    """What judging needs of the candidates still open and within the window."""
+    return (
         select(
             Complaint.id,  # type: ignore[call-overload]
             Complaint.contact_phone,
@@ -179,29 +206,19 @@ def _candidates(
             TextSignature.minhash,
         )
         .join(TextSignature, col(TextSignature.complaint_id) == col(Complaint.id))
-        .where(col(Complaint.id).in_(ids))
-        .where(col(Complaint.created_at) >= since)
-        .where(col(Complaint.status) != Status.merged)
-    ).all()
-    if not rows:
-        return []
-    # One comparison of this signature with all the candidates' at once.
-    alike = np.array([row[4] for row in rows], dtype=np.uint64) == np.array(values, np.uint64)
-    scores = alike.mean(axis=1)
-    return [
-        _judge(complaint, _Candidate(*row[:4]), float(score))
-        for row, score in zip(rows, scores, strict=True)
-    ]
+        .where(col(Complaint.id).in_(bindparam("ids", expanding=True)))
+        .where(col(Complaint.created_at) >= bindparam("since"))
+        .where(col(Complaint.status) != bindparam("merged"))
+    )
 
 
-def _judge(complaint: Complaint, other: _Candidate, alike: float) -> Match | None:
+def _judge(complaint: Complaint, key: str | None, other: _Candidate, alike: float) -> Match | None:
     if (
         complaint.contact_phone
         and complaint.contact_phone == other.contact_phone
         and alike >= SAME_COMPLAINANT_MIN
     ):
         return Match(other.id, alike, "same_complainant")
-    key = business_key(complaint)
     if key and key == business_key(other) and alike >= SAME_BUSINESS_MIN:
         return Match(other.id, alike, "same_business")
     return None
