@@ -26,6 +26,7 @@ from core.redis import get_redis
 
 log = logging.getLogger(__name__)
 _KEY = "redis_after_commit"
+_LISTS = "redis_after_commit_lists"  # session.info keys of the contributors' lists
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Contribution:
 Contributor = Callable[[Session], Contribution | None]
 
 
-def register(session: Session, contributor: Contributor) -> None:
+def _register(session: Session, contributor: Contributor) -> None:
     """Have `contributor` add its commands when this session's transaction commits."""
     contributors: list[Contributor] = session.info.setdefault(_KEY, [])
     if not event.contains(session, "after_commit", _send):
@@ -51,23 +52,36 @@ def register(session: Session, contributor: Contributor) -> None:
         contributors.append(contributor)
 
 
+def pending(session: Session, key: str, contributor: Contributor) -> list[Any]:
+    """The transaction's list `key` of work for `contributor` (who pops it at commit):
+    registered on first use, dropped with the transaction if it rolls back."""
+    items: list[Any] = session.info.setdefault(key, [])
+    if not items:
+        _register(session, contributor)
+        session.info.setdefault(_LISTS, set()).add(key)
+    return items
+
+
 def _forget(session: Session) -> None:
     # A rolled-back savepoint keeps the outer transaction's work; each contributor finds
     # what of its own survived when the commit comes.
     if not session.in_nested_transaction():
         session.info.pop(_KEY, None)
+        for key in session.info.pop(_LISTS, set()):
+            session.info.pop(key, None)
 
 
 def _send(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released; the real commit is still to come
     contributors: list[Contributor] = session.info.pop(_KEY, [])
+    session.info.pop(_LISTS, None)  # each contributor pops its own list now
     contributions = [c for contributor in contributors if (c := contributor(session))]
     if contributions:
-        run(get_redis(), contributions)
+        _run(get_redis(), contributions)
 
 
-def run(connection: Redis, contributions: Sequence[Contribution]) -> None:
+def _run(connection: Redis, contributions: Sequence[Contribution]) -> None:
     """One pipeline for all `contributions`; each gets its slice of the results."""
     spans: list[tuple[Contribution, int, int]] = []
     try:

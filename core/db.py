@@ -131,13 +131,13 @@ def get_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
     if engine is None:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
+            on_disk = bool(path) and path != ":memory:"
+            if on_disk:
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             engine = create_engine(url, connect_args={"check_same_thread": False})
-            on_disk = bool(path) and path != ":memory:" and not read_only
             gate = (
                 gate_for(path, settings.sqlite_busy_timeout_ms / 1000)
-                if on_disk and settings.sqlite_writer_gate
+                if on_disk and not read_only and settings.sqlite_writer_gate
                 else None
             )
             _configure_sqlite(

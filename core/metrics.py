@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
-from sqlalchemy import event
 from sqlmodel import Session
 
 from core import after_commit
@@ -94,12 +93,7 @@ def observe_many(
 def count_after_commit(session: Session, name: str, labels: Labels | None = None) -> None:
     """Count once the caller's transaction commits: a rolled-back filing was never filed.
     The counts go in the transaction's shared after-commit pipeline (core.after_commit)."""
-    pending: list[tuple[str, Labels]] = session.info.setdefault(_AFTER_COMMIT_KEY, [])
-    if not pending:
-        after_commit.register(session, _committed)
-        if not event.contains(session, "after_rollback", _forget):
-            event.listen(session, "after_rollback", _forget)
-    pending.append((name, dict(labels or {})))
+    after_commit.pending(session, _AFTER_COMMIT_KEY, _committed).append((name, dict(labels or {})))
 
 
 def _committed(session: Session) -> after_commit.Contribution | None:
@@ -116,11 +110,6 @@ def _committed(session: Session) -> after_commit.Contribution | None:
         done=lambda _connection, _results: None,
         failed=lambda exc: _failed(f"{len(pending)} metric(s)", exc),
     )
-
-
-def _forget(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
 # The figures the platform records; service.metrics exposes them with these descriptions.

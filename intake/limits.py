@@ -12,8 +12,8 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
@@ -59,15 +59,11 @@ return 0
 """
 
 
-_scripts: list[Script] = []
-
-
-def _script(connection: Redis) -> Script:
-    # EVALSHA with the digest computed once; any client may run it (`client=`), and it is
+@cache
+def _script() -> Script:
+    # EVALSHA with the digest computed once; any client runs it (`client=`), and it is
     # loaded again when Redis has lost it (a restart).
-    if not _scripts:
-        _scripts.append(connection.register_script(_COUNT))
-    return _scripts[0]
+    return get_redis().register_script(_COUNT)
 
 
 def check_all(limits: Sequence[Limit]) -> None:
@@ -83,7 +79,7 @@ def check_all(limits: Sequence[Limit]) -> None:
     arguments = [n for limit in limits for n in (limit.limit, limit.window_seconds + 60)]
     try:
         connection = get_redis()
-        exceeded = int(_script(connection)(keys=keys, args=arguments, client=connection))
+        exceeded = int(_script()(keys=keys, args=arguments, client=connection))
     except RedisError:
         log.warning("rate limits not checked: Redis unreachable")
         return

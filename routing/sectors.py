@@ -8,6 +8,8 @@ it stays unknown, and statistics count the filing as "sector not stated".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from classifiers.tokenizer import shared_tokenizer
 
 # Words of sector names that say nothing about which sector (产品质量 → 质量, 服务 …).
@@ -26,7 +28,7 @@ def sector_words(label: str) -> list[str]:
     return sorted(words, key=len, reverse=True)
 
 
-def guess_sector(*, sectors: list[str], labels: dict[str, str], text: str) -> str | None:
+def guess_sector(*, sectors: list[str], labels: Mapping[str, str], text: str) -> str | None:
     """The sector among `sectors` (codes; `labels` names them) the text is about, or None."""
     if len(sectors) == 1:
         return sectors[0]

@@ -245,7 +245,7 @@ def _sector(session: Session, complaint: Complaint, department: Department) -> s
         return complaint.sector
     return guess_sector(
         sectors=list(department.sectors),
-        labels=dict(repository.sector_labels(session)),
+        labels=repository.sector_labels(session),
         text=Filing.of(complaint).classification_text,
     )
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import event, insert, inspect, update
+from sqlalchemy import insert, inspect, update
 from sqlmodel import Session, col, select
 
 from core import after_commit
@@ -63,19 +63,10 @@ _Pending = OutboxMessage | tuple[int, str]  # an ORM row, or (id, job) of a row 
 
 
 def _pending(session: Session) -> list[_Pending]:
-    pending: list[_Pending] = session.info.setdefault(_PENDING_KEY, [])
-    if not pending:
-        after_commit.register(session, _after_commit)
-        if not event.contains(session, "after_rollback", _forget_pending):
-            event.listen(session, "after_rollback", _forget_pending)
+    # Dropped if the transaction rolls back. A rolled-back savepoint keeps the outer
+    # transaction's jobs; rows it undid are simply not found when the commit sends the rest.
+    pending: list[_Pending] = after_commit.pending(session, _PENDING_KEY, _after_commit)
     return pending
-
-
-def _forget_pending(session: Session) -> None:
-    # A rolled-back savepoint keeps the outer transaction's jobs; ids of rows it undid are
-    # simply not found when the commit sends the rest.
-    if not session.in_nested_transaction():
-        session.info.pop(_PENDING_KEY, None)
 
 
 def _written(entry: _Pending) -> tuple[int, str] | None:
