@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, tuple_
+from sqlalchemy import ColumnElement, insert, tuple_
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -33,6 +33,12 @@ class QueueQuery:
 FAR_FUTURE = date(9999, 12, 31)
 
 
+def in_office_area(office_prefix: str) -> ColumnElement[bool]:
+    """Filings routed to an office in the area an office user covers (admin-code prefix)."""
+    area = select(Office.id).where(col(Office.admin_code).startswith(office_prefix))
+    return col(Complaint.office_id).in_(area)
+
+
 def queue_page(
     session: Session, *, query: QueueQuery, after: tuple[date, int] | None, limit: int
 ) -> Sequence[Complaint]:
@@ -41,8 +47,7 @@ def queue_page(
     if query.department_ids is not None:
         select_ = select_.where(col(Complaint.department_id).in_(list(query.department_ids)))
     if query.office_prefix is not None:
-        area = select(Office.id).where(col(Office.admin_code).startswith(query.office_prefix))
-        select_ = select_.where(col(Complaint.office_id).in_(area))
+        select_ = select_.where(in_office_area(query.office_prefix))
     if query.statuses:
         select_ = select_.where(col(Complaint.status).in_(list(query.statuses)))
     if query.place_prefix:

@@ -24,6 +24,8 @@ def can_view(session: Session, staff: Staff, complaint: Complaint) -> bool:
     department's, and an office's staff only the filings of their office's area."""
     if staff.sees_every_department:
         return True
+    if staff.role is not Role.department or staff.department_id is None:
+        return False  # reward officers, quality supervisors: not through this door
     if complaint.department_id != staff.department_id:
         return False
     if staff.office_prefix is None:

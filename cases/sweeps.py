@@ -13,6 +13,7 @@ from accounts.service import Staff
 from cases import deadlines
 from cases.lifecycle import Actor, record, transition
 from cases.policy import current_policy
+from cases.repository import in_office_area
 from core import metrics
 from core.timeutil import stamp
 from schemas.casework import Deadline
@@ -90,8 +91,8 @@ def sweep_deadlines(session: Session, *, on: date | None = None) -> SweepResult:
 
 
 def breaches(session: Session, *, staff: Staff, limit: int) -> Sequence[tuple[Deadline, Complaint]]:
-    """The escalation list: breached clocks still open, the department's own or, for
-    supervisors, everyone's."""
+    """The escalation list: breached clocks still open, the department's own (an office's
+    staff: their area's only, as their queue) or, for supervisors, everyone's."""
     query = (
         select(Deadline, Complaint)
         .join(Complaint, col(Complaint.id) == col(Deadline.complaint_id))
@@ -102,6 +103,8 @@ def breaches(session: Session, *, staff: Staff, limit: int) -> Sequence[tuple[De
     )
     if staff.role is Role.department:
         query = query.where(Complaint.department_id == staff.department_id)
+        if staff.office_prefix is not None:
+            query = query.where(in_office_area(staff.office_prefix))
     elif staff.role not in {Role.supervisor, Role.admin}:
         return []
     return [(d, c) for d, c in session.exec(query).all()]

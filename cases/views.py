@@ -12,18 +12,22 @@ from cases.actions import allowed_actions
 from cases.audit import audit
 from cases.deadlines import badge
 from cases.service import visible_complaint
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 from schemas.attachment import Attachment, AttachmentStaffView
 from schemas.casework import ArbitrationTest, Deadline, SatisfactionRating, TipCase
 from schemas.complaint import Complaint, ComplaintStaffView, DeadlineView
 from schemas.department import Department, DepartmentRef
 from schemas.duplicate import DuplicateSuggestion
+from schemas.enums import Role
 from schemas.event import EventStaffView
 from schemas.office import Office, OfficeRef
 from schemas.product import FilingProduct, Product
 from schemas.staff import StaffUser
 from schemas.supervision import SupervisorInspection
 from schemas.validators import mask_phone
+
+# Who may read a complainant's full number: the people who call back (the desk's roles).
+CONTACT_READERS = frozenset({Role.department, Role.supervisor, Role.admin})
 
 
 def staff_view(
@@ -141,7 +145,11 @@ def _duplicates(session: Session, complaint_id: int) -> list[DuplicateSuggestion
 
 
 def contact_of(session: Session, *, staff: Staff, complaint_id: int) -> str:
-    """The complainant's full number, to call them (mediation, questions): audited."""
+    """The complainant's full number, to call them (mediation, questions): audited. Only the
+    people who call back may read it: the filing's department and supervisors (admins too);
+    an operator sees the masked number, as the desk shows it."""
+    if staff.role not in CONTACT_READERS:
+        raise PermissionDenied("only department staff and supervisors may read a contact number")
     complaint = visible_complaint(session, staff=staff, complaint_id=complaint_id)
     if not complaint.contact_phone:
         raise NotFound("this filing has no contact number (anonymous, a tip-off, or purged)")

@@ -157,7 +157,12 @@ def _candidates(
         return []
     rows = session.execute(
         _candidates_statement(),
-        {"ids": list(ids), "since": complaint.created_at - WINDOW, "merged": Status.merged},
+        {
+            "ids": list(ids),
+            "since": complaint.created_at - WINDOW,
+            "merged": Status.merged,
+            "kinds": list(_comparable_kinds(complaint.kind)),
+        },
     ).all()
     if not rows:
         return []
@@ -194,9 +199,20 @@ def _recent_statement() -> Select[tuple[int]]:
     )
 
 
+def _comparable_kinds(kind: Kind) -> tuple[Kind, ...]:
+    """A tip-off is compared only with tip-offs, and other filings only with each other. A
+    link between a tip-off and a complaint would show the tip-off's department a filing
+    that carries a phone number: often the reporter's own (a split call, or one person
+    filing both on the web), which the vault exists to hide."""
+    if kind is Kind.tip:
+        return (Kind.tip,)
+    return tuple(k for k in Kind if k is not Kind.tip)
+
+
 @cache
 def _candidates_statement() -> Select[Any]:
-    """What judging needs of the candidates still open and within the window."""
+    """What judging needs of the candidates still open, within the window and of a kind
+    this filing may be linked with."""
     return (
         select(
             Complaint.id,  # type: ignore[call-overload]
@@ -209,6 +225,7 @@ def _candidates_statement() -> Select[Any]:
         .where(col(Complaint.id).in_(bindparam("ids", expanding=True)))
         .where(col(Complaint.created_at) >= bindparam("since"))
         .where(col(Complaint.status) != bindparam("merged"))
+        .where(col(Complaint.kind).in_(bindparam("kinds", expanding=True)))
     )
 
 

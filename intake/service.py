@@ -12,7 +12,7 @@ from sqlmodel import Session
 from cases.lifecycle import Actor, open_complaint
 from cases.policy import current_policy
 from core import metrics
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.timeutil import stamp
 from intake import limits, repository
 from intake.attachments import attach
@@ -149,6 +149,12 @@ def file_tip(
 
     The filing itself keeps no contact and no time of day (see core.timeutil.stamp).
     """
+    if draft.contact_phone and reporter.phone and draft.contact_phone != reporter.phone:
+        # The vault seals one number per reporter; dropping either would leave it unsealed
+        # in the text or lose the way to reach them.
+        raise InvalidInput(
+            "a tip-off takes one phone number: contact_phone and reporter.phone differ"
+        )
     if draft.contact_phone and not reporter.phone:
         reporter = reporter.model_copy(update={"phone": draft.contact_phone})
     safe = replace(draft, contact_phone=None, text=vault.scrub(draft.text, reporter))

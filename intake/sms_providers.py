@@ -13,6 +13,8 @@ from typing import Any
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from schemas.validators import normalize_cn_phone
 
+MAX_DEDUP_KEY, MAX_RECIPIENT = 100, 30  # schemas.sms.SmsInbound's columns
+
 
 @dataclass(frozen=True)
 class InboundSms:
@@ -21,6 +23,15 @@ class InboundSms:
     sender: str  # E.164 when it is a valid Chinese number, else the digits as sent
     recipient: str | None
     text: str
+
+    def __post_init__(self) -> None:
+        # The gateway's fields go into bounded columns (schemas.sms): an over-long message
+        # id keeps its identity as a hash; an over-long recipient is no number of ours.
+        if len(self.dedup_key) > MAX_DEDUP_KEY:
+            digest = hashlib.sha256(self.dedup_key.encode()).hexdigest()
+            object.__setattr__(self, "dedup_key", f"{self.provider}:sha256:{digest}")
+        if self.recipient is not None and len(self.recipient) > MAX_RECIPIENT:
+            raise InvalidInput(f"recipient number longer than {MAX_RECIPIENT} characters")
 
 
 def _sender(raw: str) -> str:
@@ -61,7 +72,9 @@ def check_path_token(given: str, configured: str | None) -> None:
     if not configured:
         raise NotFound("this webhook is not configured (COMPLAINTS_SMS_PATH_TOKEN)")
     if not hmac.compare_digest(given.encode(), configured.encode()):
-        raise PermissionDenied("wrong path token")
+        # As if the path did not exist: a 403 would tell a prober that the webhook is
+        # there and only its secret segment is wrong.
+        raise NotFound("no such webhook")
 
 
 def check_source(address: str | None, allowlist: list[str]) -> None:

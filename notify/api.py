@@ -39,9 +39,15 @@ class WebhookPublic(BaseModel):
     active: bool
 
 
-def _own_department(session: Session, staff: Staff, code: str) -> Department:
+def _own_department(
+    session: Session, staff: Staff, code: str, *, supervisors: bool = False
+) -> Department:
+    """The department if `staff` may manage its webhook: its own staff and admins; with
+    `supervisors`, supervisors too (reading the deliveries, never re-pointing the endpoint:
+    every event, with full contact numbers, goes where the URL says)."""
     department = department_by_code(session, code)
-    mine = staff.role in {Role.admin, Role.supervisor} or (
+    overseers = {Role.admin, Role.supervisor} if supervisors else {Role.admin}
+    mine = staff.role in overseers or (
         staff.role is Role.department and staff.department_code == code
     )
     if department is None or department.id is None or not mine:
@@ -87,7 +93,7 @@ def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """Every delivery with every attempt: when, the answer's status, the error."""
-    department = _own_department(session, staff, code)
+    department = _own_department(session, staff, code, supervisors=True)
     hook = session.exec(
         select(DepartmentWebhook).where(DepartmentWebhook.department_id == department.id)
     ).first()

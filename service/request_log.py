@@ -36,10 +36,21 @@ KEPT_PARAMETERS = frozenset({"action", "code"})
 _SMS_TOKEN = re.compile(r"^(/api/v1/sms/[^/]+/)[^/]+")
 _DIGIT_RUN = re.compile(r"\d{7,}")
 STATE_KEY = "request_id"  # where the id waits in scope["state"]
+# Filing paths that complaints and tip-offs share: a tip-off takes longer (the receipt
+# code's hash, the vault), so their lines carry no duration, which would tell the kinds apart.
+SHARED_FILING_PATHS = frozenset({"/file", "/api/v1/complaints", "/api/v1/operator/calls"})
+SHARED_FILING_PREFIXES = ("/api/v1/sms/", "/staff/operator/calls")
 
 
 def is_tipoff_only(path: str) -> bool:
     return path.startswith(TIPOFF_ONLY_PREFIXES)
+
+
+def tells_duration(method: str, path: str) -> bool:
+    """Whether the line may say how long the request took (not for a shared filing path)."""
+    if method != "POST":
+        return True
+    return path not in SHARED_FILING_PATHS and not path.startswith(SHARED_FILING_PREFIXES)
 
 
 def loggable_path(path: str, path_params: Mapping[str, Any] | None = None) -> str | None:
@@ -92,14 +103,10 @@ class RequestLogMiddleware:
             await self.app(scope, receive, tagged_send)
         finally:
             # The router filled in path_params on this same scope.
-            path = loggable_path(scope.get("path", "-"), scope.get("path_params"))
+            raw, method = scope.get("path", "-"), scope.get("method", "-")
+            path = loggable_path(raw, scope.get("path_params"))
             if path is not None:
-                log.info(
-                    "%s %s %s %d %.1fms",
-                    request_id,
-                    scope.get("method", "-"),
-                    path,
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
+                took = (time.perf_counter() - started) * 1000
+                duration = f"{took:.1f}ms" if tells_duration(method, raw) else "-"
+                log.info("%s %s %s %d %s", request_id, method, path, status, duration)
             REQUEST_ID.reset(context)
