@@ -220,3 +220,36 @@ def test_a_wave_of_identical_filings_links_each_to_its_few_closest_only(
     # The last one is linked to the five just before it (equal similarity: the newest win).
     last = max(per_filing)
     assert sorted(per_filing[last]) == list(range(last - 5, last))
+
+
+def test_a_tip_off_is_linked_only_with_tip_offs(client: TestClient, session: Session) -> None:
+    # A split call: the complaint carries the caller's number, the tip-off's reporter is in
+    # the vault. A link would lead the tip-off's department to the caller's number.
+    add_staff(session, "op", Role.operator)
+    call = {
+        "caller_phone": "13812345678",
+        "caller_name": "张伟",
+        "text": "在某超市买的充电器冒烟要求赔偿，另外举报该超市销售三无产品，请依法查处",
+        "business_name": "某某超市",
+        "business_address": "太原市小店区亲贤北街8号",
+        "split": True,
+    }
+    op = bearer(client, "op")
+    assert client.post("/api/v1/operator/calls", json=call, headers=op).status_code == 201
+    # Another tip-off about the same business, in the same words: that one is linked.
+    answer = client.post(
+        "/api/v1/complaints",
+        json=valid_filing(
+            kind="tip",
+            text=call["text"],
+            contact_phone=None,
+            business_name="某某超市",
+            business_uscc=None,
+        ),
+    )
+    assert answer.status_code == 201, answer.text
+    run_worker_until_idle()
+    kinds = {c.id: c.kind.value for c in session.exec(select(Complaint)).all()}
+    links = session.exec(select(DuplicateLink)).all()
+    pairs = [(kinds[link.complaint_id], kinds[link.duplicate_of_id]) for link in links]
+    assert pairs == [("tip", "tip")]

@@ -56,6 +56,8 @@ def hooked(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> I
         session.commit()
         add_staff(session, "zj", Role.department, "quality")
         add_staff(session, "gs", Role.department, "aic")
+        add_staff(session, "boss", Role.supervisor)
+        add_staff(session, "root", Role.admin)
     from service.app import create_app
 
     with TestClient(create_app()) as client:
@@ -148,9 +150,24 @@ def test_a_receiver_that_recovers_gets_the_delivery(hooked: TestClient, receiver
         ("http://example.com/hook", "zj", "quality", 422),  # plain http only to localhost
         ("https://example.com/hook", "gs", "quality", 404),  # not their department
         ("https://example.com/hook", "zj", "nope", 404),
+        # Every event goes where the URL says: a supervisor reads deliveries, never re-points.
+        ("https://example.com/hook", "boss", "quality", 404),
+        ("https://example.com/hook", "root", "quality", 200),
     ],
 )
 def test_webhook_registration_is_checked(
     hooked: TestClient, url: str, user: str, code: str, status: int
 ) -> None:
     assert _register(hooked, url, user, code).status_code == status
+
+
+def test_a_supervisor_reads_the_deliveries_but_cannot_remove_the_webhook(
+    hooked: TestClient,
+) -> None:
+    assert _register(hooked, "https://example.com/hook").status_code == 200
+    boss = bearer(hooked, "boss")
+    deliveries = hooked.get("/api/v1/departments/quality/webhook/deliveries", headers=boss)
+    assert deliveries.status_code == 200, deliveries.text
+    removed = hooked.delete("/api/v1/departments/quality/webhook", headers=boss)
+    assert removed.status_code == 404
+    assert _register(hooked, "https://example.com/hook").status_code == 200  # still theirs

@@ -188,6 +188,27 @@ def test_a_named_tip_off_keeps_the_identity_only_sealed(
         assert value not in view, value
 
 
+def test_a_tip_off_with_two_different_numbers_is_refused_and_nothing_is_stored(
+    desk: dict[str, dict[str, str]], client: TestClient, session: Session
+) -> None:
+    # The vault seals one number: keeping reporter.phone would leave contact_phone unsealed
+    # in the text, and dropping it would lose how to reach the reporter.
+    other = "13912345678"
+    body = valid_filing(kind="tip", text=TIP_TEXT + f"核实请打我手机{other}", contact_phone=other)
+    body["reporter"] = {"name": NAME, "phone": PHONE}
+    answer = client.post("/api/v1/complaints", json=body)
+    assert answer.status_code == 422, answer.text
+    assert "contact_phone" in answer.json()["detail"]
+    assert session.exec(select(Complaint)).all() == []
+    assert session.exec(select(ReporterIdentity)).all() == []
+    # The same number given twice is one number.
+    body = valid_filing(kind="tip", text=TIP_TEXT + f"核实请打我手机{PHONE}", contact_phone=PHONE)
+    body["reporter"] = {"name": NAME, "phone": PHONE}
+    answer = client.post("/api/v1/complaints", json=body)
+    assert answer.status_code == 201, answer.text
+    assert PHONE not in session.exec(select(Complaint)).one().text
+
+
 # --- 2. reading over HTTP ----------------------------------------------------------------------
 
 
