@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from accounts.deps import StaffDep
@@ -18,14 +18,19 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 @router.post(
     "/auth/token",
     response_model=TokenPublic,
-    responses={401: {"description": "wrong username or password"}},
+    responses={
+        401: {"description": "wrong username or password"},
+        429: {"description": "too many failed sign-ins to this account or from this address"},
+    },
 )
 def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenPublic:
-    user = authenticate(session, username=form.username, password=form.password)
+    address = request.client.host if request.client else None
+    user = authenticate(session, username=form.username, password=form.password, address=address)
     return TokenPublic(
         access_token=token_for(user, settings), expires_in=settings.token_ttl_minutes * 60
     )

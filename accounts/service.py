@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from accounts import throttle
 from core.errors import InvalidInput, NotAuthenticated
 from core.security import hash_password, issue_token, read_token, verify_password
 from core.settings import Settings
@@ -80,11 +81,17 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> StaffUser:
+def authenticate(
+    session: Session, *, username: str, password: str, address: str | None
+) -> StaffUser:
+    """The account these credentials sign in to; NotAuthenticated if wrong, TooManyRequests
+    while the account or the address has used up its tries (accounts.throttle)."""
+    counted = throttle.count_try(username, address)
     user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         raise NotAuthenticated("wrong username or password")
+    throttle.forgive(counted)
     return user
 
 

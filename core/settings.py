@@ -61,6 +61,16 @@ class Settings(BaseSettings):
         "look-up is refused until the window ends (→ 429): guessing stays hopeless.",
     )
     receipt_global_window_seconds: int = Field(default=60, ge=1)
+    signin_max_tries_per_account: int = Field(
+        default=10,
+        ge=1,
+        description="Failed staff sign-ins to one account per window before it answers 429 "
+        "(a right password does not count).",
+    )
+    signin_max_tries_per_address: int = Field(
+        default=50, ge=1, description="Failed staff sign-ins from one address per window."
+    )
+    signin_window_seconds: int = Field(default=900, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     sqlite_writer_gate: bool = Field(

@@ -66,10 +66,26 @@ def _script() -> Script:
     return get_redis().register_script(_COUNT)
 
 
-def check_all(limits: Sequence[Limit]) -> None:
-    """Count one filing against each limit; TooManyRequests names the first one exceeded."""
+# A try that turned out not to count (a right password): taken back from the windows it was
+# counted in, unless a window has ended meanwhile (no negative counts without an expiry).
+_FORGIVE = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('DECR', key) end
+end
+return 0
+"""
+
+
+@cache
+def _forgive_script() -> Script:
+    return get_redis().register_script(_FORGIVE)
+
+
+def check_all(limits: Sequence[Limit]) -> list[str]:
+    """Count one try against each limit; TooManyRequests names the first one exceeded.
+    Returns the counters it added to (for `forgive`)."""
     if not limits:
-        return
+        return []
     now = int(time.time())
     windows = [now // limit.window_seconds for limit in limits]
     keys = [
@@ -82,13 +98,24 @@ def check_all(limits: Sequence[Limit]) -> None:
         exceeded = int(_script()(keys=keys, args=arguments, client=connection))
     except RedisError:
         log.warning("rate limits not checked: Redis unreachable")
-        return
+        return []
     if exceeded:
         limit, window = limits[exceeded - 1], windows[exceeded - 1]
         retry_after = (window + 1) * limit.window_seconds - now
         raise TooManyRequests(
             f"too many {limit.what}; try again in {retry_after} seconds", retry_after=retry_after
         )
+    return keys
+
+
+def forgive(keys: Sequence[str]) -> None:
+    """Take one try back from each counter `check_all` added to."""
+    if not keys:
+        return
+    try:
+        _forgive_script()(keys=list(keys), args=[], client=get_redis())
+    except RedisError:
+        log.warning("rate-limit counters not corrected: Redis unreachable")
 
 
 def client_limit(address: str | None) -> Limit:

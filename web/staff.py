@@ -9,6 +9,7 @@ from accounts import sessions
 from accounts.service import authenticate
 from core.deps import SessionDep
 from core.errors import NotAuthenticated
+from intake.limits import TooManyRequests
 from schemas.enums import Role
 from web.render import render
 from web.security import CsrfChecked, PageStaff, end_session, forget, start_session
@@ -43,11 +44,22 @@ async def login(request: Request, session: SessionDep, _csrf: CsrfChecked) -> Re
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
+    address = request.client.host if request.client else None
     try:
-        user = authenticate(session, username=username, password=password)
+        user = authenticate(session, username=username, password=password, address=address)
     except NotAuthenticated:
         context = {"next": target, "error": "用户名或密码不正确。", "username": username}
         return render(request, "staff/login.html", context, status_code=401, private=True)
+    except TooManyRequests as exc:
+        minutes = -(-int(exc.headers["Retry-After"]) // 60)
+        context = {
+            "next": target,
+            "error": f"登录失败次数过多，请 {minutes} 分钟后再试。",
+            "username": username,
+        }
+        refused = render(request, "staff/login.html", context, status_code=429, private=True)
+        refused.headers["Retry-After"] = exc.headers["Retry-After"]
+        return refused
     token = sessions.start(session, user=user)
     session.commit()
     response = RedirectResponse(target or HOME[user.role], status_code=303)

@@ -136,3 +136,61 @@ def test_users_create_refuses_a_short_password_and_a_taken_name(session: Session
     taken = _cli("users", "create", "--username", "cli4", "--password", PASSWORD, "--role", "admin")
     assert taken.returncode == 2
     assert "taken" in taken.stderr
+
+
+@pytest.fixture
+def fixed_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """100 s into a 900 s window, all test long: no window ends halfway through a test."""
+    from types import SimpleNamespace
+
+    from intake import limits
+
+    monkeypatch.setattr(limits, "time", SimpleNamespace(time=lambda: 1_800_000_000 + 100))
+
+
+def _sign_in(client: TestClient, username: str, password: str) -> int:
+    answer = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    return answer.status_code
+
+
+@pytest.mark.usefixtures("fixed_window")
+def test_failed_sign_ins_lock_the_account_for_a_while_and_right_ones_do_not_count(
+    client: TestClient, session: Session
+) -> None:
+    add_staff(session, "ann", Role.reward_officer)
+    add_staff(session, "bob", Role.operator)
+    assert [_sign_in(client, "ann", PASSWORD) for _ in range(12)] == [200] * 12
+    assert [_sign_in(client, "ann", f"guess-{i:06d}") for i in range(10)] == [401] * 10
+    locked = client.post("/api/v1/auth/token", data={"username": "ann", "password": PASSWORD})
+    assert locked.status_code == 429, locked.text  # even the right password, for now
+    assert locked.headers["Retry-After"] == "800"  # until the window ends
+    assert "failed sign-ins to this account" in locked.json()["detail"]
+    assert _sign_in(client, "bob", PASSWORD) == 200  # the same address, another account
+    assert _sign_in(client, "nobody", "guess") == 401  # an unknown name is counted alike
+
+
+@pytest.mark.usefixtures("fixed_window")
+def test_failed_sign_ins_from_one_address_are_limited_across_accounts(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "signin_max_tries_per_address", 5)
+    add_staff(session, "ann", Role.operator)
+    tries = [_sign_in(client, f"user{i}", "guess-password") for i in range(6)]
+    assert tries == [401] * 5 + [429]
+    assert _sign_in(client, "ann", PASSWORD) == 429
+
+
+@pytest.mark.usefixtures("fixed_window")
+def test_the_sign_in_page_says_when_to_try_again(client: TestClient, session: Session) -> None:
+    add_staff(session, "ann", Role.department, "quality")
+    page = client.get("/staff/login").text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    form = {"username": "ann", "password": "guess-password", "csrf_token": token}
+    statuses = [client.post("/staff/login", data=form).status_code for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
+    refused = client.post("/staff/login", data=form | {"password": PASSWORD})
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "800"
+    assert "登录失败次数过多，请 14 分钟后再试。" in refused.text
