@@ -40,6 +40,10 @@ class Division:
         return other.code.startswith(_prefix(self))
 
 
+# A name found in a text, with every division it may stand for.
+Match = tuple[str, list[Division]]
+
+
 def _prefix(division: Division) -> str:
     if division.level == "province" or division.code[2:4] == "00":  # municipalities' city
         return division.code[:2]
@@ -103,9 +107,9 @@ class Gazetteer:
     def find_name(self, name: str) -> list[Division]:
         return list(self._index.get(name, ()))
 
-    def scan(self, text: str) -> list[tuple[str, list[Division]]]:
+    def scan(self, text: str) -> list[Match]:
         """Leftmost-longest matches of division names in `text`."""
-        found: list[tuple[str, list[Division]]] = []
+        found: list[Match] = []
         index, by_first = self._index, self._lengths_by_first
         i, end = 0, len(text)
         while i < end:
@@ -119,13 +123,33 @@ class Gazetteer:
         return found
 
     def locate(self, *texts: str | None) -> Place | None:
-        """The place the texts (most reliable first: address, region, free text) are about."""
-        matches = [m for text in texts if text for m in self.scan(text)]
+        """The place the texts are about, given most reliable first: address, region, free text.
+
+        A later text only refines what the earlier ones found: its names count where they
+        lie within or enclose one of those readings (the county under the address's city),
+        never elsewhere, so a place mentioned in passing does not outweigh the address. It is
+        read on its own only when the earlier texts name no place.
+        """
+        matches: list[Match] = []
+        for text in texts:
+            if not text:
+                continue
+            found = self.scan(text)
+            if matches:
+                found = _within(found, self._readings(matches))
+            matches += found
         if not matches:
             return None
-        return self._resolve(matches)
+        finest = self._readings(matches)
+        names = tuple(dict.fromkeys(name for name, _ in matches))
+        if len(finest) == 1:
+            return _place(finest[0], names)
+        # Several equally good readings: keep only what they agree on.
+        common = _common_ancestor(finest)
+        return _place(common, names) if common else None
 
-    def _resolve(self, matches: list[tuple[str, list[Division]]]) -> Place | None:
+    def _readings(self, matches: list[Match]) -> list[Division]:
+        """The most specific of the best supported divisions the matches may stand for."""
         candidates = {d for _, options in matches for d in options}
 
         # A reading is supported by each name that is it or one of its enclosing divisions
@@ -145,16 +169,20 @@ class Gazetteer:
         best_score = max(support(d) for d in candidates)
         top = [d for d in candidates if support(d) == best_score]
         deepest = max(rank[d.level] for d in top)
-        finest = [d for d in top if rank[d.level] == deepest]
-        names = tuple(dict.fromkeys(name for name, _ in matches))
-        if len(finest) == 1:
-            return _place(finest[0], names)
-        # Several equally good readings: keep only what they agree on.
-        common = _common_ancestor(finest)
-        return _place(common, names) if common else None
+        return [d for d in top if rank[d.level] == deepest]
 
     def __len__(self) -> int:
         return len(self.divisions)
+
+
+def _within(matches: list[Match], readings: list[Division]) -> list[Match]:
+    """The matches narrowed to divisions inside or around one of the readings."""
+    narrowed: list[Match] = []
+    for name, options in matches:
+        kept = [o for o in options if any(r.contains(o) or o.contains(r) for r in readings)]
+        if kept:
+            narrowed.append((name, kept))
+    return narrowed
 
 
 def _place(division: Division, matched: tuple[str, ...]) -> Place:

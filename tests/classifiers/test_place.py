@@ -62,3 +62,33 @@ def test_place_label_and_level() -> None:
     assert Place("北京市", "北京市", "朝阳区", "110105").label == "北京市朝阳区"
     assert Place("山西省", "太原市", None, "140100").level == "city"
     assert Place().level is None
+
+
+def test_the_business_address_outweighs_places_named_in_the_text() -> None:
+    # The business operates in 太原 (its address); the text names where the product was made.
+    place = gazetteer(SHANXI).locate(
+        "太原市某某路88号某商场", None, "商品产地是河北省保定市清苑区，质量不合格，要求退货"
+    )
+    assert place is not None
+    assert (place.province, place.city, place.county) == ("山西省", "太原市", None)
+
+
+def test_a_passing_county_in_the_text_does_not_override_the_address_city() -> None:
+    place = gazetteer(SHANXI).locate(
+        "太原市亲贤北街1号", None, "我上周在北京市朝阳区出差时就发现了问题"
+    )
+    assert place is not None
+    assert (place.city, place.county, place.code) == ("太原市", None, "140100")
+    assert place.matched == ("太原市",)
+
+
+def test_the_text_adds_the_county_under_the_address_city() -> None:
+    place = gazetteer(SHANXI).locate("山西省太原市某某路88号", None, "在小店区亲贤北街的店里买的")
+    assert place is not None
+    assert (place.city, place.county) == ("太原市", "小店区")
+
+
+def test_the_text_decides_when_the_address_names_no_place() -> None:
+    place = gazetteer(SHANXI).locate("某某路88号", None, "在河北省保定市清苑区的店里买的")
+    assert place is not None
+    assert (place.province, place.city, place.county) == ("河北省", "保定市", "清苑区")
