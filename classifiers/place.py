@@ -26,6 +26,11 @@ _AMBIGUOUS_WORDS = frozenset(
 _COMMON_WORD_ALIASES = frozenset(
     {"小店", "城区", "郊区", "矿区", "新区", "市中", "中山", "河口", "东区", "西区", "南区", "北区"}
 )
+# What may follow a county's short name for it to name the county: a suffix (白沙县 for
+# 白沙黎族自治县), or a word that makes it a place (平遥古城); not a further word (永和豆浆,
+# 东方向, 白沙门). Punctuation, digits and the end of the text are boundaries too.
+_COUNTY_SUFFIXES = frozenset("县市区旗")
+_PLACE_WORDS = ("古城", "县城", "老城", "城区", "境内", "一带")
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,20 @@ class Division:
         return other.code.startswith(_prefix(self))
 
 
+@dataclass(frozen=True)
+class Sense:
+    """A division a name may stand for."""
+
+    division: Division
+    # By a county's short name (平遥 for 平遥县): a place only at a boundary or with its city
+    # named too, and weaker than any full name (太原市) or a city's short name (太原).
+    bare: bool
+
+
 # A name found in a text, with every division it may stand for.
-Match = tuple[str, list[Division]]
+Match = tuple[str, tuple[Sense, ...]]
+# A division with its full names and its short ones.
+Entry = tuple[Division, list[str], list[str]]
 
 
 def _prefix(division: Division) -> str:
@@ -86,17 +103,28 @@ class Place:
 
 
 class Gazetteer:
-    """Every division's names, indexed for a longest-match scan; built once per process."""
+    """Every division's names, indexed for a longest-match scan; built once per process.
 
-    def __init__(self, divisions: Iterable[tuple[Division, Iterable[str]]], home: str | None):
+    Each entry is a division with its full names and its short ones. Counties' short names
+    (平遥 for 平遥县) are indexed only in the home province, where they are what people write.
+    """
+
+    def __init__(self, entries: Iterable[Entry], home: str | None):
         self.home_province = home
-        self._index: dict[str, list[Division]] = defaultdict(list)
+        senses: dict[str, dict[Sense, None]] = defaultdict(dict)
         self.divisions: list[Division] = []
-        for division, names in divisions:
+        for division, names, short in entries:
             self.divisions.append(division)
+            county = division.level == "county"
             for name in names:
-                if name not in _AMBIGUOUS_WORDS:
-                    self._index[name].append(division)
+                senses[name][Sense(division, bare=False)] = None
+            if county and division.province != home:
+                continue
+            for name in short:
+                senses[name][Sense(division, bare=county)] = None
+        self._index: dict[str, tuple[Sense, ...]] = {
+            name: tuple(found) for name, found in senses.items() if name not in _AMBIGUOUS_WORDS
+        }
         # For each first character, the lengths of the names that start with it, longest
         # first: most positions of a text start no name at all and cost one look-up.
         lengths: dict[str, set[int]] = defaultdict(set)
@@ -105,22 +133,34 @@ class Gazetteer:
         self._lengths_by_first = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
 
     def find_name(self, name: str) -> list[Division]:
-        return list(self._index.get(name, ()))
+        return list(dict.fromkeys(s.division for s in self._index.get(name, ())))
 
     def scan(self, text: str) -> list[Match]:
-        """Leftmost-longest matches of division names in `text`."""
-        found: list[Match] = []
+        """Leftmost-longest matches of division names in `text`.
+
+        A county's short name counts only where it names a place: before a boundary, or
+        when the text names its city too (海口秀英港; the province for a county directly
+        under it). 永和豆浆 is a restaurant, 东方向 a direction, 五指山路 a street in 海口.
+        """
+        found: list[tuple[str, tuple[Sense, ...], bool]] = []
         index, by_first = self._index, self._lengths_by_first
         i, end = 0, len(text)
         while i < end:
             for length in by_first.get(text[i], ()):
                 if i + length <= end and (name := text[i : i + length]) in index:
-                    found.append((name, index[name]))
+                    found.append((name, index[name], _at_boundary(text, i + length)))
                     i += length
                     break
             else:
                 i += 1
-        return found
+        named = {_area(s.division) for _, senses, _ in found for s in senses if not s.bare}
+        matches: list[Match] = []
+        for name, senses, bounded in found:
+            if not bounded:
+                senses = tuple(s for s in senses if not s.bare or _parent(s.division) in named)
+            if senses:
+                matches.append((name, senses))
+        return matches
 
     def locate(self, *texts: str | None) -> Place | None:
         """The place the texts are about, given most reliable first: address, region, free text.
@@ -150,24 +190,30 @@ class Gazetteer:
 
     def _readings(self, matches: list[Match]) -> list[Division]:
         """The most specific of the best supported divisions the matches may stand for."""
-        candidates = {d for _, options in matches for d in options}
+        by_name: dict[str, set[Sense]] = defaultdict(set)
+        for name, senses in matches:
+            by_name[name].update(senses)
+        candidates = {s.division for senses in by_name.values() for s in senses}
 
-        # A reading is supported by each name that is it or one of its enclosing divisions
-        # (山西省 长治市 潞州区 all support 潞州区; a passing 太原 supports only 太原市);
-        # the home province breaks ties between same-named divisions elsewhere.
-        def support(division: Division) -> float:
-            score = sum(
-                1.0
-                for _, options in matches
-                if any(o == division or o.contains(division) for o in options)
-            )
-            if self.home_province and division.province == self.home_province:
-                score += 0.5
-            return score
+        # A reading is supported by each distinct name that is it or one of its enclosing
+        # divisions (山西省 长治市 潞州区 all support 潞州区; a passing 太原 supports only
+        # 太原市), a repeated name once: other names first, then counties' short names
+        # (太原市 outweighs 长子 for 长子县); the home province breaks ties between
+        # same-named divisions elsewhere.
+        def support(division: Division) -> tuple[int, int, bool]:
+            firm = bare = 0
+            for senses in by_name.values():
+                covering = [s for s in senses if s.division.contains(division)]
+                if any(not s.bare for s in covering):
+                    firm += 1
+                elif covering:
+                    bare += 1
+            return firm, bare, division.province == self.home_province
 
         rank = {level: i for i, level in enumerate(LEVELS)}
-        best_score = max(support(d) for d in candidates)
-        top = [d for d in candidates if support(d) == best_score]
+        scores = {d: support(d) for d in candidates}
+        best = max(scores.values())
+        top = [d for d, score in scores.items() if score == best]
         deepest = max(rank[d.level] for d in top)
         return [d for d in top if rank[d.level] == deepest]
 
@@ -175,11 +221,31 @@ class Gazetteer:
         return len(self.divisions)
 
 
+def _area(division: Division) -> tuple[str, str, str | None]:
+    return division.level, division.province, division.city
+
+
+def _parent(county: Division) -> tuple[str, str, str | None]:
+    """The city a county lies in, or its province when it lies directly under it."""
+    return ("city" if county.city else "province"), county.province, county.city
+
+
+def _at_boundary(text: str, end: int) -> bool:
+    """Whether a name ending at `end` is not the start of a longer word."""
+    if end == len(text) or not text[end].isalpha() or text[end] in _COUNTY_SUFFIXES:
+        return True
+    return text.startswith(_PLACE_WORDS, end)
+
+
 def _within(matches: list[Match], readings: list[Division]) -> list[Match]:
     """The matches narrowed to divisions inside or around one of the readings."""
     narrowed: list[Match] = []
-    for name, options in matches:
-        kept = [o for o in options if any(r.contains(o) or o.contains(r) for r in readings)]
+    for name, senses in matches:
+        kept = tuple(
+            s
+            for s in senses
+            if any(r.contains(s.division) or s.division.contains(r) for r in readings)
+        )
         if kept:
             narrowed.append((name, kept))
     return narrowed
@@ -212,58 +278,58 @@ def _aliases(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else [a for a in value if a]
 
 
-def _jionlp_divisions() -> list[tuple[Division, list[str]]]:
+def _jionlp_divisions() -> list[Entry]:
     with contextlib.redirect_stdout(io.StringIO()):  # jionlp prints a banner on import
         from jionlp.dictionary.dictionary_loader import china_location_loader
 
         tree = china_location_loader(detail=True)
-    divisions: list[tuple[Division, list[str]]] = []
+    entries: list[Entry] = []
     for province, p_node in tree.items():
-        divisions.append(
+        entries.append(
             (
                 Division("province", province, None, None, p_node["_admin_code"]),
-                [province, *_aliases(p_node.get("_alias"))],
+                [province],
+                _short(province, p_node, 1),
             )
         )
         for city, c_node in p_node.items():
             if city.startswith("_"):
                 continue
-            divisions.append(
+            entries.append(
                 (
                     Division("city", province, city, None, c_node["_admin_code"]),
-                    [city, *(a for a in _aliases(c_node.get("_alias")) if len(a) >= 2)],
+                    [city],
+                    _short(city, c_node, 2),
                 )
             )
             for county, k_node in c_node.items():
                 if county.startswith("_") or not isinstance(k_node, dict):
                     continue
-                names = [county]
-                alias = k_node.get("_alias")
-                # Short county names only at home, where they are what people write.
-                for a in _aliases(alias):
-                    if len(a) >= 2 and a not in _COMMON_WORD_ALIASES:
-                        names.append(a)
-                divisions.append(
-                    (Division("county", province, city, county, k_node["_admin_code"]), names)
+                entries.append(
+                    (
+                        Division("county", province, city, county, k_node["_admin_code"]),
+                        [county],
+                        [a for a in _short(county, k_node, 2) if a not in _COMMON_WORD_ALIASES],
+                    )
                 )
-    return divisions
+    return entries
+
+
+def _short(name: str, node: dict[str, Any], shortest: int) -> list[str]:
+    return [a for a in _aliases(node.get("_alias")) if len(a) >= shortest and a != name]
 
 
 _lock = threading.Lock()
 _cache: dict[str | None, Gazetteer] = {}
-_divisions: list[tuple[Division, list[str]]] | None = None
+_entries: list[Entry] | None = None
 
 
 def gazetteer(home_province: str | None = None) -> Gazetteer:
     """The process's gazetteer for a home province (loaded once: ~0.5 s)."""
-    global _divisions
+    global _entries
     with _lock:
         if home_province not in _cache:
-            if _divisions is None:
-                _divisions = _jionlp_divisions()
-            entries = [
-                (d, names if d.level != "county" or d.province == home_province else names[:1])
-                for d, names in _divisions
-            ]
-            _cache[home_province] = Gazetteer(entries, home_province)
+            if _entries is None:
+                _entries = _jionlp_divisions()
+            _cache[home_province] = Gazetteer(_entries, home_province)
         return _cache[home_province]

@@ -92,3 +92,61 @@ def test_the_text_decides_when_the_address_names_no_place() -> None:
     place = gazetteer(SHANXI).locate("某某路88号", None, "在河北省保定市清苑区的店里买的")
     assert place is not None
     assert (place.province, place.city, place.county) == ("河北省", "保定市", "清苑区")
+
+
+def test_a_shop_brand_is_not_a_county() -> None:
+    # 永和豆浆 / 永和大王 are restaurant chains, not 临汾市永和县.
+    text = "我在永和豆浆吃早餐，油条里吃出了头发，要求赔偿"
+    assert gazetteer(SHANXI).locate(None, None, text) is None
+
+
+def test_a_named_city_is_not_overridden_by_a_common_word_alias() -> None:
+    place = gazetteer(SHANXI).locate(None, None, "我给长子在太原市某商场买的手机坏了，商家不给修")
+    assert place is not None
+    assert (place.city, place.county) == ("太原市", None)
+
+
+def test_an_explicit_name_outweighs_a_short_name_even_at_a_boundary() -> None:
+    place = gazetteer(SHANXI).locate("手机是给长子买的，在太原市某商场")
+    assert place is not None
+    assert (place.city, place.county) == ("太原市", None)
+
+
+HAINAN = "海南省"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_county"),
+    [
+        # Real texts of the Haikou 12345 hotline (orders 20171231114069, 20180102124601,
+        # 20180101119209): a direction, a Haikou park, a street named after a county but in
+        # Haikou, twice, next to the district it lies in named once.
+        ("驾驶车辆经过龙昆北路由西往东方向路段时出现违章驾驶", None),
+        ("在白沙门公园交警服务站缴纳违章罚款，但是至今违章记录还未消除", None),
+        ("在秀英区东方洋路东方洋大厦机动车停车场停车，物业要求收取26元", "秀英区"),
+        ("驾车从五指山路往南亚广场方向行驶", None),
+        ("东方，东方，秀英区某某路", "秀英区"),  # a name counts once, and a full one first
+    ],
+)
+def test_everyday_words_of_the_home_province_are_not_counties(
+    text: str, expected_county: str | None
+) -> None:
+    place = gazetteer(HAINAN).locate(text)
+    assert (place.county if place else None) == expected_county
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_county"),
+    [
+        ("我在东方买的", None),  # followed by a further word: not a place
+        ("上周去了东方，在一家酒店住宿被多收费", "东方市"),  # at a boundary
+        ("白沙县某某农家乐", "白沙黎族自治县"),  # before a suffix
+        ("海口秀英港候船大厅的小卖部乱收费", "秀英区"),  # its city is named too
+        ("平遥古城里的某客栈乱收费", None),  # a county of another province: full names only
+    ],
+)
+def test_short_county_names_of_the_home_province_count_where_they_name_a_place(
+    text: str, expected_county: str | None
+) -> None:
+    place = gazetteer(HAINAN).locate(text)
+    assert (place.county if place else None) == expected_county

@@ -28,3 +28,19 @@ def test_classify_sends_a_complaint_to_the_office_where_the_business_operates(
     assert body["department"]["code"] == "quality"
     assert body["office"]["name"] == "太原市质量技术监督局"
     assert (body["place"]["city"], body["place"]["county"]) == ("太原市", None)
+
+
+def test_classify_does_not_send_a_breakfast_chain_to_yonghe_county(
+    client: TestClient, session: Session
+) -> None:
+    add_staff(session, "op2", Role.operator)
+    answer = client.post(
+        "/api/v1/classify",
+        json={
+            "text": "在太原市柳巷的永和豆浆店买的油条里有头发，要求赔偿",
+            "business_name": "永和豆浆",
+        },
+        headers=bearer(client, "op2"),
+    )
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["place"]["city"], answer.json()["place"]["county"]) == ("太原市", None)
