@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LEVELS = ("province", "city", "county")
-# Full names that are also everyday words or repeat in many cities: never matched alone.
+# Full names that are also everyday words or repeat in many cities: never matched alone,
+# only after their city's name (阳泉市郊区, 阳泉郊区).
 _AMBIGUOUS_WORDS = frozenset(
     {"城区", "郊区", "矿区", "新区", "市辖区", "开发区", "高新区", "示范区"}
 )
@@ -295,21 +296,24 @@ def _jionlp_divisions() -> list[Entry]:
         for city, c_node in p_node.items():
             if city.startswith("_"):
                 continue
+            city_names = [city, *_short(city, c_node, 2)]
             entries.append(
                 (
                     Division("city", province, city, None, c_node["_admin_code"]),
-                    [city],
-                    _short(city, c_node, 2),
+                    city_names[:1],
+                    city_names[1:],
                 )
             )
             for county, k_node in c_node.items():
                 if county.startswith("_") or not isinstance(k_node, dict):
                     continue
+                short = _short(county, k_node, 2)
+                generic = [n for n in (county, *short) if n in _AMBIGUOUS_WORDS]
                 entries.append(
                     (
                         Division("county", province, city, county, k_node["_admin_code"]),
-                        [county],
-                        [a for a in _short(county, k_node, 2) if a not in _COMMON_WORD_ALIASES],
+                        [county, *(c + n for c in city_names for n in generic)],
+                        [a for a in short if a not in _COMMON_WORD_ALIASES],
                     )
                 )
     return entries

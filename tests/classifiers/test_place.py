@@ -150,3 +150,21 @@ def test_short_county_names_of_the_home_province_count_where_they_name_a_place(
 ) -> None:
     place = gazetteer(HAINAN).locate(text)
     assert (place.county if place else None) == expected_county
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("山西省阳泉市郊区荫营镇某超市", ("阳泉市", "郊区", "140311")),
+        ("阳泉城区北大街某商场", ("阳泉市", "城区", "140302")),
+        ("晋城市城区某某路", ("晋城市", "城区", "140502")),
+    ],
+)
+def test_a_generic_district_name_after_its_city_is_found(
+    text: str, expected: tuple[str, str, str]
+) -> None:
+    # 郊区, 城区 and 矿区 alone name nothing (every other city has one), after their city
+    # they name its district.
+    place = gazetteer(SHANXI).locate(text)
+    assert place is not None
+    assert (place.city, place.county, place.code) == expected

@@ -101,3 +101,9 @@ def test_a_department_without_offices_has_none() -> None:
 
 def test_an_office_covers_its_own_area_and_below() -> None:
     assert [office_prefix(o) for o in OFFICES] == ["14", "1401", "140105"]
+
+
+def test_an_explicit_office_for_a_generic_district_is_at_county_level(tmp_path: Path) -> None:
+    office = {"place": "山西省阳泉市郊区", "name": "阳泉市郊区市场监管局"}
+    [row] = parse_registry(_registry(tmp_path, offices=[office])).offices["qq"]
+    assert (row.level, row.admin_code, row.name) == ("county", "140311", "阳泉市郊区市场监管局")
