@@ -293,8 +293,9 @@ def _jionlp_divisions() -> list[Entry]:
                 _short(province, p_node, 1),
             )
         )
-        for city, c_node in p_node.items():
-            if city.startswith("_"):
+        for city, c_node in _children(p_node):
+            if _pseudo(city):  # 文昌市 under 海南省's 省直辖行政区划: directly under the province
+                entries += _counties(province, None, [], c_node)
                 continue
             city_names = [city, *_short(city, c_node, 2)]
             entries.append(
@@ -304,19 +305,36 @@ def _jionlp_divisions() -> list[Entry]:
                     city_names[1:],
                 )
             )
-            for county, k_node in c_node.items():
-                if county.startswith("_") or not isinstance(k_node, dict):
-                    continue
-                short = _short(county, k_node, 2)
-                generic = [n for n in (county, *short) if n in _AMBIGUOUS_WORDS]
-                entries.append(
-                    (
-                        Division("county", province, city, county, k_node["_admin_code"]),
-                        [county, *(c + n for c in city_names for n in generic)],
-                        [a for a in short if a not in _COMMON_WORD_ALIASES],
-                    )
-                )
+            entries += _counties(province, city, city_names, c_node)
     return entries
+
+
+def _counties(
+    province: str, city: str | None, city_names: list[str], c_node: dict[str, Any]
+) -> list[Entry]:
+    entries: list[Entry] = []
+    for county, k_node in _children(c_node):
+        if _pseudo(county):  # 儋州市's 市直辖行政区划, with the city's own code: no place
+            continue
+        short = _short(county, k_node, 2)
+        generic = [n for n in (county, *short) if n in _AMBIGUOUS_WORDS]
+        entries.append(
+            (
+                Division("county", province, city, county, k_node["_admin_code"]),
+                [county, *(c + n for c in city_names for n in generic)],
+                [a for a in short if a not in _COMMON_WORD_ALIASES],
+            )
+        )
+    return entries
+
+
+def _children(node: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(k, v) for k, v in node.items() if not k.startswith("_") and isinstance(v, dict)]
+
+
+def _pseudo(name: str) -> bool:
+    """jionlp's 省直辖行政区划 / 市直辖行政区划: a grouping of divisions, not a place."""
+    return name.endswith("直辖行政区划")
 
 
 def _short(name: str, node: dict[str, Any], shortest: int) -> list[str]:

@@ -168,3 +168,13 @@ def test_a_generic_district_name_after_its_city_is_found(
     place = gazetteer(SHANXI).locate(text)
     assert place is not None
     assert (place.city, place.county, place.code) == expected
+
+
+def test_counties_directly_under_a_province_have_no_pseudo_city() -> None:
+    place = gazetteer(HAINAN).locate("海南省文昌市文城镇某某路")
+    assert place is not None
+    assert (place.city, place.county, place.code) == (None, "文昌市", "469005")
+    assert place.label == "海南省文昌市"
+    danzhou = gazetteer(HAINAN).locate("儋州市那大镇某某路")
+    assert danzhou is not None
+    assert (danzhou.city, danzhou.county, danzhou.code) == ("儋州市", None, "460400")

@@ -107,3 +107,21 @@ def test_an_explicit_office_for_a_generic_district_is_at_county_level(tmp_path: 
     office = {"place": "山西省阳泉市郊区", "name": "阳泉市郊区市场监管局"}
     [row] = parse_registry(_registry(tmp_path, offices=[office])).offices["qq"]
     assert (row.level, row.admin_code, row.name) == ("county", "140311", "阳泉市郊区市场监管局")
+
+
+def test_offices_of_a_hainan_registry_are_named_after_real_places(tmp_path: Path) -> None:
+    # jionlp files 文昌市 under a 「省直辖行政区划」 and gives 儋州市 a 「市直辖行政区划」
+    # with the city's own code: neither is a place, nor has an office.
+    path = _registry(
+        tmp_path,
+        offices=[{"levels": ["province", "city", "county"], "name": "{place}市场监督管理局"}],
+    )
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["jurisdiction"] = {"province": "海南省"}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    names = {o.admin_code: (o.level, o.name) for o in parse_registry(path).offices["qq"]}
+    assert names["460000"] == ("province", "海南省市场监督管理局")
+    assert names["460400"] == ("city", "儋州市市场监督管理局")
+    assert names["469005"] == ("county", "文昌市市场监督管理局")
+    assert "469000" not in names
+    assert not any("直辖" in name for _, name in names.values())
