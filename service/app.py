@@ -70,14 +70,17 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     settings = get_settings()
     upload_limit = settings.attachment_max_bytes + 64 * 1024  # the file plus its form framing
+    body_limits = {
+        "/api/v1/attachments": upload_limit,
+        # The filing page posts its fields and every file it may carry in one body.
+        "/file": settings.max_body_bytes + upload_limit * settings.attachments_per_filing,
+    }
     app.add_middleware(RequestLogMiddleware)
     # Shed load before any work is done for the request.
     app.add_middleware(OverloadMiddleware, max_in_flight=settings.max_in_flight_requests)
     app.add_middleware(
         BodyLimitMiddleware,
-        limit_for=lambda path: (
-            upload_limit if path == "/api/v1/attachments" else settings.max_body_bytes
-        ),
+        limit_for=lambda path: body_limits.get(path, settings.max_body_bytes),
     )
     app.add_middleware(CrashBarrierMiddleware)  # outermost: no exception gets past it
     for router in (

@@ -1,10 +1,18 @@
-"""Refuse oversized request bodies with 413 before anything parses them."""
+"""Refuse oversized request bodies with 413 before anything parses them.
+
+Pages get a page in Chinese that gives the limits (web.errors.too_large); the API its JSON.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
+
+from web.errors import is_page, too_large
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,7 +35,7 @@ class BodyLimitMiddleware:
         limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit)
+            await _refuse(scope, send, limit)
             return
         received = 0
         refused = False
@@ -42,7 +50,7 @@ class BodyLimitMiddleware:
                 if received > limit:
                     # Answer now; the app sees the client gone and stops reading.
                     refused = True
-                    await _refuse(send, limit)
+                    await _refuse(scope, send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -50,21 +58,20 @@ class BodyLimitMiddleware:
             if not refused:
                 await send(message)
 
-        await self.app(scope, counting_receive, guarded_send)
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except ClientDisconnect:
+            if not refused:
+                raise
+            # The app stopped reading the body it was refused: answered already, no crash.
 
 
-async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {"error": "PayloadTooLarge", "detail": f"the request body may be at most {limit} bytes"}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(scope: Scope, send: Send, limit: int) -> None:
+    response: Response
+    if is_page(scope.get("path", "")):
+        response = too_large(Request(scope), limit)
+    else:
+        detail = f"the request body may be at most {limit} bytes"
+        response = JSONResponse({"error": "PayloadTooLarge", "detail": detail}, status_code=413)
+    await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from core.settings import get_settings
 from web.render import render
 from web.security import CsrfRefused, SignInRequired
 
@@ -31,7 +32,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
     404: ("找不到该页面或记录", "请核对链接、受理编号或回执码后重试。"),
     405: ("请求方式不正确", "请从页面上的按钮或链接进入。"),
     409: ("当前状态下不能这样办理", "记录可能刚被他人更新，请刷新页面查看最新状态后再操作。"),
-    413: ("提交的内容太大", "附件每个不超过 10 MB，请压缩或分开提交。"),
+    413: ("提交的内容太大", "请压缩附件或分开提交。"),
     415: ("附件格式不支持", "请上传 JPG、PNG、GIF、WebP 图片或 PDF 文件。"),
     422: ("填写的内容有误", "请按下面的提示修改后重新提交。"),
     429: ("操作太频繁", "请稍等片刻再试。"),
@@ -40,8 +41,30 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
+def is_page(path: str) -> bool:
+    """Whether errors on this path are pages in Chinese (else the API's JSON)."""
+    return not path.startswith(_NOT_PAGES)
+
+
 def wants_page(request: Request) -> bool:
-    return not request.url.path.startswith(_NOT_PAGES)
+    return is_page(request.url.path)
+
+
+def size_label(size: int) -> str:
+    """Bytes as people read them: 256 KB, 10 MB, 100.3 MB."""
+    if size >= 1024 * 1024:
+        return f"{round(size / (1024 * 1024), 1):g} MB"
+    return f"{round(size / 1024, 1):g} KB"
+
+
+def too_large(request: Request, limit: int) -> Response:
+    """A body over its size limit (service.body_limit): the limits, said in Chinese."""
+    settings = get_settings()
+    details = [f"一次提交的内容合计不能超过 {size_label(limit)}。"]
+    if limit > settings.max_body_bytes:  # a form that takes files
+        each = size_label(settings.attachment_max_bytes)
+        details.insert(0, f"附件每个不超过 {each}，每次最多 {settings.attachments_per_filing} 个。")
+    return page_error(request, 413, details=details)
 
 
 def page_error(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from schemas import Complaint
+from schemas import Attachment, Complaint
 from schemas.enums import Role
 from tests.helpers import PASSWORD, add_staff
 
@@ -40,6 +42,64 @@ def test_a_citizen_files_on_the_form_and_gets_a_number(
     tracked = client.get(f"/track?n={number}")
     assert tracked.status_code == 200
     assert "已登记" in tracked.text
+
+
+def test_the_filing_form_takes_a_phone_photo_under_its_stated_10_mb(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    photo = b"\xff\xd8\xff\xe0" + b"\0" * (2 * 1024 * 1024)  # a 2 MB JPEG, as phones take them
+    token = _token(client.get("/file").text)
+    done = client.post(
+        "/file",
+        data=FILING | {"csrf_token": token},
+        files=[("attachments", ("发票.jpg", photo, "image/jpeg"))],
+    )
+    assert done.status_code == 201, (done.status_code, done.headers["content-type"])
+    complaint = session.exec(select(Complaint)).one()
+    [attachment] = session.exec(select(Attachment)).all()
+    assert (attachment.complaint_id, attachment.size) == (complaint.id, len(photo))
+
+
+def test_a_filing_form_over_its_size_limit_is_a_page_in_chinese_that_gives_the_limits(
+    sqlite_platform: str,
+    configure: Callable[..., None],
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from service.app import create_app
+
+    configure(
+        database_url=sqlite_platform,
+        redis_url=redis_url,
+        attachment_max_bytes="2048",
+        attachments_per_filing="1",
+        max_body_bytes="4096",
+    )
+    with TestClient(create_app()) as client:
+        token = _token(client.get("/file").text)
+        big = b"%PDF-1.4\n" + b"0" * 200_000
+        refused = client.post(
+            "/file",
+            data=FILING | {"csrf_token": token},
+            files=[("attachments", ("合同.pdf", big, "application/pdf"))],
+        )
+        assert refused.status_code == 413
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "提交的内容太大" in refused.text
+        assert "2 KB" in refused.text  # each file's limit
+        assert "70 KB" in refused.text  # the whole form's: 4 KB + 1 × (2 KB + 64 KB framing)
+        streamed = client.post(  # no Content-Length: counted as it arrives
+            "/staff/login",
+            content=(b"x" * 1024 for _ in range(8)),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert streamed.status_code == 413
+        assert "合计不能超过 4 KB" in streamed.text
+        assert "附件每个不超过" not in streamed.text  # that form takes no files
+        assert "unhandled" not in caplog.text  # the app stops reading: no crash is logged
+        api = client.post("/api/v1/complaints", content=b"{" + b" " * 8192 + b"}")
+        assert api.status_code == 413
+        assert api.json()["error"] == "PayloadTooLarge"
 
 
 def test_a_form_post_without_the_token_is_refused_and_changes_nothing(
