@@ -11,20 +11,30 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from cases.lifecycle import CITIZEN
 from cases.satisfaction import rate
 from core.deps import SessionDep
 from core.errors import NotFound, PlatformError
+from core.settings import get_settings
 from intake import limits, service
-from intake.attachments import store_upload
+from intake.attachments import remove, store_upload
+from intake.service import Filed
 from intake.tracking_number import display_tracking_number
 from rewards import follow_up, receipts
+from schemas.attachment import Attachment
 from schemas.complaint import ComplaintCreate
 from schemas.enums import Channel, Kind
 from schemas.reporter import ReporterIdentityIn
-from web.forms import field_messages
+from web.errors import size_label
+from web.forms import (
+    RESELECT_ATTACHMENTS,
+    field_messages,
+    too_many_attachments,
+    upload_message,
+)
 from web.render import render
 from web.security import CsrfChecked
 
@@ -45,7 +55,18 @@ def landing(request: Request) -> Response:
 
 @router.get("/file", response_class=HTMLResponse)
 def filing_form(request: Request, kind: str = "complaint") -> Response:
-    return render(request, "citizen/file.html", {"kinds": KINDS, "values": {"kind": kind}})
+    return render(request, "citizen/file.html", _form_context({"kind": kind}, {}))
+
+
+def _form_context(values: dict[str, str], messages: dict[str, str]) -> dict[str, Any]:
+    settings = get_settings()
+    return {
+        "kinds": KINDS,
+        "values": values,
+        "messages": messages,
+        "attachments_allowed": settings.attachments_per_filing,
+        "attachment_size": size_label(settings.attachment_max_bytes),
+    }
 
 
 def _draft(form: dict[str, Any]) -> dict[str, Any]:
@@ -80,13 +101,21 @@ async def file(request: Request, session: SessionDep, _csrf: CsrfChecked) -> Res
     try:
         data = ComplaintCreate.model_validate(draft)
     except ValidationError as exc:
-        context = {"kinds": KINDS, "values": values, "messages": field_messages(exc)}
-        return render(request, "citizen/file.html", context, status_code=422)
+        messages = field_messages(exc)
+        if uploads:  # a page cannot choose files again for the citizen
+            messages["attachments"] = RESELECT_ATTACHMENTS
+        return _refused(request, values, messages, 422)
+    if len(uploads) > get_settings().attachments_per_filing:
+        # Attaching refuses it too, but only once every file has been stored.
+        return _refused(request, values, {"attachments": too_many_attachments()}, 422)
     limits.check_client(request.client.host if request.client else None)
-    tokens = [store_upload(session, stream=upload.file).token for upload in uploads]
-    data = data.model_copy(update={"attachments": tokens})
-    filed = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
-    session.commit()
+    try:
+        filed = _file_with_uploads(session, data, uploads)
+    except PlatformError as exc:
+        problem = upload_message(exc)
+        if problem is None:
+            raise
+        return _refused(request, values, {"attachments": problem}, exc.status_code)
     number = filed.complaint.tracking_number
     return render(
         request,
@@ -100,6 +129,31 @@ async def file(request: Request, session: SessionDep, _csrf: CsrfChecked) -> Res
         status_code=201,
         private=True,
     )
+
+
+def _file_with_uploads(session: Session, data: ComplaintCreate, uploads: list[UploadFile]) -> Filed:
+    """Store the form's files, then file with them (committed); if refused, none is kept."""
+    stored: list[Attachment] = []
+    try:
+        for upload in uploads:
+            stored.append(store_upload(session, stream=upload.file))
+            session.commit()  # kept as any upload is: the purge finds it if all else fails
+        data = data.model_copy(update={"attachments": [a.token for a in stored]})
+        filed = service.file_complaint(session, data=data, channel=Channel.web, actor=CITIZEN)
+        session.commit()
+    except PlatformError:
+        session.rollback()
+        remove(session, stored)  # never attached: gone now, not at the next purge
+        raise
+    return filed
+
+
+def _refused(
+    request: Request, values: dict[str, str], messages: dict[str, str], status_code: int
+) -> Response:
+    """The form again, with what was typed (never cached: names, numbers) and why, by field."""
+    context = _form_context(values, messages)
+    return render(request, "citizen/file.html", context, status_code=status_code, private=True)
 
 
 @router.get("/track", response_class=HTMLResponse)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from core.db import get_engine
 from schemas import Attachment, Complaint
 from schemas.enums import Role
 from tests.helpers import PASSWORD, add_staff
@@ -130,6 +132,78 @@ def test_the_form_says_what_is_wrong_in_chinese_and_keeps_what_was_typed(
         "/file/check", data={"kind": "complaint", "text": "太短"}, headers={"X-CSRF-Token": token}
     )
     assert "10 到 5000 个字" in check.text
+
+
+@pytest.mark.usefixtures("sqlite_platform")
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"business_address": "地" * 301}, "地址最多 300 字"),
+        ({"kind": "tip", "reporter_name": "名" * 61}, "姓名最多 60 字"),
+    ],
+    ids=["business_address", "reporter_name"],
+)
+def test_the_filing_form_shows_why_it_refused(
+    client: TestClient, change: dict[str, str], message: str
+) -> None:
+    token = _token(client.get("/file").text)
+    refused = client.post("/file", data=FILING | change | {"csrf_token": token})
+    assert refused.status_code == 422
+    [field] = [k for k in change if k != "kind"]
+    # The message sits under its own field, and the field points to it.
+    assert re.search(f'id="{field}-error">{message}', refused.text), refused.text
+    assert f'aria-describedby="{field}-error"' in refused.text
+    with_photo = client.post(
+        "/file",
+        data=FILING | change | {"csrf_token": token},
+        files=[("attachments", ("发票.png", _png(0), "image/png"))],
+    )
+    assert "请重新选择附件" in with_photo.text  # a page cannot keep the chosen file
+    check = client.post("/file/check", data=FILING | change, headers={"X-CSRF-Token": token})
+    assert message in check.text  # and while the citizen types
+
+
+def _png(n: int) -> bytes:
+    return b"\x89PNG\r\n\x1a\n" + bytes([n]) * 20
+
+
+@pytest.mark.parametrize(
+    ("files", "status", "message"),
+    [
+        ([(f"{i}.png", _png(i), "image/png") for i in range(11)], 422, "最多 10 个"),
+        ([("0.png", _png(0), "image/png"), ("a.txt", b"not a photo", "text/plain")], 415, "PDF"),
+        ([("0.png", _png(0), "image/png"), ("b.png", _png(1) * 200, "image/png")], 413, "2 KB"),
+    ],
+    ids=["too-many", "not-an-image", "too-large"],
+)
+def test_an_attachment_the_form_refuses_says_why_keeps_the_text_and_stores_nothing(
+    sqlite_platform: str,
+    configure: Callable[..., None],
+    redis_url: str,
+    tmp_path: Path,
+    files: list[tuple[str, bytes, str]],
+    status: int,
+    message: str,
+) -> None:
+    from service.app import create_app
+
+    configure(database_url=sqlite_platform, redis_url=redis_url, attachment_max_bytes="2048")
+    with TestClient(create_app()) as client:
+        token = _token(client.get("/file").text)
+        refused = client.post(
+            "/file",
+            data=FILING | {"csrf_token": token},
+            files=[("attachments", file) for file in files],
+        )
+    assert refused.status_code == status
+    assert re.search(f'id="attachments-error">[^<]*{message}', refused.text), refused.text
+    assert FILING["text"] in refused.text  # what was typed is not lost
+    assert FILING["business_name"] in refused.text
+    with Session(get_engine(read_only=True)) as session:
+        assert session.exec(select(Complaint)).all() == []
+        assert session.exec(select(Attachment)).all() == []  # nothing left for the purge
+    stored = tmp_path / "var" / "attachments"
+    assert not stored.exists() or not [p for p in stored.rglob("*") if p.is_file()]
 
 
 def test_errors_are_pages_in_chinese_and_never_a_trace(
