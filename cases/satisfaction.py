@@ -32,6 +32,13 @@ def closed_at(session: Session, complaint_id: int) -> ComplaintEvent | None:
     ).first()
 
 
+def rating_of(session: Session, complaint_id: int) -> SatisfactionRating | None:
+    """The filing's rating, if it has been rated (once only)."""
+    return session.exec(
+        select(SatisfactionRating).where(SatisfactionRating.complaint_id == complaint_id)
+    ).first()
+
+
 def rate(
     session: Session, *, complaint: Complaint, score: int, comment: str | None, channel: str
 ) -> SatisfactionRating:

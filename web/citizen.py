@@ -15,7 +15,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from cases.lifecycle import CITIZEN
-from cases.satisfaction import rate
+from cases.satisfaction import rate, rating_of
 from core.deps import SessionDep
 from core.errors import NotFound, PlatformError
 from core.settings import get_settings
@@ -161,11 +161,31 @@ def track(request: Request, session: SessionDep, n: str | None = None) -> Respon
     if not n:
         return render(request, "citizen/track_form.html")
     try:
-        view = service.tracking_view(session, raw_number=n)
+        return _tracking_page(request, session, n)
     except NotFound:
         context = {"number": n, "not_found": True}
         return render(request, "citizen/track_form.html", context, status_code=404)
-    return render(request, "citizen/track.html", {"view": view})
+
+
+def _tracking_page(
+    request: Request,
+    session: Session,
+    number: str,
+    *,
+    rating_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The public view; a closed filing's rating form, or thanks once it has been rated."""
+    view = service.tracking_view(session, raw_number=number)
+    complaint = service.find_by_tracking_number(session, number)
+    assert complaint is not None  # the view was found
+    assert complaint.id is not None
+    context = {
+        "view": view,
+        "rating": rating_of(session, complaint.id),
+        "rating_error": rating_error,
+    }
+    return render(request, "citizen/track.html", context, status_code=status_code)
 
 
 @router.post("/track/{number}/rating", response_class=HTMLResponse)
@@ -186,9 +206,10 @@ async def rate_filing(
         session.commit()
     except PlatformError as exc:
         session.rollback()
-        view = service.tracking_view(session, raw_number=number)
-        context = {"view": view, "rating_error": _rating_problem(exc)}
-        return render(request, "citizen/track.html", context, status_code=exc.status_code)
+        problem = _rating_problem(exc)
+        return _tracking_page(
+            request, session, number, rating_error=problem, status_code=exc.status_code
+        )
     return RedirectResponse(f"/track?n={complaint.tracking_number}&rated=1", status_code=303)
 
 

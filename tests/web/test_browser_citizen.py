@@ -119,6 +119,8 @@ def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chr
     page.fill("#comment", "处理及时")
     page.get_by_role("button", name="提交评价").click()
     page.wait_for_url("**rated=1**")
+    assert "感谢您的评价" in page.inner_text("#rated")
+    assert page.get_by_role("button", name="提交评价").count() == 0  # not asked again
     fits_the_phone(page, "citizen-06-rated-phone")
     again = page.request.post(
         f"{production.url}/track/{number}/rating", form={"score": "4", "csrf_token": "x"}

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from core.db import get_engine
 from schemas import Attachment, Complaint
 from schemas.enums import Role
-from tests.helpers import PASSWORD, add_staff
+from tests.helpers import PASSWORD, add_staff, bearer, run_worker_until_idle, valid_filing
 
 
 def _token(html: str) -> str:
@@ -204,6 +204,34 @@ def test_an_attachment_the_form_refuses_says_why_keeps_the_text_and_stores_nothi
         assert session.exec(select(Attachment)).all() == []  # nothing left for the purge
     stored = tmp_path / "var" / "attachments"
     assert not stored.exists() or not [p for p in stored.rglob("*") if p.is_file()]
+
+
+def test_the_tracking_page_after_rating_does_not_ask_again(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    number = client.post("/api/v1/complaints", json=valid_filing()).json()["tracking_number"]
+    run_worker_until_idle()
+    add_staff(session, "zj", Role.department, "quality")
+    zj = bearer(client, "zj")
+    for path, body in [
+        ("1/actions/accept", {}),
+        ("1/actions/start_mediation", {}),
+        ("1/actions/mediation_succeeded", {"agreement": "物业维修电梯"}),
+        ("1/actions/close", {"summary": "调解成功"}),
+    ]:
+        assert client.post(f"/api/v1/complaints/{path}", json=body, headers=zj).status_code == 200
+    closed = client.get(f"/track?n={number}").text
+    assert "提交评价" in closed
+    rated = client.post(
+        f"/track/{number}/rating", data={"score": "4", "csrf_token": _token(closed)}
+    )
+    assert rated.status_code == 200  # followed the 303 to /track?n=…&rated=1
+    assert "感谢您的评价" in rated.text
+    assert "提交评价" not in rated.text
+    # The page asks the filing, not the address: without the flag it does not ask again.
+    later = client.get(f"/track?n={number}").text
+    assert "感谢您的评价" in later
+    assert "提交评价" not in later
 
 
 def test_errors_are_pages_in_chinese_and_never_a_trace(
