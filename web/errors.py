@@ -63,7 +63,7 @@ def too_large(request: Request, limit: int) -> Response:
     details = [f"一次提交的内容合计不能超过 {size_label(limit)}。"]
     if limit > settings.max_body_bytes:  # a form that takes files
         each = size_label(settings.attachment_max_bytes)
-        details.insert(0, f"附件每个不超过 {each}，每次最多 {settings.attachments_per_filing} 个。")
+        details.insert(0, f"附件每个不超过 {each}，一次最多 {settings.attachments_per_filing} 个。")
     return page_error(request, 413, details=details)
 
 

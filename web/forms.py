@@ -58,4 +58,4 @@ def upload_message(exc: PlatformError) -> str | None:
 
 
 def too_many_attachments() -> str:
-    return f"每件最多 {get_settings().attachments_per_filing} 个附件，请删去一些再提交。"
+    return f"一次最多上传 {get_settings().attachments_per_filing} 个附件，请删去一些再提交。"

@@ -170,7 +170,7 @@ def _png(n: int) -> bytes:
 @pytest.mark.parametrize(
     ("files", "status", "message"),
     [
-        ([(f"{i}.png", _png(i), "image/png") for i in range(11)], 422, "最多 10 个"),
+        ([(f"{i}.png", _png(i), "image/png") for i in range(11)], 422, "最多上传 10 个"),
         ([("0.png", _png(0), "image/png"), ("a.txt", b"not a photo", "text/plain")], 415, "PDF"),
         ([("0.png", _png(0), "image/png"), ("b.png", _png(1) * 200, "image/png")], 413, "2 KB"),
     ],
