@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from accounts.service import Staff
 from cases import deadlines
-from cases.lifecycle import Actor, allowed_next, record, transition
+from cases.lifecycle import TRANSFERABLE, Actor, allowed_next, record, transition
 from cases.notifications import notify_citizen
 from cases.policy import Policy, current_policy
 from cases.service import visible_complaint
@@ -299,8 +299,12 @@ SPECS: dict[str, ActionSpec] = {
         ActionSpec("close", bodies.SummaryBody, S.closed, _close),
     )
 }
-# Status moves that have an action of their own elsewhere (routing.transfer, cases.merge).
-_ELSEWHERE = {"transfer": (S.routed, S.triage), "merge": (S.merged,)}
+# Moves whose target other steps share: each belongs to one status only.
+_ONLY_FROM = {
+    "odr_settled": S.odr,
+    "odr_failed": S.odr,
+    "start_mediation": S.accepted,
+}
 
 
 def _applies(spec: ActionSpec, complaint: Complaint) -> bool:
@@ -308,9 +312,7 @@ def _applies(spec: ActionSpec, complaint: Complaint) -> bool:
         return False
     if spec.to is None:
         return complaint.status not in FINAL_STATUSES
-    # Moves whose target other steps share: each belongs to one status only.
-    only_from = {"odr_settled": S.odr, "odr_failed": S.odr, "start_mediation": S.accepted}
-    if spec.name in only_from and complaint.status is not only_from[spec.name]:
+    if spec.name in _ONLY_FROM and complaint.status is not _ONLY_FROM[spec.name]:
         return False
     if spec.name == "close" and complaint.status is S.odr:
         return False
@@ -319,8 +321,11 @@ def _applies(spec: ActionSpec, complaint: Complaint) -> bool:
 
 def allowed_actions(complaint: Complaint) -> list[str]:
     names = [name for name, spec in SPECS.items() if _applies(spec, complaint)]
-    following = set(allowed_next(complaint.kind, complaint.status))
-    names += [name for name, targets in _ELSEWHERE.items() if following & set(targets)]
+    # Actions of their own elsewhere: routing.transfer (from the statuses it takes), cases.merge.
+    if complaint.status in TRANSFERABLE:
+        names.append("transfer")
+    if S.merged in allowed_next(complaint.kind, complaint.status):
+        names.append("merge")
     return names
 
 

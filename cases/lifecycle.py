@@ -57,6 +57,8 @@ _PATHS: dict[Kind, dict[Status, frozenset[Status]]] = {
 }
 # Refused, not-opened and answered filings are done but for closing: no transfer or merge.
 _NO_REROUTE = frozenset({S.refused, S.case_not_opened, S.answered, S.decided})
+# Where staff may transfer a filing (routing.transfer): before a department has taken it on.
+TRANSFERABLE = frozenset({S.routed, S.triage})
 
 
 def allowed_next(kind: Kind, status: Status) -> list[Status]:

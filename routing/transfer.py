@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from accounts.service import Staff
-from cases.lifecycle import Actor, transition
+from cases.lifecycle import TRANSFERABLE, Actor, transition
 from cases.service import visible_complaint
 from classifiers.place import Place
 from core.errors import Conflict, InvalidInput, PermissionDenied
@@ -37,7 +37,7 @@ def transfer(
     complaint = visible_complaint(session, staff=staff, complaint_id=complaint_id)
     if staff.role not in _MAY_TRANSFER:
         raise PermissionDenied("only department staff and supervisors transfer filings")
-    if complaint.status not in {Status.routed, Status.triage}:
+    if complaint.status not in TRANSFERABLE:
         raise Conflict(
             f"a filing in status {complaint.status.value} cannot be transferred",
             current_status=complaint.status.value,

@@ -394,3 +394,30 @@ def test_actions_that_share_a_target_are_offered_from_their_own_status_only() ->
     assert "start_mediation" in offered(Status.accepted)
     assert "start_mediation" not in offered(Status.testing)
     assert "odr_failed" not in offered(Status.testing)
+
+
+def test_transfer_is_offered_only_where_it_works(
+    desk: dict[str, dict[str, str]], client: TestClient
+) -> None:
+    cid = _routed(client)
+    routed = client.get(f"/api/v1/complaints/{cid}", headers=desk["zj"]).json()
+    assert "transfer" in routed["allowed_actions"]
+    accepted = _act(client, desk["zj"], cid, "accept")
+    answer = client.post(
+        f"/api/v1/complaints/{cid}/actions/transfer",
+        json={"department": "aic", "reason": "不属于本部门"},
+        headers=desk["zj"],
+    )
+    assert answer.status_code == 409, answer.text
+    assert "transfer" not in accepted["allowed_actions"]
+
+
+@pytest.mark.parametrize(
+    "status",
+    [s for s in Status if s not in {Status.routed, Status.triage}],
+)
+def test_transfer_is_not_offered_in_any_other_status(status: Status) -> None:
+    from cases.actions import allowed_actions
+
+    for kind in Kind:
+        assert "transfer" not in allowed_actions(Complaint(kind=kind, status=status))
