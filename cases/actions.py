@@ -304,6 +304,7 @@ _ONLY_FROM = {
     "odr_settled": S.odr,
     "odr_failed": S.odr,
     "start_mediation": S.accepted,
+    "record_test_report": S.testing,  # accepted → mediating is start_mediation's
 }
 
 

@@ -421,3 +421,18 @@ def test_transfer_is_not_offered_in_any_other_status(status: Status) -> None:
 
     for kind in Kind:
         assert "transfer" not in allowed_actions(Complaint(kind=kind, status=status))
+
+
+def test_record_test_report_is_not_offered_before_any_test(
+    desk: dict[str, dict[str, str]], client: TestClient
+) -> None:
+    cid = _routed(client)
+    accepted = _act(client, desk["zj"], cid, "accept")
+    assert "record_test_report" not in accepted["allowed_actions"]
+    answer = client.post(
+        f"/api/v1/complaints/{cid}/actions/record_test_report",
+        json={"outcome": "conforming", "summary": "合格"},
+        headers=desk["zj"],
+    )
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["current_status"] == "accepted"
