@@ -60,10 +60,14 @@ STEPS: dict[str, Step] = {
     ),
 }
 
-# (kind, status entered) → the step whose clock starts (or resumes, if it was paused).
+# (kind, status entered) → the step whose clock starts (or resumes, if it was paused; a
+# running clock goes on as it is).
 STARTS: dict[tuple[Kind, Status], str] = {
     (Kind.complaint, S.routed): "accept_decision",
     (Kind.complaint, S.odr): "odr",
+    # 自投诉受理之日起四十五个工作日: mediation's clock runs from acceptance; entering
+    # mediating finds it running (or resumes it after testing).
+    (Kind.complaint, S.accepted): "mediation",
     (Kind.complaint, S.mediating): "mediation",
     (Kind.complaint, S.mediation_ended): "mediation_end_notice",
     (Kind.tip, S.routed): "tip_verification",

@@ -129,6 +129,26 @@ def test_testing_stops_the_mediation_clock_and_it_resumes_after(
     assert clock.due_on == calendar.add_working_days(due, 5)
 
 
+def test_the_mediation_limit_counts_from_acceptance(
+    zj: dict[str, str], client: TestClient, today: FrozenDay
+) -> None:
+    # 自投诉受理之日起四十五个工作日内: the clock runs from acceptance, not from mediation's start.
+    today.day = date(2026, 11, 2)  # Monday
+    cid = _file_on(client, today.day)
+    _act(client, zj, cid, "accept")
+    due = deadlines.calendar_for(deadlines.current_policy()).add_working_days(today.day, 45)
+    assert (_clock(cid, "mediation").started_on, _clock(cid, "mediation").due_on) == (
+        today.day,
+        due,
+    )
+    queue = client.get("/api/v1/queue", headers=zj).json()["data"]
+    assert queue[0]["deadline_due_on"] == due.isoformat()  # accepted, not yet mediating
+    today.day = date(2026, 11, 16)  # mediation starts 10 working days after acceptance
+    _act(client, zj, cid, "start_mediation")
+    clock = _clock(cid, "mediation")
+    assert (clock.state, clock.due_on) == ("active", due)
+
+
 def test_the_sweep_warns_once_then_escalates_once(
     zj: dict[str, str], client: TestClient, today: FrozenDay, session: Session
 ) -> None:
