@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from core.errors import InvalidInput, NotFound, PermissionDenied
 from routing.repository import active_departments, department_by_code
 from schemas.complaint import Complaint, QueueItem, QueuePage
 from schemas.enums import FINAL_STATUSES, Role, Status
+from schemas.formats import MAX_ID
 from schemas.office import Office
 
 SUMMARY_LENGTH = 80
@@ -128,14 +130,22 @@ def _cursor(row: Complaint) -> str:
     return f"{due.isoformat()}_{row.id}"
 
 
+_CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2})_([1-9]\d{0,15})")
+
+
 def _parse_cursor(cursor: str | None) -> tuple[date, int] | None:
+    """(due day, id) from `_cursor`; anything else, an id beyond the API's ids included, is
+    refused before it reaches the database (a 64-bit column overflows in the driver)."""
     if not cursor:
         return None
+    bad = InvalidInput("cursor must be the next_cursor of a previous page")
+    match = _CURSOR.fullmatch(cursor)
+    if match is None or int(match[2]) > MAX_ID:
+        raise bad
     try:
-        due, _, ident = cursor.partition("_")
-        return date.fromisoformat(due), int(ident)
+        return date.fromisoformat(match[1]), int(match[2])
     except ValueError as exc:
-        raise InvalidInput("cursor must be the next_cursor of a previous page") from exc
+        raise bad from exc
 
 
 @dataclass(frozen=True)

@@ -436,3 +436,23 @@ def test_record_test_report_is_not_offered_before_any_test(
     )
     assert answer.status_code == 409, answer.text
     assert answer.json()["current_status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "9999-12-31_99999999999999999999999",
+        "2026-01-01_9223372036854775808",
+        "2026-01-01_0",
+        "2026-01-01_-5",
+        "2026-13-01_5",
+        "2026-01-01_1_000",
+        "2026-01-01",
+    ],
+)
+def test_a_forged_queue_cursor_is_a_422_not_a_500(
+    desk: dict[str, dict[str, str]], client: TestClient, cursor: str
+) -> None:
+    answer = client.get("/api/v1/queue", params={"cursor": cursor}, headers=desk["zj"])
+    assert answer.status_code == 422, answer.text
+    assert "cursor" in answer.json()["detail"]

@@ -157,6 +157,15 @@ def test_the_queue_shows_badges_and_sorts_by_deadline(
     assert _numbers(client.get("/staff/desk?department=aic").text) == []
 
 
+def test_a_forged_cursor_gets_the_chinese_error_page(
+    filings: list[int], client: TestClient
+) -> None:
+    _sign_in(client, "zj")
+    forged = client.get("/staff/desk", params={"cursor": "2026-01-01_9223372036854775808"})
+    assert forged.status_code == 422, forged.text
+    assert "Traceback" not in forged.text
+
+
 def test_other_roles_get_the_chinese_403_page(filings: list[int], client: TestClient) -> None:
     for name in ("op", "ro1"):
         token = _sign_in(client, name)
