@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlmodel import Session
 
 from accounts.deps import StaffDep
@@ -16,6 +16,7 @@ from cases import actions, audit, satisfaction, service, sweeps, views
 from cases.merge import dismiss, merge
 from core.deps import SessionDep
 from core.errors import PermissionDenied
+from core.timeutil import china_if_naive
 from intake.attachments import path_for
 from schemas.casework import AuditEntry
 from schemas.complaint import ComplaintStaffView, QueuePage
@@ -26,6 +27,18 @@ from schemas.routing import DismissRequest, MergeRequest
 router = APIRouter(prefix="/api/v1", tags=["queue"])
 
 ComplaintID = Annotated[int, Path(ge=1, le=MAX_ID, description="the filing's id")]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A day, or a time without an offset, is China time; refused if UTC cannot hold it."""
+    if value is None:
+        return None
+    try:
+        return china_if_naive(value).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("give a date-time between the years 1 and 9999") from exc
+
+
 _NOT_YOURS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such filing, or not one this account may see"},
     409: {"description": "not possible in the filing's status; see allowed_actions"},
@@ -173,7 +186,12 @@ def read_audit(
     staff: StaffDep,
     complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     username: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, BeforeValidator(iso_datetime_text), Query()] = None,
+    since: Annotated[
+        datetime | None,
+        BeforeValidator(iso_datetime_text),
+        AfterValidator(_utc),
+        Query(description="ISO 8601; a day, or a time without an offset, is China time"),
+    ] = None,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEntry]:

@@ -16,6 +16,12 @@ def as_china(moment: datetime) -> datetime:
     return moment.astimezone(CHINA)
 
 
+def china_if_naive(moment: datetime) -> datetime:
+    """A time given without an offset is China time, the domain's clock (a day read as a
+    date-time: its China midnight)."""
+    return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment
+
+
 def china_today() -> date:
     return as_china(utcnow()).date()
 

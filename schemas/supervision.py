@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
-from core.timeutil import CHINA, utcnow
+from core.timeutil import china_if_naive, utcnow
 from schemas.complaint import ComplaintCreate
 from schemas.formats import CN_PHONE, Trimmed, iso_datetime_text
 from schemas.validators import normalize_cn_phone
@@ -87,9 +87,7 @@ def _datetime_text(value: object) -> object:
 
 
 def _china_if_naive(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=CHINA)
-    return value
+    return None if value is None else china_if_naive(value)
 
 
 class InspectionIn(SQLModel):

@@ -327,6 +327,35 @@ def test_every_view_and_change_is_in_the_audit_trail(
     assert {e["username"] for e in by_user} == {"zj"}
 
 
+@pytest.mark.parametrize(
+    ("since", "kept"),
+    [
+        ("2026-01-01", True),  # a day: its China midnight
+        ("2026-01-01T08:00:00", True),  # no offset: China time
+        ("2026-01-01T08:00:00+08:00", True),
+        ("9999-12-31", False),
+        ("9999-12-31T23:59:59", False),
+    ],
+)
+def test_the_audit_trail_since_a_day_or_a_time_without_offset_is_china_time(
+    desk: dict[str, dict[str, str]], client: TestClient, since: str, kept: bool
+) -> None:
+    cid = _routed(client)
+    client.get(f"/api/v1/complaints/{cid}", headers=desk["zj"])
+    answer = client.get("/api/v1/audit", params={"since": since}, headers=desk["boss"])
+    assert answer.status_code == 200, answer.text
+    assert bool(answer.json()) is kept
+
+
+@pytest.mark.parametrize("since", ["0001-01-01", "0001-01-01T00:00:00+08:00"])
+def test_an_audit_trail_since_before_utc_can_count_is_a_422(
+    desk: dict[str, dict[str, str]], client: TestClient, since: str
+) -> None:
+    answer = client.get("/api/v1/audit", params={"since": since}, headers=desk["boss"])
+    assert answer.status_code == 422, answer.text
+    assert "since" in answer.text
+
+
 def test_citizens_are_texted_at_each_public_step(
     configure: Any, sqlite_url: str, redis_url: str, sms_gateway: RunningGateway
 ) -> None:
