@@ -191,3 +191,29 @@ def test_supervisors_read_the_report_and_its_csv_and_others_may_not(
         "/api/v1/alerts", params={"before_id": 2**80}, headers=bearer(client, "boss")
     )
     assert alerts.status_code == 422, alerts.text
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"until": "9999-12-31"}, "until"),
+        ({"since": "0001-01-01"}, "since"),
+        ({"since": "0001-01-01", "until": "2026-01-01"}, "since"),
+        ({"since": "1899-12-31"}, "since"),
+    ],
+)
+def test_days_the_clock_cannot_reach_are_a_422_naming_the_field(
+    sqlite_platform: str,
+    client: TestClient,
+    session: Session,
+    params: dict[str, str],
+    field: str,
+) -> None:
+    add_staff(session, "boss", Role.supervisor)
+    boss = bearer(client, "boss")
+    for url in ("/api/v1/stats", "/api/v1/stats.csv"):
+        answer = client.get(url, params=params, headers=boss)
+        assert answer.status_code == 422, (url, answer.text)
+        assert answer.json()["field"] == field, answer.json()
+    ends = {"since": "1900-01-01", "until": "9998-12-31"}
+    assert client.get("/api/v1/stats", params=ends, headers=boss).status_code == 200

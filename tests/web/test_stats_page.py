@@ -87,6 +87,18 @@ def test_the_page_is_for_supervisors_and_says_what_is_wrong_in_chinese(
     )
 
 
+def test_the_page_says_a_day_out_of_range_in_chinese(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    add_staff(session, "boss", Role.supervisor)
+    _sign_in(client, "boss")
+    for path in ("/staff/stats", "/staff/stats.csv"):
+        for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}):
+            answer = client.get(path, params=params)
+            assert answer.status_code == 422, (path, params, answer.text)
+            assert "日期须在" in answer.text
+
+
 @pytest.mark.browser
 def test_the_statistics_page_draws_its_charts_and_map_in_chromium(
     production: Production, chromium: Any
