@@ -22,7 +22,7 @@ from schemas.statistics import Bucket, StatsFilter, StatsReport
 router = APIRouter(prefix="/api/v1", tags=["insights"])
 
 Supervisor = Annotated[Staff, Depends(require_roles(Role.supervisor, Role.admin))]
-AlertID = Annotated[int, Path(ge=1, le=2**62)]
+AlertID = Annotated[int, Path(ge=1, le=MAX_ID)]
 _SUPERVISORS: dict[int | str, dict[str, Any]] = {403: {"description": "not a supervisor"}}
 _FILTER_ERRORS = _SUPERVISORS | {422: {"description": "a filter is invalid"}}
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -26,6 +27,7 @@ from insights.report_csv import to_csv
 from routing.engine import current_engine
 from routing.repository import latest_registry_load
 from schemas.enums import Role
+from schemas.formats import MAX_ID
 from schemas.statistics import StatsFilter
 from web.render import render
 from web.security import CsrfChecked, PageStaff, require_page_role
@@ -193,7 +195,7 @@ def stats_csv(
 @router.post("/alerts/{alert_id}/{action}")
 def work_alert(
     request: Request,
-    alert_id: int,
+    alert_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],  # as the API's (insights.api)
     action: str,
     session: SessionDep,
     staff: PageStaff,

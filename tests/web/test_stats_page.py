@@ -99,6 +99,20 @@ def test_the_page_says_a_day_out_of_range_in_chinese(
             assert "日期须在" in answer.text
 
 
+def test_a_forged_alert_id_on_the_page_is_a_422_not_a_500(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    add_staff(session, "boss", Role.supervisor)
+    _sign_in(client, "boss")
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/staff/stats").text)
+    assert token
+    for alert_id in ("1" * 23, "0"):
+        closed = client.post(
+            f"/staff/stats/alerts/{alert_id}/close", data={"csrf_token": token.group(1)}
+        )
+        assert closed.status_code == 422, closed.text
+
+
 @pytest.mark.browser
 def test_the_statistics_page_draws_its_charts_and_map_in_chromium(
     production: Production, chromium: Any
