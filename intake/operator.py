@@ -46,6 +46,12 @@ def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[li
             f"the text reads as {detected.kind.value}; give override_reason to file it as "
             f"{call.kind.value}"
         )
+    if call.business_name is None and any(kind is not Kind.inquiry for kind in kinds):
+        # As on the web form (schemas.complaint): the regulator must know which business.
+        reason = "business_name is required for a complaint or a tip-off"
+        raise InvalidInput(
+            f"business_name: {reason}", errors=[{"field": "business_name", "reason": reason}]
+        )
     if call.department:
         target = department_by_code(session, call.department)
         if target is None or not target.active:

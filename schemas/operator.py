@@ -21,10 +21,23 @@ class OperatorCall(SQLModel):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         str_strip_whitespace=True,
-        # The rules of _reason_for_overrides, in the schema.
+        # The rules of _reason_for_overrides, in the schema; and a complaint or tip-off names
+        # its business (intake.operator checks it once the kind is known, detected or given).
         json_schema_extra={
             "allOf": [
                 required_when({"anyOf": [given("department"), given("place")]}, "override_reason"),
+                required_when(
+                    {
+                        "anyOf": [
+                            {
+                                "required": ["kind"],
+                                "properties": {"kind": {"enum": ["complaint", "tip"]}},
+                            },
+                            {"required": ["split"], "properties": {"split": {"const": True}}},
+                        ]
+                    },
+                    "business_name",
+                ),
                 {
                     "if": {"required": ["split"], "properties": {"split": {"const": True}}},
                     "then": {"properties": {"kind": {"type": "null"}}},
@@ -39,7 +52,9 @@ class OperatorCall(SQLModel):
     )
     text: FilingText
     kind: Kind | None = Field(default=None, description="default: detected from the text")
-    business_name: Annotated[str, Trimmed(1, 200)] | None = None
+    business_name: Annotated[str, Trimmed(1, 200)] | None = Field(
+        default=None, description="required for a complaint or a tip-off (given or detected)"
+    )
     business_uscc: Annotated[str, AfterValidator(_uscc), CN_USCC] | None = None
     business_address: Annotated[str, Trimmed(1, 300)] | None = None
     region: Annotated[str, Trimmed(1, 100)] | None = None

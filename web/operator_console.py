@@ -60,7 +60,7 @@ HELP = {
     "caller_name": "姓名最多 60 字。",
     "text": FIELD_HELP["text"],
     "kind": "请选择投诉、举报或咨询，或留空按内容识别。",
-    "business_name": "商家或单位名称最多 200 字。",
+    "business_name": "投诉和举报请填写商家或单位名称（最多 200 字）。",
     "business_uscc": FIELD_HELP["business_uscc"],
     "business_address": FIELD_HELP["business_address"],
     "department": "请从列表中选择承办部门。",
@@ -76,6 +76,7 @@ _MENTIONS = {
     "override_reason": "override_reason",
     "split": "split",
     "department": "department",
+    "business_name": "business_name",
     "Idempotency-Key": "resubmitted",
 }
 

@@ -111,6 +111,42 @@ def test_bad_calls_are_refused_and_nothing_is_filed(
     assert session.exec(select(Complaint)).all() == []
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kind": "complaint"},
+        {},  # detected as a complaint
+        {"kind": "tip", "override_reason": "来电人要求查处"},
+        {"split": True},
+    ],
+    ids=["complaint", "detected-complaint", "tip", "split"],
+)
+def test_a_hotline_complaint_or_tip_off_needs_the_business_as_a_web_one_does(
+    client: TestClient, operator: dict[str, str], session: Session, changes: dict[str, object]
+) -> None:
+    web = client.post("/api/v1/complaints", json=valid_filing(business_name=None))
+    assert web.status_code == 422  # business_name is required for a complaint or a tip-off
+    call = {k: v for k, v in CALL.items() if k != "business_name"} | changes
+    answer = client.post("/api/v1/operator/calls", json=call, headers=operator)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "business_name", answer.json()
+    assert session.exec(select(Complaint)).all() == []
+
+
+def test_a_hotline_inquiry_needs_no_business(
+    client: TestClient, operator: dict[str, str], session: Session
+) -> None:
+    call = {
+        "caller_phone": CALLER,
+        "text": "请问在网上买的衣服七天无理由退货，运费应该由谁承担？怎么申请？",
+        "kind": "inquiry",
+        "override_reason": "来电人只是咨询",
+    }
+    answer = client.post("/api/v1/operator/calls", json=call, headers=operator)
+    assert answer.status_code == 201, answer.text
+    assert session.exec(select(Complaint)).one().kind is Kind.inquiry
+
+
 def test_a_kind_override_with_a_reason_is_kept(
     client: TestClient, operator: dict[str, str], session: Session
 ) -> None:

@@ -133,6 +133,13 @@ def test_an_override_without_a_reason_is_refused_in_chinese_and_nothing_is_filed
         data=CALL | {"kind": "complaint", "split": "1", "csrf_token": operator},
     )
     assert "类型”请留空" in both.text
+    no_business = client.post(
+        "/staff/operator/calls",
+        data={k: v for k, v in CALL.items() if k != "business_name"} | {"csrf_token": operator},
+    )
+    assert no_business.status_code == 422  # as on the web form: a complaint names its business
+    assert "投诉和举报请填写商家或单位名称" in no_business.text
+    assert "物业一直不修" in no_business.text
     no_token = client.post("/staff/operator/calls", data=CALL)
     assert no_token.status_code == 403
     assert "表单已过期" in no_token.text
