@@ -13,6 +13,7 @@ from schemas.duplicate import DuplicateLink
 from schemas.enums import Role, Status
 
 _MAY_MERGE = frozenset({Role.department, Role.supervisor, Role.admin})
+MERGED_NOTE = "已与反映同一事项的另一件登记合并，由承办部门一并办理"
 
 
 def merge(
@@ -37,7 +38,8 @@ def merge(
         to_status=Status.merged,
         actor=actor,
         reason=reason,
-        public_note=f"与受理编号{survivor.tracking_number}为同一事项，合并办理",
+        # Not the survivor's number: it is another citizen's key to their page and rating.
+        public_note=MERGED_NOTE,
         changes={"merged_into_id": survivor_id},
         payload={"survivor": survivor.tracking_number, "survivor_id": survivor_id},
     )

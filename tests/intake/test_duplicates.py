@@ -113,7 +113,8 @@ def test_merging_closes_the_duplicate_and_keeps_both_histories(
     assert merged.json()["duplicates"][0]["state"] == "merged"
     tracked = client.get(f"/api/v1/track/{second}").json()
     assert tracked["status"] == "merged"
-    assert first in tracked["timeline"][-1]["note"]
+    assert "合并" in tracked["timeline"][-1]["note"]
+    assert first not in str(tracked)  # another filing's number opens its page and its rating
 
     histories = {
         cid: [
@@ -143,6 +144,32 @@ def test_merging_closes_the_duplicate_and_keeps_both_histories(
         "/api/v1/complaints/1/actions/merge", json={"into": 2, "reason": "反过来"}, headers=headers
     )
     assert into_merged.status_code == 409
+
+
+def test_a_merged_filing_does_not_hand_out_another_citizens_tracking_number(
+    client: TestClient, session: Session
+) -> None:
+    theirs = _file(client, ORIGINAL, "13800000001")
+    mine = _file(client, PARAPHRASES[0], "13900000002")
+    run_worker_until_idle()
+    add_staff(session, "boss", Role.supervisor)
+    zj = bearer(client, "boss")
+    for path, body in [
+        ("2/actions/merge", {"into": 1, "reason": "同一健身房同一事项"}),
+        ("1/actions/accept", {}),
+        ("1/actions/start_mediation", {}),
+        ("1/actions/mediation_succeeded", {"agreement": "健身房退还剩余费用"}),
+        ("1/actions/close", {"summary": "调解成功"}),
+    ]:
+        answer = client.post(f"/api/v1/complaints/{path}", json=body, headers=zj)
+        assert answer.status_code == 200, (path, answer.text)
+    # The second complainant's page says it was merged, not under which number…
+    page = client.get(f"/api/v1/track/{mine}").json()
+    assert page["status"] == "merged"
+    assert theirs not in str(page)
+    # …so the first complainant's filing is theirs alone to rate; staff still see the link.
+    assert client.get("/api/v1/complaints/2", headers=zj).json()["merged_into"] == theirs
+    assert client.post(f"/api/v1/track/{theirs}/rating", json={"score": 5}).status_code == 201
 
 
 def test_merge_needs_sight_of_both_filings_and_a_reason(
