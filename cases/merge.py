@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from accounts.service import Staff
+from cases import repository
 from cases.lifecycle import Actor, record, transition
 from cases.service import visible_complaint
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -22,6 +24,9 @@ def merge(
     """Close `duplicate_id` as merged into `survivor_id` (caller commits)."""
     if staff.role not in _MAY_MERGE:
         raise PermissionDenied("only department staff and supervisors merge filings")
+    # Both rows, not only the duplicate's (its compare-and-set guards that one): otherwise two
+    # staff merging A into B and B into A at once both win, and the matter is left unhandled.
+    repository.lock_complaints(session, [duplicate_id, survivor_id])
     duplicate = visible_complaint(session, staff=staff, complaint_id=duplicate_id)
     if duplicate_id == survivor_id:
         raise InvalidInput("a filing cannot be merged into itself")
@@ -59,7 +64,11 @@ def merge(
             reason="staff",
         )
     link.state = "merged"
-    session.add(link)
+    try:
+        with session.begin_nested():  # the duplicate search may have just linked the pair
+            session.add(link)
+    except IntegrityError as exc:
+        raise Conflict("the two filings were linked meanwhile; reload and merge again") from exc
     return duplicate
 
 

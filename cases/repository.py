@@ -66,6 +66,19 @@ def queue_page(
     return session.exec(select_.limit(limit)).all()
 
 
+def lock_complaints(session: Session, ids: Sequence[int]) -> None:
+    """Hold the filings' rows until commit and reload them as they are now: FOR UPDATE, in id
+    order, so two transactions locking the same filings wait rather than deadlock (SQLite
+    renders no FOR UPDATE: its one writer at a time already serialises)."""
+    session.exec(
+        select(Complaint)
+        .where(col(Complaint.id).in_(sorted(set(ids))))
+        .order_by(col(Complaint.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def complaints_by_id(session: Session, ids: Sequence[int]) -> Sequence[Complaint]:
     """Many filings in one query (a batch job's, into its session)."""
     return session.exec(select(Complaint).where(col(Complaint.id).in_(ids))).all()

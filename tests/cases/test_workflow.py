@@ -485,3 +485,72 @@ def test_a_forged_queue_cursor_is_a_422_not_a_500(
     answer = client.get("/api/v1/queue", params={"cursor": cursor}, headers=desk["zj"])
     assert answer.status_code == 422, answer.text
     assert "cursor" in answer.json()["detail"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("suggested", [True, False], ids=["suggested", "not-linked"])
+def test_two_staff_merging_two_filings_into_each_other_cannot_both_win(
+    configure: Any, postgres_url: str, redis_url: str, suggested: bool
+) -> None:
+    import threading
+    import time
+
+    from sqlalchemy import delete
+
+    from accounts.service import staff_from_user
+    from cases.merge import merge
+    from core.db import get_engine
+    from schemas.duplicate import DuplicateLink
+    from schemas.staff import StaffUser
+    from service.app import create_app
+    from tests.conftest import _migrated
+
+    _migrated(configure, postgres_url, redis_url)
+    with Session(get_engine()) as s:
+        add_staff(s, "zj", Role.department, "quality")
+        add_staff(s, "zj2", Role.department, "quality")
+    with TestClient(create_app()) as client:
+        a = _routed(client)
+        b = _routed(client)  # the same matter, filed twice: suggested as a duplicate
+    with Session(get_engine()) as s:
+        assert s.exec(select(DuplicateLink)).all()  # the duplicate search's suggestion
+        if not suggested:  # then both merges insert the pair's link
+            s.execute(delete(DuplicateLink))
+            s.commit()
+        users = {u.username: staff_from_user(s, u) for u in s.exec(select(StaffUser)).all()}
+    a_done, errors = threading.Event(), []
+
+    def first() -> None:  # zj: a is a duplicate of b
+        try:
+            with Session(get_engine()) as s:
+                merge(s, staff=users["zj"], duplicate_id=a, survivor_id=b, reason="同一事项")
+                s.flush()
+                a_done.set()
+                time.sleep(0.5)  # zj2 clicks in the meantime
+                s.commit()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            a_done.set()
+
+    def second() -> None:  # zj2: b is a duplicate of a
+        a_done.wait(5)
+        try:
+            with Session(get_engine()) as s:
+                merge(s, staff=users["zj2"], duplicate_id=b, survivor_id=a, reason="同一事项")
+                s.commit()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    with Session(get_engine()) as s:
+        statuses = {c.id: (c.status, c.merged_into_id) for c in s.exec(select(Complaint)).all()}
+        links = s.exec(select(DuplicateLink)).all()
+    # One survives open; the loser gets a Conflict (409), not a 500.
+    assert statuses == {a: (Status.merged, b), b: (Status.routed, None)}, statuses
+    assert [type(e).__name__ for e in errors] == ["Conflict"], errors
+    assert [link.state for link in links] == ["merged"]

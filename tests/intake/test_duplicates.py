@@ -172,6 +172,28 @@ def test_a_merged_filing_does_not_hand_out_another_citizens_tracking_number(
     assert client.post(f"/api/v1/track/{theirs}/rating", json={"score": 5}).status_code == 201
 
 
+def test_a_link_written_meanwhile_makes_the_merge_a_409_not_a_500(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cases import merge
+
+    _file(client, ORIGINAL, "13800000001")
+    _file(client, PARAPHRASES[0], "13900000002")
+    run_worker_until_idle()
+    assert session.exec(select(DuplicateLink)).one()
+    # As if the duplicate search linked the pair between the merge's look-up and its insert.
+    monkeypatch.setattr(merge, "_link", lambda *_: None)
+    add_staff(session, "boss", Role.supervisor)
+    answer = client.post(
+        "/api/v1/complaints/2/actions/merge",
+        json={"into": 1, "reason": "同一事项"},
+        headers=bearer(client, "boss"),
+    )
+    assert answer.status_code == 409, answer.text
+    session.expire_all()
+    assert session.get(Complaint, 2).status is Status.routed  # type: ignore[union-attr]
+
+
 def test_merge_needs_sight_of_both_filings_and_a_reason(
     client: TestClient, session: Session
 ) -> None:
