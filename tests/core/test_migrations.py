@@ -2,12 +2,15 @@ from collections.abc import Callable
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, inspect
+from sqlmodel import SQLModel, col, select
 
 import schemas  # noqa: F401
 from core import migrate
 from core.db import get_engine
+from core.timeutil import utcnow
+from schemas.event import ComplaintEvent
 
 TABLES = {
     "complaints",
@@ -46,3 +49,31 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 4321
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_0015_takes_the_other_filings_number_out_of_old_merged_notes(
+    platform: str, client: TestClient
+) -> None:
+    from tests.helpers import valid_filing
+
+    client.post("/api/v1/complaints", json=valid_filing())
+    engine = get_engine()
+    old = "与受理编号26112865638191为同一事项，合并办理"
+    with engine.begin() as connection:
+        connection.execute(
+            insert(ComplaintEvent.__table__),  # type: ignore[attr-defined]
+            [
+                {"complaint_id": 1, "at": utcnow(), "actor": "zj", "reason": "同一事项",
+                 "public_note": note, "payload": {}, "public": True, "to_status": status}
+                for note, status in ((old, "merged"), ("与受理编号无关的说明", "closed"))
+            ],
+        )  # fmt: skip
+    migrate.downgrade(revision="0014")
+    migrate.upgrade()
+    with engine.connect() as connection:
+        notes = connection.execute(
+            select(ComplaintEvent.public_note).where(col(ComplaintEvent.actor) == "zj")
+        ).scalars()
+        assert sorted(notes) == sorted(
+            ["已与反映同一事项的另一件登记合并，由承办部门一并办理", "与受理编号无关的说明"]
+        )
