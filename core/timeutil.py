@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from core.errors import InvalidInput
+
 CHINA = ZoneInfo("Asia/Shanghai")
+# The days a period may start or end on: reports turn them into China midnights in UTC (and
+# until's next day), which the far ends of the calendar cannot hold.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 
 def utcnow() -> datetime:
@@ -38,3 +43,18 @@ def day_start(moment: datetime | None = None) -> datetime:
 def stamp(*, coarse: bool) -> datetime:
     """Now, or only today's start when the record concerns a tip-off (`coarse`)."""
     return day_start() if coarse else utcnow()
+
+
+def out_of_range(day: date | None) -> bool:
+    return day is not None and not FIRST_DAY <= day <= LAST_DAY
+
+
+def check_period(
+    since: date | None, until: date | None, *, names: tuple[str, str] = ("since", "until")
+) -> None:
+    """InvalidInput (naming the field) for a day a report cannot hold, or since after until."""
+    for name, day in zip(names, (since, until), strict=True):
+        if out_of_range(day):
+            raise InvalidInput(f"{name} must be a day from {FIRST_DAY} to {LAST_DAY}", field=name)
+    if since and until and since > until:
+        raise InvalidInput(f"{names[0]} must not be after {names[1]}", field=names[0])

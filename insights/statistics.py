@@ -4,7 +4,6 @@ times to accept and close, refusal and mediation rates, satisfaction; one period
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
@@ -12,6 +11,7 @@ from sqlmodel import Session, select
 from cases import satisfaction
 from cases.deadlines import STEPS
 from core.errors import InvalidInput
+from core.timeutil import check_period
 from insights import repository
 from insights.repository import Scope
 from routing.repository import latest_registry_load
@@ -82,21 +82,8 @@ class Labels:
         return value, self.places.get(value, value)  # city (4 digits) or county (6)
 
 
-# The days a period may start or end on: the report turns them into China midnights in UTC
-# (and until's next day), which the far ends of the calendar cannot hold.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
-
-
-def out_of_range(day: date | None) -> bool:
-    return day is not None and not FIRST_DAY <= day <= LAST_DAY
-
-
 def check_filter(chosen: StatsFilter) -> StatsFilter:
-    for name in ("since", "until"):
-        if out_of_range(getattr(chosen, name)):
-            raise InvalidInput(f"{name} must be a day from {FIRST_DAY} to {LAST_DAY}", field=name)
-    if chosen.since and chosen.until and chosen.since > chosen.until:
-        raise InvalidInput("since must not be after until", field="since")
+    check_period(chosen.since, chosen.until)
     if chosen.place is not None and not (chosen.place.isdigit() and 2 <= len(chosen.place) <= 6):
         raise InvalidInput(
             "place must be an administrative code prefix of 2–6 digits", field="place"

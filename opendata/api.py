@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BeforeValidator
 
 from core.deps import SessionDep
-from core.errors import InvalidInput
+from core.timeutil import check_period
 from opendata import export
 from schemas.formats import iso_date_text
 
@@ -39,8 +39,7 @@ def export_complaints(
 ) -> StreamingResponse:
     """Complaints without personal data: no tip-offs, no contact, no tracking number; text
     and business names scrubbed of phone, ID, plate and bank numbers and persons' names."""
-    if since and until and since > until:
-        raise InvalidInput("since must not be after until", field="since")
+    check_period(since, until)
     # Read while the request's session is open; the answer then streams from memory.
     rows = iter(list(export.records(session, since=since, until=until)))
     if format == "json":

@@ -51,13 +51,13 @@ def export_complaints(
     import schemas  # noqa: F401
     from core.db import session_scope
     from core.errors import InvalidInput
+    from core.timeutil import check_period
     from opendata import export
 
     if format not in {"csv", "json"}:
         raise InvalidInput("--format must be csv or json")
     first, last = _day(since, "--since"), _day(until, "--until")
-    if first and last and first > last:
-        raise InvalidInput("--since must not be after --until")
+    check_period(first, last, names=("--since", "--until"))
     with session_scope() as session:
         rows = export.records(session, since=first, until=last)
         chunks = export.to_json(rows) if format == "json" else export.to_csv(rows)

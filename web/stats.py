@@ -22,6 +22,7 @@ from accounts.service import Staff
 from cases.deadlines import STEPS
 from core.deps import SessionDep
 from core.errors import Conflict
+from core.timeutil import FIRST_DAY, LAST_DAY, out_of_range
 from insights import alerts, credit, statistics
 from insights.report_csv import to_csv
 from routing.engine import current_engine
@@ -95,8 +96,8 @@ def _parse(
         except ValueError:
             days[name] = None
             problems.append("请按“年-月-日”填写日期，例如 2026-01-31。")
-    if any(statistics.out_of_range(day) for day in days.values()):
-        problems.append(f"日期须在 {statistics.FIRST_DAY} 至 {statistics.LAST_DAY} 之间。")
+    if any(out_of_range(day) for day in days.values()):
+        problems.append(f"日期须在 {FIRST_DAY} 至 {LAST_DAY} 之间。")
     if days["since"] and days["until"] and days["since"] > days["until"]:
         problems.append("开始日期不能晚于结束日期。")
     if chosen["bucket"] not in BUCKETS:

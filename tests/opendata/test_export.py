@@ -129,3 +129,27 @@ def test_the_export_command_writes_the_same_rows(
     )
     assert bad.returncode == 2
     assert "error: --since must be a date" in bad.stderr
+    far = subprocess.run(
+        [sys.executable, "-m", "service", "opendata", "export", "--until", "9999-12-31"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert far.returncode == 2
+    assert "error: --until must be a day from 1900-01-01 to 9998-12-31" in far.stderr
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"until": "9999-12-31"}, "until"),  # its next day's China midnight overflowed: 500
+        ({"since": "0001-01-01"}, "since"),
+        ({"since": "2026-02-01", "until": "2026-01-01"}, "since"),
+    ],
+)
+def test_the_export_refuses_a_period_it_cannot_hold(
+    sqlite_platform: str, client: TestClient, params: dict[str, str], field: str
+) -> None:
+    answer = client.get("/api/v1/open-data/complaints", params=params)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == field
