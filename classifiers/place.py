@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -32,6 +33,16 @@ _COMMON_WORD_ALIASES = frozenset(
 # 东方向, 白沙门). Punctuation, digits and the end of the text are boundaries too.
 _COUNTY_SUFFIXES = frozenset("县市区旗")
 _PLACE_WORDS = ("古城", "县城", "老城", "城区", "境内", "一带")
+# What makes a city's or province's short name part of a street's or a smaller place's name:
+# a road (大同路, 中山北路 and 山东一街 are streets of 海口, 长治路 one of 太原), a place
+# below a county (东营镇, 玉林村, 桂林社区, 大同派出所), Hainan's 洋 (桂林洋), each maybe
+# after a direction or a number. Not 路费/路程/路线/路况/路过, 街上/街头 or 洋浦 (三亚路费,
+# 在北京街头, 海南洋浦); not the landmarks a city names after itself (海口湾, 海口大厦 and
+# 海口公园 lie in 海口), nor 道 (道路, 道歉), 里 (北京三里屯) or 胡同 (北京胡同).
+_STREET = re.compile(
+    r"(?:[东西南北中]|[一二三四五六七八九十]+横?)?"
+    r"(?:路(?![费途程线况过])|街(?![上头])|大街|大道|巷|镇|村|社区|派出所|洋(?!浦))"
+)
 
 
 @dataclass(frozen=True)
@@ -51,9 +62,15 @@ class Sense:
     """A division a name may stand for."""
 
     division: Division
-    # By a county's short name (平遥 for 平遥县): a place only at a boundary or with its city
-    # named too, and weaker than any full name (太原市) or a city's short name (太原).
-    bare: bool
+    # By a short name (大同 for 大同市). A city's or province's is no place before a street
+    # word (大同路) or right after a county's name (小店区长治路); a county's, see `bare`.
+    short: bool
+
+    @property
+    def bare(self) -> bool:
+        """By a county's short name (平遥 for 平遥县): a place only at a boundary or with its
+        city named too, and weaker than any full name (太原市) or a city's short name (太原)."""
+        return self.short and self.division.level == "county"
 
 
 # A name found in a text, with every division it may stand for.
@@ -118,11 +135,11 @@ class Gazetteer:
             self.divisions.append(division)
             county = division.level == "county"
             for name in names:
-                senses[name][Sense(division, bare=False)] = None
+                senses[name][Sense(division, short=False)] = None
             if county and division.province != home:
                 continue
             for name in short:
-                senses[name][Sense(division, bare=county)] = None
+                senses[name][Sense(division, short=True)] = None
         self._index: dict[str, tuple[Sense, ...]] = {
             name: tuple(found) for name, found in senses.items() if name not in _AMBIGUOUS_WORDS
         }
@@ -137,31 +154,48 @@ class Gazetteer:
         return list(dict.fromkeys(s.division for s in self._index.get(name, ())))
 
     def scan(self, text: str) -> list[Match]:
-        """Leftmost-longest matches of division names in `text`.
+        """Leftmost-longest matches of division names in `text`, where they name a place.
 
-        A county's short name counts only where it names a place: before a boundary, or
-        when the text names its city too (海口秀英港; the province for a county directly
-        under it). 永和豆浆 is a restaurant, 东方向 a direction, 五指山路 a street in 海口.
+        A city's or province's short name followed by a street word names the street (大同路
+        and 桂林洋 in 海口), and one right after a county's name is the rest of that address
+        (太原市小店区长治路): no city or province comes after a county. A county's short name
+        counts only before a boundary, or when the text names its city too (海口秀英港; the
+        province for a county directly under it). 永和豆浆 is a restaurant, 东方向 a
+        direction, 五指山路 a street in 海口.
         """
-        found: list[tuple[str, tuple[Sense, ...], bool]] = []
+        found = [
+            (start, name, _unless_a_street(text, start + len(name), senses))
+            for start, name, senses in self._names(text)
+        ]
+        named = {_area(s.division) for _, _, senses in found for s in senses if not s.bare}
+        matches: list[Match] = []
+        county_end = -1  # where the last name read as a county ends
+        for start, name, senses in found:
+            end = start + len(name)
+            if not _at_boundary(text, end):
+                senses = tuple(s for s in senses if not s.bare or _parent(s.division) in named)
+            if start == county_end:
+                senses = _without_short_areas(senses)
+            if senses:
+                matches.append((name, senses))
+                if any(s.division.level == "county" for s in senses):
+                    county_end = end
+        return matches
+
+    def _names(self, text: str) -> list[tuple[int, str, tuple[Sense, ...]]]:
+        """Every division name in `text`, leftmost-longest, with where it starts."""
+        found: list[tuple[int, str, tuple[Sense, ...]]] = []
         index, by_first = self._index, self._lengths_by_first
         i, end = 0, len(text)
         while i < end:
             for length in by_first.get(text[i], ()):
                 if i + length <= end and (name := text[i : i + length]) in index:
-                    found.append((name, index[name], _at_boundary(text, i + length)))
+                    found.append((i, name, index[name]))
                     i += length
                     break
             else:
                 i += 1
-        named = {_area(s.division) for _, senses, _ in found for s in senses if not s.bare}
-        matches: list[Match] = []
-        for name, senses, bounded in found:
-            if not bounded:
-                senses = tuple(s for s in senses if not s.bare or _parent(s.division) in named)
-            if senses:
-                matches.append((name, senses))
-        return matches
+        return found
 
     def locate(self, *texts: str | None) -> Place | None:
         """The place the texts are about, given most reliable first: address, region, free text.
@@ -236,6 +270,20 @@ def _at_boundary(text: str, end: int) -> bool:
     if end == len(text) or not text[end].isalpha() or text[end] in _COUNTY_SUFFIXES:
         return True
     return text.startswith(_PLACE_WORDS, end)
+
+
+def _unless_a_street(text: str, end: int, senses: tuple[Sense, ...]) -> tuple[Sense, ...]:
+    """The senses of a name ending at `end`, if a street word follows: a street's name."""
+    return _without_short_areas(senses) if _STREET.match(text, end) else senses
+
+
+def _without_short_areas(senses: tuple[Sense, ...]) -> tuple[Sense, ...]:
+    """Without the cities and provinces a short name may stand for (大同 for 大同市).
+
+    Counties' short names keep their own rule (`Sense.bare`): a road after one named with
+    its city usually lies in it (海口龙华路 in 龙华区).
+    """
+    return tuple(s for s in senses if not s.short or s.bare)
 
 
 def _within(matches: list[Match], readings: list[Division]) -> list[Match]:

@@ -178,3 +178,70 @@ def test_counties_directly_under_a_province_have_no_pseudo_city() -> None:
     danzhou = gazetteer(HAINAN).locate("儋州市那大镇某某路")
     assert danzhou is not None
     assert (danzhou.city, danzhou.county, danzhou.code) == ("儋州市", None, "460400")
+
+
+@pytest.mark.parametrize(
+    ("home", "text"),
+    [
+        # Real texts of the Haikou 12345 hotline: streets, a development zone, a town, a
+        # police station and a block named after other cities or provinces, all in 海口.
+        (HAINAN, "市民来电反映:大同路农业银行门口有一机动车堵路需要通知移车"),
+        (HAINAN, "在府城中山北路的琼台书院有机动车堵路，希望车主移车"),
+        (HAINAN, "大同一横路有人占道经营，请城管核实处理"),
+        (HAINAN, "桂林洋开发区来电咨询：民生燃气联系方式的问题"),
+        (HAINAN, "市民微信反映: 琼山大道东营路段处路灯未关闭，浪费资源"),
+        (HAINAN, "有两辆货车拉泥浆到东营镇倒，请城管核实处理"),
+        (HAINAN, "大同派出所门口有机动车堵路，出警的工作人员服务不规范"),
+        (HAINAN, "大英山东一街雅仕苑一楼珠宝店铺面警报器产生噪音扰民"),
+        (SHANXI, "在东营路的一家超市买的牛奶过期了"),
+    ],
+)
+def test_a_short_name_before_a_street_word_names_the_street_not_its_city(
+    home: str, text: str
+) -> None:
+    assert gazetteer(home).locate(None, None, text) is None
+
+
+def test_a_street_named_after_another_city_stays_in_the_address_city() -> None:
+    # 长治路 is a road of 太原; 长治 does not even count as a name met on the way.
+    place = gazetteer(SHANXI).locate("山西省太原市小店区长治路某超市")
+    assert place is not None
+    assert (place.city, place.county) == ("太原市", "小店区")
+    assert place.matched == ("山西省", "太原市", "小店区")
+
+
+@pytest.mark.parametrize(
+    ("home", "text", "expected_matched"),
+    [
+        (SHANXI, "太原市小店区长治商城某店卖假货", ("太原市", "小店区")),
+        (HAINAN, "龙华区金华城C区的停车场乱收费", ("龙华区",)),  # an estate in 海口
+    ],
+)
+def test_a_city_short_name_right_after_a_county_is_part_of_its_address(
+    home: str, text: str, expected_matched: tuple[str, ...]
+) -> None:
+    # No city comes after a county in an address: 长治 and 金华 name a building here.
+    place = gazetteer(home).locate(None, None, text)
+    assert place is not None
+    assert place.county == expected_matched[-1]
+    assert place.matched == expected_matched
+
+
+@pytest.mark.parametrize(
+    ("home", "text", "expected"),
+    [
+        (SHANXI, "我在大同买的手机坏了，商家不给修", ("山西省", "大同市")),
+        (SHANXI, "长治的一家超市卖过期食品", ("山西省", "长治市")),
+        (SHANXI, "给从长治路过的朋友买的月饼发霉了", ("山西省", "长治市")),
+        (SHANXI, "在北京街头买的糖葫芦吃坏了肚子", ("北京市", "北京市")),
+        (HAINAN, "去三亚路费太贵，出租车不打表", ("海南省", "三亚市")),
+        (HAINAN, "恒大海口湾二期交房后墙面漏水", ("海南省", "海口市")),  # a bay of 海口
+        (HAINAN, "海南洋浦某公司拖欠工资", ("海南省", None)),
+    ],
+)
+def test_a_city_short_name_in_running_text_still_names_the_city(
+    home: str, text: str, expected: tuple[str, str | None]
+) -> None:
+    place = gazetteer(home).locate(None, None, text)
+    assert place is not None
+    assert (place.province, place.city) == expected
