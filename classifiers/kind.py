@@ -2,7 +2,8 @@
 
 Weighted cue phrases, scored per kind; the strongest kind wins. A filing with strong cues
 for both a consumer dispute and a violation is flagged for splitting: the 2022 rule has
-such a filing handled as two, a complaint and a tip-off.
+such a filing handled as two, a complaint and a tip-off. A question about reporting
+(怎么举报, 举报电话) is an inquiry: its 举报 is not a tip-off.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from dataclasses import dataclass
 
 from schemas.enums import Kind
 
+# Asking how to report, or about reporting's channels and rewards: an inquiry, whose 举报
+# is no tip-off.
+_ABOUT_REPORTING = (
+    r"(如何|怎么|怎样|到哪里?|去哪里?|向哪里|向谁)举报",
+    r"举报(电话|热线|奖励|奖金|流程|程序|方式|途径|渠道)",
+)
 _CUES: dict[Kind, tuple[tuple[str, float], ...]] = {
     Kind.inquiry: (
         ("咨询", 2.0),
@@ -20,6 +27,7 @@ _CUES: dict[Kind, tuple[tuple[str, float], ...]] = {
         ("问一下", 2.0),
         ("想了解", 1.5),
         ("询问", 1.5),
+        *((pattern, 2.0) for pattern in _ABOUT_REPORTING),
         (r"(如何|怎么|怎样)(办理|申请|处理|查询|认定)", 1.5),
         (r"(需要|要)(准备|提供)(哪些|什么)", 1.5),
         (r"(哪里|哪个部门|什么部门|什么时候|多少钱|电话是多少|是什么)", 1.0),
@@ -60,6 +68,7 @@ _COMPILED = {
     kind: tuple((re.compile(pattern), weight) for pattern, weight in cues)
     for kind, cues in _CUES.items()
 }
+_QUESTIONS = re.compile("|".join(_ABOUT_REPORTING))
 # Strong evidence on both sides, each at least one decisive cue.
 SPLIT_MIN_SCORE = 2.0
 # Ties go to the kind that protects the citizen more: a tip is acted on, a complaint mediated.
@@ -77,11 +86,16 @@ class KindGuess:
 def detect_kind(text: str) -> KindGuess:
     scores: dict[Kind, float] = {}
     evidence: dict[Kind, list[str]] = {}
+    questions = [m.span() for m in _QUESTIONS.finditer(text)]
     for kind, cues in _COMPILED.items():
         found: list[str] = []
         total = 0.0
         for pattern, weight in cues:
-            matches = [m.group(0) for m in pattern.finditer(text)]
+            matches = [
+                m.group(0)
+                for m in pattern.finditer(text)
+                if kind is not Kind.tip or not _inside(m.span(), questions)
+            ]
             if matches:
                 total += weight
                 found.extend(dict.fromkeys(matches))
@@ -101,3 +115,7 @@ def detect_kind(text: str) -> KindGuess:
         reasons=tuple(evidence[best][:6]),
         split_suggested=split,
     )
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in spans)

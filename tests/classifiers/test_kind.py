@@ -52,3 +52,16 @@ def test_no_cue_at_all_defaults_to_complaint_with_zero_confidence() -> None:
     assert guess.kind is Kind.complaint
     assert guess.confidence == 0
     assert guess.reasons == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问怎么举报传销？",
+        "想问一下如何举报无证经营的店？",
+        "我想咨询一下举报奖励怎么领取？",
+        "12315的举报电话是多少？",
+    ],
+)
+def test_a_question_about_how_to_report_is_an_inquiry(text: str) -> None:
+    assert detect_kind(text).kind is Kind.inquiry

@@ -64,6 +64,18 @@ def test_a_call_is_filed_on_the_hotline_channel_and_routed_by_the_suggestion(
     assert session.exec(select(RoutingCorrection)).all() == []
 
 
+def test_a_call_asking_how_to_report_is_filed_as_an_inquiry_not_a_tip_off(
+    client: TestClient, operator: dict[str, str]
+) -> None:
+    answer = client.post(
+        "/api/v1/operator/calls",
+        json={"caller_phone": CALLER, "text": "请问一下怎么举报传销组织？"},
+        headers=operator,
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["kind_detected"] == "inquiry"
+
+
 def test_an_override_routes_where_the_operator_says_and_teaches_the_classifier(
     client: TestClient, operator: dict[str, str], session: Session
 ) -> None:
