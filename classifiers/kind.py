@@ -3,7 +3,8 @@
 Weighted cue phrases, scored per kind; the strongest kind wins. A filing with strong cues
 for both a consumer dispute and a violation is flagged for splitting: the 2022 rule has
 such a filing handled as two, a complaint and a tip-off. A question about reporting
-(怎么举报, 举报电话) is an inquiry: its 举报 is not a tip-off.
+(怎么举报, 举报电话) is an inquiry: its 举报 is not a tip-off. A kind the caller denies
+(不是要举报, 不想投诉) does not count for it.
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ _COMPILED = {
     for kind, cues in _CUES.items()
 }
 _QUESTIONS = re.compile("|".join(_ABOUT_REPORTING))
+# The words that name a kind, which a caller may deny; a demand's cue is not negated, since
+# 没有退款 is the grievance itself.
+_NAMES_A_KIND = frozenset({"咨询", "举报", "投诉", "维权"})
+# A denial up to two characters before the word (不是要举报, 并不想投诉), in the same clause.
+_DENIED = re.compile(r"(不是|没有|不想|并非|不要)[^，。！？；,.!?;\s]{0,2}$")
 # Strong evidence on both sides, each at least one decisive cue.
 SPLIT_MIN_SCORE = 2.0
 # Ties go to the kind that protects the citizen more: a tip is acted on, a complaint mediated.
@@ -91,10 +97,12 @@ def detect_kind(text: str) -> KindGuess:
         found: list[str] = []
         total = 0.0
         for pattern, weight in cues:
+            denies = pattern.pattern in _NAMES_A_KIND
             matches = [
                 m.group(0)
                 for m in pattern.finditer(text)
-                if kind is not Kind.tip or not _inside(m.span(), questions)
+                if not (kind is Kind.tip and _inside(m.span(), questions))
+                and not (denies and _DENIED.search(text, max(0, m.start() - 4), m.start()))
             ]
             if matches:
                 total += weight

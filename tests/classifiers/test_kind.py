@@ -65,3 +65,17 @@ def test_no_cue_at_all_defaults_to_complaint_with_zero_confidence() -> None:
 )
 def test_a_question_about_how_to_report_is_an_inquiry(text: str) -> None:
     assert detect_kind(text).kind is Kind.inquiry
+
+
+@pytest.mark.parametrize(
+    "text", ["我不是要举报，只是想投诉他们不给退款。", "不是举报，我只要求商家退款。"]
+)
+def test_a_denied_tip_off_is_a_complaint_not_flagged_for_splitting(text: str) -> None:
+    guess = detect_kind(text)
+    assert guess.kind is Kind.complaint
+    assert not guess.split_suggested
+
+
+def test_a_refund_not_given_is_still_a_complaint_cue() -> None:
+    # Only the words naming a kind (举报, 投诉, 咨询) are negated: 没有退款 is the grievance.
+    assert detect_kind("商家一直没有退款，也不给换货").kind is Kind.complaint
