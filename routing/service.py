@@ -215,19 +215,7 @@ def route_complaint(
     )
     assert complaint.id is not None
     _refer_to_odr(session, complaint)
-    hints = complaint.routing_hints or {}
-    if hints.get("department") and decision.classifier_choice != decision.department.code:
-        # An operator's override is a labelled example the classifier learns from.
-        session.add(
-            RoutingCorrection(
-                complaint_id=complaint.id,
-                from_department=decision.classifier_choice,
-                to_department=decision.department.code,
-                source="operator",
-                reason=str(hints.get("reason") or "")[:500],
-                at=stamp(coarse=complaint.kind is Kind.tip),
-            )
-        )
+    _record_operator_choice(session, complaint, decision)
     return RoutingOutcome(
         complaint_id=complaint.id,
         department_code=decision.department.code,
@@ -235,6 +223,28 @@ def route_complaint(
         score=decision.score,
         filed_at=complaint.created_at,
         private=complaint.kind is Kind.tip,
+    )
+
+
+def _record_operator_choice(session: Session, complaint: Complaint, decision: Decision) -> None:
+    """An operator's override is a labelled example the classifier learns from; sending the
+    call to triage says only that the operator could not tell, so it teaches nothing."""
+    hints = complaint.routing_hints or {}
+    department = decision.department
+    if hints.get("department") != department.code or department.is_triage:
+        return
+    assert complaint.id is not None
+    if decision.classifier_choice == department.code:
+        return
+    session.add(
+        RoutingCorrection(
+            complaint_id=complaint.id,
+            from_department=decision.classifier_choice,
+            to_department=department.code,
+            source="operator",
+            reason=str(hints.get("reason") or "")[:500],
+            at=stamp(coarse=complaint.kind is Kind.tip),
+        )
     )
 
 

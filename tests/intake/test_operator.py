@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from routing.corrections import labelled_examples
 from schemas import Complaint, ComplaintEvent, RoutingCorrection
 from schemas.enums import Channel, Kind, Role, Status
 from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
@@ -96,6 +97,18 @@ def test_an_override_routes_where_the_operator_says_and_teaches_the_classifier(
     assert correction.from_department == "quality"  # what the classifier alone would have done
     complaint = session.exec(select(Complaint)).one()
     assert complaint.routing_hints["reason"] == "来电人补充：商家在大同，主要是虚假宣传"
+
+
+def test_an_operator_sending_a_call_to_triage_teaches_no_triage_label(
+    client: TestClient, operator: dict[str, str], session: Session
+) -> None:
+    call = CALL | {"department": "triage", "override_reason": "来电人说不清楚，交分拣"}
+    answer = client.post("/api/v1/operator/calls", json=call, headers=operator)
+    assert answer.status_code == 201, answer.text
+    run_worker_until_idle()
+    assert session.exec(select(Complaint)).one().status is Status.triage
+    assert session.exec(select(RoutingCorrection)).all() == []
+    assert labelled_examples(session) == []
 
 
 @pytest.mark.parametrize(
