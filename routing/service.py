@@ -227,21 +227,21 @@ def route_complaint(
 
 
 def _record_operator_choice(session: Session, complaint: Complaint, decision: Decision) -> None:
-    """An operator's override is a labelled example the classifier learns from; sending the
-    call to triage says only that the operator could not tell, so it teaches nothing."""
+    """The department an operator chose is a labelled example the classifier learns from,
+    whether it corrects the classifier or confirms its choice; sending the call to triage says
+    only that the operator could not tell, so it teaches nothing."""
     hints = complaint.routing_hints or {}
     department = decision.department
     if hints.get("department") != department.code or department.is_triage:
         return
     assert complaint.id is not None
-    if decision.classifier_choice == department.code:
-        return
+    confirmed = decision.classifier_choice == department.code
     session.add(
         RoutingCorrection(
             complaint_id=complaint.id,
             from_department=decision.classifier_choice,
             to_department=department.code,
-            source="operator",
+            source="operator_confirmed" if confirmed else "operator",
             reason=str(hints.get("reason") or "")[:500],
             at=stamp(coarse=complaint.kind is Kind.tip),
         )

@@ -99,6 +99,24 @@ def test_an_override_routes_where_the_operator_says_and_teaches_the_classifier(
     assert complaint.routing_hints["reason"] == "来电人补充：商家在大同，主要是虚假宣传"
 
 
+def test_an_operator_confirming_the_suggestion_gives_a_labelled_example(
+    client: TestClient, operator: dict[str, str], session: Session
+) -> None:
+    suggested = client.post("/api/v1/classify", json={"text": CALL["text"]}, headers=operator)
+    assert suggested.json()["department"]["code"] == "quality"
+    call = CALL | {"department": "quality", "override_reason": "来电人确认是充电器质量问题"}
+    answer = client.post("/api/v1/operator/calls", json=call, headers=operator)
+    assert answer.status_code == 201, answer.text
+    run_worker_until_idle()
+    correction = session.exec(select(RoutingCorrection)).one()
+    assert (correction.from_department, correction.to_department, correction.source) == (
+        "quality",
+        "quality",
+        "operator_confirmed",
+    )
+    assert [label for _, label in labelled_examples(session)] == ["quality"]
+
+
 def test_an_operator_sending_a_call_to_triage_teaches_no_triage_label(
     client: TestClient, operator: dict[str, str], session: Session
 ) -> None:
