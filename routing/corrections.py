@@ -7,19 +7,26 @@ from sqlmodel import Session, col, select
 from routing.service import Filing
 from schemas.complaint import Complaint
 from schemas.correction import RoutingCorrection
+from schemas.department import Department
 
 
 def labelled_examples(session: Session) -> list[tuple[str, str]]:
-    """(text, department code) for every filing a person moved; the last move is the label."""
+    """(text, department code) for every filing a person placed; the last move is the label.
+
+    A filing whose latest move sent it (back) to triage teaches nothing until someone triages
+    it again: that move said only "not this department". Transfers to triage record no
+    correction, so the filing's current department is what tells.
+    """
     latest: dict[int, str] = {}
     rows = session.exec(select(RoutingCorrection).order_by(col(RoutingCorrection.id))).all()
     for correction in rows:
         latest[correction.complaint_id] = correction.to_department
     if not latest:
         return []
+    triage = set(session.exec(select(Department.id).where(col(Department.is_triage))).all())
     complaints = session.exec(select(Complaint).where(col(Complaint.id).in_(list(latest)))).all()
     return [
         (Filing.of(c).classification_text, latest[c.id])
         for c in sorted(complaints, key=lambda c: c.id or 0)
-        if c.id is not None
+        if c.id is not None and c.department_id not in triage
     ]

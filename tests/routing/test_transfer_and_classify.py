@@ -125,6 +125,35 @@ def test_triage_decisions_are_corrections_too(client: TestClient, session: Sessi
     assert (correction.from_department, correction.source) == ("triage", "triage")
 
 
+def test_a_filing_sent_back_to_triage_teaches_no_department_until_it_is_triaged_again(
+    client: TestClient, session: Session
+) -> None:
+    _, complaint_id = _filed_and_routed(client, ELEVATOR_IN_XIAODIAN)  # keywords: quality
+    add_staff(session, "boss", Role.supervisor)
+    headers = bearer(client, "boss")
+    for department, reason in (
+        ("housing", "电梯归物业管理，属住建职责"),
+        ("triage", "不属住建职责，退回分拣"),
+    ):
+        moved = client.post(
+            f"/api/v1/complaints/{complaint_id}/actions/transfer",
+            json={"department": department, "reason": reason},
+            headers=headers,
+        )
+        assert moved.status_code == 200, moved.text
+    session.expire_all()
+    # The last move says "not housing", and nobody has said what it is yet.
+    assert labelled_examples(session) == []
+    triaged = client.post(
+        f"/api/v1/complaints/{complaint_id}/actions/transfer",
+        json={"department": "quality", "reason": "电梯安全，属质监"},
+        headers=headers,
+    )
+    assert triaged.status_code == 200, triaged.text
+    session.expire_all()
+    assert [label for _, label in labelled_examples(session)] == ["quality"]
+
+
 @pytest.mark.parametrize(
     ("user", "body", "status", "message"),
     [
