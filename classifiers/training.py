@@ -11,7 +11,7 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -98,8 +98,13 @@ def train(
     target_precision: float = 0.90,
     progress: Progress | None = None,
     config: TrainingConfig | None = None,
+    label_aliases: Mapping[str, str] | None = None,
 ) -> LinearClassifier:
-    """Validate by stratified k-fold, calibrate and pick the abstention threshold, fit on all."""
+    """Validate by stratified k-fold, calibrate and pick the abstention threshold, fit on all.
+
+    `label_aliases` (other names of the labels → the label, e.g. a department's name → its
+    code) is kept in the model, so `evaluate` reads data that uses those names.
+    """
     config = config or TrainingConfig()
     _check_rows(texts, labels)
     if not 0 < target_precision <= 1:
@@ -137,6 +142,7 @@ def train(
         "training_data_sha256": training_data_sha256(texts, labels),
         "training_size": len(texts),
         "training_labels": len(classes),
+        "label_aliases": dict(label_aliases or {}),
         "validation": {
             "method": f"stratified {validation.folds}-fold cross-validated predictions",
             "folds": validation.folds,
@@ -298,8 +304,13 @@ def summarize(
 def evaluate(
     model: LinearClassifier, texts: Sequence[str], labels: Sequence[str]
 ) -> dict[str, Any]:
-    """The model's metrics on labelled texts; rows whose label it never saw count as errors."""
+    """The model's metrics on labelled texts; rows whose label it never saw count as errors.
+
+    A label the model knows by another name (its `label_aliases`) is read as the model's.
+    """
     _check_rows(texts, labels, training=False)
+    aliases = model.metadata.get("label_aliases") or {}
+    labels = [aliases.get(label, label) for label in labels]
     model.load_tokenizer()
     started = time.perf_counter()
     predictions = model.predict_batch(texts)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from routing.corrections import DepartmentLabels
 
 app = typer.Typer(no_args_is_help=True, help="Train, evaluate and try the department classifier.")
 
@@ -55,19 +58,34 @@ def train(
 
     texts: list[str] = []
     labels: list[str] = []
+    aliases: dict[str, str] | None = None
     if data is not None:
         rows = read_labelled_csv(data, text_column, label_column, for_training=True)
         texts, labels = list(rows.texts), list(rows.labels)
         if rows.skipped_rows:
             typer.echo(f"skipped {rows.skipped_rows} rows without text or label", err=True)
     if from_db:
-        db_texts, db_labels = _examples_from_db()
+        db_texts, mapped = _examples_from_db(labels)
         typer.echo(f"{len(db_texts)} labelled examples from staff corrections", err=True)
-        texts, labels = texts + db_texts, labels + db_labels
+        if mapped.unknown:
+            typer.echo(
+                f"{len(mapped.unknown)} labels name no active department of the registry, "
+                f"kept as they are (routing sends their predictions to triage): "
+                f"{', '.join(mapped.unknown[:10])}{' …' if len(mapped.unknown) > 10 else ''}",
+                err=True,
+            )
+        texts, labels, aliases = texts + db_texts, mapped.labels, mapped.registry
     if data is None and not from_db:
         raise InvalidInput("give --data CSV, --from-db, or both")
     require_several_classes(labels)
-    model = fit(texts, labels, seed=seed, target_precision=target_precision, progress=_Bar())
+    model = fit(
+        texts,
+        labels,
+        seed=seed,
+        target_precision=target_precision,
+        progress=_Bar(),
+        label_aliases=aliases,
+    )
     model.save(out)
     metrics = model.metadata["validation"]
     typer.echo(
@@ -77,14 +95,16 @@ def train(
     )
 
 
-def _examples_from_db() -> tuple[list[str], list[str]]:
+def _examples_from_db(csv_labels: list[str]) -> tuple[list[str], DepartmentLabels]:
+    """The corrections' texts, and every label (the CSV's, then theirs) as a department code."""
     import schemas  # noqa: F401
     from core.db import session_scope
-    from routing.corrections import labelled_examples
+    from routing.corrections import department_labels, labelled_examples
 
     with session_scope() as session:
         examples = labelled_examples(session)
-    return [t for t, _ in examples], [label for _, label in examples]
+        mapped = department_labels(session, csv_labels + [label for _, label in examples])
+    return [t for t, _ in examples], mapped
 
 
 @app.command()

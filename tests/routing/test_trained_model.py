@@ -4,6 +4,7 @@ staff corrections become training examples."""
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from collections import Counter
@@ -19,6 +20,7 @@ from sqlmodel import Session, select
 from classifiers.training import train
 from core import migrate
 from core.db import get_engine
+from routing.corrections import department_labels
 from routing.registry import load_registry, parse_registry
 from schemas import Complaint, ComplaintEvent, RoutingCorrection
 from schemas.enums import Role, Status
@@ -176,32 +178,63 @@ def test_corrections_feed_train_from_db(
         writer.writerow([TEXT, LABEL])
         writer.writerows([text, label] for text, label in haikou["held_out"][6:40])
     out = tmp_path / "retrained.model"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "service",
-            "classifier",
-            "train",
-            "--from-db",
-            "--data",
-            str(slice_csv),
-            "--text-column",
-            TEXT,
-            "--label-column",
-            LABEL,
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = _classifier_cli(
+        "train",
+        "--from-db",
+        "--data",
+        str(slice_csv),
+        "--text-column",
+        TEXT,
+        "--label-column",
+        LABEL,
+        "--out",
+        str(out),
     )
     assert result.returncode == 0, result.stderr
     assert f"{len(numbers)} labelled examples from staff corrections" in result.stderr
     from classifiers.linear import LinearClassifier
 
-    assert "d01" in LinearClassifier.load(out, tokenizer=False).labels
+    # The CSV names departments (处置单位), corrections give codes: one class per department,
+    # labelled by its code.
+    labels = LinearClassifier.load(out, tokenizer=False).labels
+    assert "d01" in labels
+    assert set(labels) <= set(haikou["codes"].values())
+    # Evaluated on a CSV of names, the rows are the departments the model knows.
+    evaluated = _classifier_cli(
+        "evaluate",
+        "--model",
+        str(out),
+        "--data",
+        str(slice_csv),
+        "--text-column",
+        TEXT,
+        "--label-column",
+        LABEL,
+        "--json",
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["unseen_label_rows"] == 0
+
+
+@pytest.mark.usefixtures("trained_platform")
+def test_csv_names_and_correction_codes_become_one_class_per_department(
+    session: Session, haikou: dict[str, Any]
+) -> None:
+    names = list(haikou["codes"])
+    mapped = department_labels(session, [names[0], "d00", names[1], "某个不在目录里的单位"])
+    assert mapped.labels == ["d00", "d00", "d01", "某个不在目录里的单位"]
+    assert mapped.unknown == ["某个不在目录里的单位"]
+    assert mapped.registry[names[2]] == "d02"
+    assert mapped.registry["d02"] == "d02"
+
+
+def _classifier_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", "classifier", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _department_id(session: Session, code: str) -> int | None:
