@@ -32,6 +32,7 @@ from classifiers.features import (
     has_chinese,
 )
 from classifiers.tokenizer import Tokenizer, shared_tokenizer, stopwords
+from core.errors import InvalidInput
 
 FORMAT_NAME = "complaints-linear-classifier"
 # 2: the date block; 3: the confusion transfer matrix. Older files still load (format 1
@@ -250,14 +251,15 @@ class LinearClassifier:
         meta_bytes = json.dumps(metadata, ensure_ascii=False, sort_keys=True).encode("utf-8")
         arrays["metadata"] = np.frombuffer(meta_bytes, dtype=np.uint8)
         arrays["digest"] = np.frombuffer(hashlib.sha256(meta_bytes).digest(), dtype=np.uint8)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = _temporary_beside(writable_model_path(path))
         try:
             with os.fdopen(fd, "wb") as handle:
                 np.savez_compressed(handle, allow_pickle=False, **arrays)
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise _unwritable(path, exc) from exc
             raise
         self.metadata = metadata
         return path
@@ -291,6 +293,34 @@ class LinearClassifier:
         except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
             raise ModelFileError(f"{path}: the model file is inconsistent ({exc})") from exc
         return model.load_tokenizer() if tokenizer else model
+
+
+def writable_model_path(path: str | Path) -> Path:
+    """The path, once it is known that a model file can be written there (its folder created
+    if missing): checked before training, which takes minutes, and again by `save`."""
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidInput(
+            f"cannot write the model to {path}: it is a directory; "
+            f"give a file path such as {path / 'departments.model'}"
+        )
+    fd, probe = _temporary_beside(path)
+    os.close(fd)
+    Path(probe).unlink(missing_ok=True)
+    return path
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in the path's folder (created if missing), opened for writing."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
+
+
+def _unwritable(path: Path, exc: OSError) -> InvalidInput:
+    return InvalidInput(f"cannot write the model to {path}: {exc.strerror or exc}")
 
 
 def _fill(chosen: list[str], candidates: list[str]) -> None:

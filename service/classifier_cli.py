@@ -53,9 +53,11 @@ def train(
 ) -> None:
     """Train on a CSV, on the deployment's own corrections (--from-db), or both."""
     from classifiers.dataset import read_labelled_csv, require_several_classes
+    from classifiers.linear import writable_model_path
     from classifiers.training import train as fit
     from core.errors import InvalidInput
 
+    writable_model_path(out)  # before minutes of training, not after
     texts: list[str] = []
     labels: list[str] = []
     aliases: dict[str, str] | None = None

@@ -320,3 +320,11 @@ def test_a_missing_model_file_is_reported(tmp_path) -> None:
 
 def test_model_file_errors_are_invalid_input() -> None:
     assert issubclass(ModelFileError, InvalidInput)
+
+
+def test_saving_where_no_file_can_be_written_is_a_clear_error(model, tmp_path) -> None:
+    with pytest.raises(InvalidInput, match="is a directory"):
+        model.save(tmp_path)
+    with pytest.raises(InvalidInput, match=r"cannot write the model to /proc/none/m\.model"):
+        model.save("/proc/none/m.model")
+    assert list(tmp_path.iterdir()) == []

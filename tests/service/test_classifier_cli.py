@@ -136,6 +136,47 @@ def _refused(result: subprocess.CompletedProcess[str], message: str) -> None:
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: "), result.stderr[-600:]
+
+
+def _small_csv(tmp_path: Path) -> Path:
+    data = tmp_path / "small.csv"
+    rows = ["电梯困人请质监核实", "小区电梯坏了困人", "夜间施工噪音扰民", "工地施工噪音很大"] * 3
+    labels = ["质监", "质监", "城管", "城管"] * 3
+    data.write_text(
+        f"{TEXT},{LABEL}\n" + "".join(f"{t},{y}\n" for t, y in zip(rows, labels, strict=True)),
+        encoding="utf-8",
+    )
+    return data
+
+
+def _train(data: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return _cli(
+        "train",
+        "--data",
+        str(data),
+        "--text-column",
+        TEXT,
+        "--label-column",
+        LABEL,
+        "--out",
+        str(out),
+    )
+
+
+def test_an_out_path_that_is_a_directory_is_refused_before_training(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    out.mkdir()
+    result = _train(_small_csv(tmp_path), out)
+    _refused(result, "is a directory")
+    assert "%" not in result.stderr  # no progress bar: refused before any training
+    assert list(out.iterdir()) == []
+
+
+def test_an_out_path_that_cannot_be_written_is_refused_before_training(tmp_path: Path) -> None:
+    result = _train(_small_csv(tmp_path), Path("/proc/no-such-folder/m.model"))
+    _refused(result, "cannot write the model to /proc/no-such-folder/m.model")
+    assert "%" not in result.stderr
 
 
 @pytest.mark.parametrize(
