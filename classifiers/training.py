@@ -121,7 +121,7 @@ def train(
     metrics = summarize(list(labels), ranked, confidence, threshold)
 
     report("fit", 0, 1)
-    features = FeatureSpace.fit(docs, config.features)
+    features = _feature_space(docs, config.features)
     classes, weights, bias = _fit_svm(features.transform(docs), labels, config, seed)
     report("fit", 1, 1)
     metadata = {
@@ -189,7 +189,7 @@ def cross_validate(
     fold_of = np.empty(len(y), dtype=np.int64)
     for done, (fit_rows, held_rows) in enumerate(splits, start=1):
         fold_of[held_rows] = done - 1
-        space = FeatureSpace.fit([docs[i] for i in fit_rows], config.features)
+        space = _feature_space([docs[i] for i in fit_rows], config.features)
         fold_labels = [labels[i] for i in fit_rows]
         fold_classes, weights, bias = _fit_svm(
             space.transform([docs[i] for i in fit_rows]), fold_labels, config, seed
@@ -345,6 +345,15 @@ def _analyze(
         if done % step == 0 or done == len(texts):
             report("analyse", done, len(texts))
     return docs
+
+
+def _feature_space(docs: Sequence[Document], config: FeatureConfig) -> FeatureSpace:
+    """The terms of these documents; none at all (each seen in one text only, or texts of
+    digits and punctuation) leaves nothing to learn from, in the whole set or in a fold."""
+    space = FeatureSpace.fit(docs, config)
+    if space.n_features == 0:
+        raise DatasetError("the texts share no terms: too few or too short to train on")
+    return space
 
 
 def _fit_svm(

@@ -20,10 +20,18 @@ LabelColumn = Annotated[str, typer.Option("--label-column", help="column holding
 
 
 class _Bar:
-    """A tqdm bar per training step, on stderr."""
+    """A tqdm bar per training step, on stderr; all closed on leaving, so that an error's
+    message is the last line, not a bar tqdm redraws at exit."""
 
     def __init__(self) -> None:
         self.bars: dict[str, Any] = {}
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for bar in self.bars.values():
+            bar.close()
 
     def __call__(self, step: str, done: int, total: int) -> None:
         from tqdm import tqdm
@@ -80,14 +88,15 @@ def train(
     if data is None and not from_db:
         raise InvalidInput("give --data CSV, --from-db, or both")
     require_several_classes(labels)
-    model = fit(
-        texts,
-        labels,
-        seed=seed,
-        target_precision=target_precision,
-        progress=_Bar(),
-        label_aliases=aliases,
-    )
+    with _Bar() as bar:
+        model = fit(
+            texts,
+            labels,
+            seed=seed,
+            target_precision=target_precision,
+            progress=bar,
+            label_aliases=aliases,
+        )
     model.save(out)
     metrics = model.metadata["validation"]
     typer.echo(

@@ -146,6 +146,19 @@ def test_train_refuses_a_single_class_and_mismatched_rows() -> None:
         train(["噪音", "施工"], ["城管"])
 
 
+@pytest.mark.parametrize(
+    ("texts", "labels"),
+    [
+        (["电梯坏了", "噪音扰民", "电梯困人", "夜间噪音"], ["x", "y", "x", "y"]),  # in each fold
+        (["1234", "5678", "!!!", "???", "0000", "...."], ["x", "y"] * 3),  # no words at all
+    ],
+    ids=["too-few", "no-words"],
+)
+def test_texts_that_share_no_terms_are_a_dataset_error(texts, labels) -> None:
+    with pytest.raises(DatasetError, match="the texts share no terms"):
+        train(texts, labels)
+
+
 def test_train_on_two_classes_gives_a_working_model() -> None:
     texts = ["请交警核实处理 机动车违停"] * 6 + ["请城管核实处理 占道经营"] * 6
     labels = ["交警"] * 6 + ["城管"] * 6

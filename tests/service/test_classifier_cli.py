@@ -210,6 +210,14 @@ def test_bad_training_data_is_refused_clearly(tmp_path: Path, content: bytes, me
     assert not out.exists()
 
 
+def test_texts_too_few_to_share_a_term_are_refused_clearly(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.csv"
+    data.write_text(f"{TEXT},{LABEL}\n电梯坏了,x\n噪音扰民,y\n电梯困人,x\n夜间噪音,y\n", "utf-8")
+    out = tmp_path / "m.model"
+    _refused(_train(data, out), "the texts share no terms: too few or too short to train on")
+    assert not out.exists()
+
+
 def test_missing_data_file_and_no_source_are_refused(tmp_path: Path) -> None:
     _refused(
         _cli("train", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "m")),
