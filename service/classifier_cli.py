@@ -108,13 +108,23 @@ def train(
 
 def _examples_from_db(csv_labels: list[str]) -> tuple[list[str], DepartmentLabels]:
     """The corrections' texts, and every label (the CSV's, then theirs) as a department code."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     import schemas  # noqa: F401
     from core.db import session_scope
+    from core.errors import InvalidInput
     from routing.corrections import department_labels, labelled_examples
 
-    with session_scope() as session:
-        examples = labelled_examples(session)
-        mapped = department_labels(session, csv_labels + [label for _, label in examples])
+    try:
+        with session_scope() as session:
+            examples = labelled_examples(session)
+            mapped = department_labels(session, csv_labels + [label for _, label in examples])
+    except SQLAlchemyError as exc:
+        raise InvalidInput(
+            "--from-db: the database is not reachable or not migrated "
+            f"({type(exc).__name__}: {str(exc.args[0] if exc.args else exc).splitlines()[0]}); "
+            "check COMPLAINTS_DATABASE_URL and run `complaints db upgrade`"
+        ) from exc
     return [t for t, _ in examples], mapped
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -26,12 +27,13 @@ EVALUATION_KEYS = {
 }
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service", "classifier", *args],
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, **env},
     )
 
 
@@ -215,6 +217,20 @@ def test_texts_too_few_to_share_a_term_are_refused_clearly(tmp_path: Path) -> No
     data.write_text(f"{TEXT},{LABEL}\n电梯坏了,x\n噪音扰民,y\n电梯困人,x\n夜间噪音,y\n", "utf-8")
     out = tmp_path / "m.model"
     _refused(_train(data, out), "the texts share no terms: too few or too short to train on")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///{tmp}/empty.db", "postgresql+psycopg://nobody@127.0.0.1:9/none"],
+    ids=["not-migrated", "unreachable"],
+)
+def test_from_db_without_a_usable_database_is_refused_clearly(tmp_path: Path, url: str) -> None:
+    out = tmp_path / "m.model"
+    result = _cli(
+        "train", "--from-db", "--out", str(out), COMPLAINTS_DATABASE_URL=url.format(tmp=tmp_path)
+    )
+    _refused(result, "run `complaints db upgrade`")
     assert not out.exists()
 
 
