@@ -36,6 +36,8 @@ def read_labelled_csv(
 ) -> LabelledRows:
     """Texts and labels of a UTF-8 CSV with a header; rows missing either are skipped, counted."""
     path = Path(path)
+    if path.is_dir():
+        raise DatasetError(f"{path} is a directory, not a CSV file")
     if not path.is_file():
         raise DatasetError(f"data file not found: {path}")
     if path.stat().st_size == 0:

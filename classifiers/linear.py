@@ -359,8 +359,15 @@ _READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zli
 
 def read_model_file(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The verified metadata and arrays of a model file; ModelFileError says what is wrong."""
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a directory, not a model file")
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
+    if not _starts_as_npz(path):
+        # numpy would try it as a pickle and say so, as if loading one were an option.
+        raise ModelFileError(
+            f"{path} is not a model file (model files are written by `complaints classifier train`)"
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             if not isinstance(npz, np.lib.npyio.NpzFile) or "metadata" not in npz.files:
@@ -385,6 +392,15 @@ def read_model_file(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "its arrays checksum does not match"
         )
     return metadata, arrays
+
+
+def _starts_as_npz(path: Path) -> bool:
+    """Whether the file starts as a zip archive, as every `.npz` does."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except OSError as exc:
+        raise ModelFileError(f"{path} cannot be read: {exc.strerror or exc}") from exc
 
 
 def _parse_metadata(path: Path, raw: bytes) -> dict[str, Any]:

@@ -86,6 +86,11 @@ def test_a_missing_file_is_reported(tmp_path: Path) -> None:
         read_labelled_csv(tmp_path / "nope.csv", "text", "dept")
 
 
+def test_a_folder_is_reported_as_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="is a directory, not a CSV file"):
+        read_labelled_csv(tmp_path, "text", "dept")
+
+
 def test_a_gbk_file_is_reported_as_not_utf8(tmp_path: Path) -> None:
     path = _write(tmp_path, "text,dept\n噪音扰民,城管\n".encode("gbk"))
     with pytest.raises(DatasetError, match="not UTF-8"):

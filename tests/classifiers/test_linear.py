@@ -301,7 +301,7 @@ def test_a_pickle_is_refused_without_running_it(tmp_path) -> None:
 
     path = tmp_path / "evil.npz"
     path.write_bytes(pickle.dumps(Payload()))
-    with pytest.raises(ModelFileError, match="not a readable model file"):
+    with pytest.raises(ModelFileError, match="not a model file"):
         LinearClassifier.load(path)
     assert not marker.exists()
 
@@ -311,6 +311,21 @@ def test_an_npz_of_someone_else_is_not_a_model_file(tmp_path) -> None:
     np.savez(path, weights=np.zeros(3))
     with pytest.raises(ModelFileError, match="not a model file"):
         LinearClassifier.load(path)
+
+
+def test_a_csv_given_as_the_model_is_not_a_model_file_and_no_pickle_is_mentioned(
+    tmp_path,
+) -> None:
+    path = tmp_path / "holdout.csv"
+    path.write_text("诉求内容,处置单位\n噪音扰民,城管局\n", encoding="utf-8")
+    with pytest.raises(ModelFileError, match="is not a model file") as refused:
+        LinearClassifier.load(path)
+    assert "pickle" not in str(refused.value)
+
+
+def test_a_folder_given_as_the_model_is_reported_as_a_folder(tmp_path) -> None:
+    with pytest.raises(ModelFileError, match="is a directory, not a model file"):
+        LinearClassifier.load(tmp_path)
 
 
 def test_a_missing_model_file_is_reported(tmp_path) -> None:

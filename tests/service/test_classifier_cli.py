@@ -254,8 +254,11 @@ def test_tampered_truncated_and_foreign_model_files_are_refused(
     tampered.write_bytes(bytes(flipped))
     foreign = tmp_path / "foreign.model"
     foreign.write_text("not a model", encoding="utf-8")
-    for path in (truncated, tampered, foreign, tmp_path / "missing.model"):
+    data = tmp_path / "holdout.csv"
+    data.write_text(f"{TEXT},{LABEL}\n噪音扰民,城管局\n", encoding="utf-8")
+    for path in (truncated, tampered, foreign, data, tmp_path, tmp_path / "missing.model"):
         result = _cli("predict", "--model", str(path), "某文本")
         assert result.returncode != 0, path
         assert "model" in result.stderr.lower()
         assert "Traceback" not in result.stderr
+        assert "pickle" not in result.stderr  # numpy's advice to load one
