@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from classifiers.tokenizer import shared_tokenizer
+from classifiers.tokenizer import Tokenizer, shared_tokenizer
 
 # Words of sector names that say nothing about which sector (产品质量 → 质量, 服务 …).
 _GENERIC = frozenset(
@@ -18,11 +18,16 @@ _GENERIC = frozenset(
 )
 
 
+def tokenizer() -> Tokenizer:
+    """jieba with its own dictionary only, loaded once per process (the worker's warm-up)."""
+    return shared_tokenizer()
+
+
 def sector_words(label: str) -> list[str]:
     """The distinctive words of a sector's name, longest first (the name itself included)."""
     words = {label} | {
         word
-        for word in shared_tokenizer().tokenize(label, hmm=False)
+        for word in tokenizer().tokenize(label, hmm=False)
         if len(word) >= 2 and word not in _GENERIC
     }
     return sorted(words, key=len, reverse=True)

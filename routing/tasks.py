@@ -13,7 +13,7 @@ from core import metrics
 from core.db import session_scope
 from core.errors import Conflict, ServiceUnavailable
 from core.timeutil import utcnow
-from routing import service
+from routing import sectors, service
 from routing.engine import current_engine
 from schemas.enums import Status
 
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    """Load the tokenizer, classifier and gazetteer before the worker takes its first job."""
+    """Load the tokenizers, classifier and gazetteer before the worker takes its first job."""
+    sectors.tokenizer()  # jieba's dictionary takes a second to load: not in the first job
     with session_scope() as session:
         try:
             current_engine(session)

@@ -73,3 +73,20 @@ def test_a_failed_job_about_a_tip_off_keeps_no_canary_in_redis_or_the_logs(
     text = log.getvalue()
     assert "routing.tasks.route_complaint: 1 item(s) failed (ValueError)" in text
     assert leaks(text, CANARIES) == [], text
+
+
+@pytest.mark.usefixtures("sqlite_platform")
+def test_warm_up_loads_every_tokenizer_a_routing_job_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import classifiers.tokenizer as tokenizer_module
+    from routing.engine import forget_engine
+    from routing.tasks import warm_up
+
+    monkeypatch.setattr(tokenizer_module, "_shared", {})
+    forget_engine()
+    warm_up()
+    loaded = dict(tokenizer_module._shared)
+    # The keyword classifier's, with the registry's words, and the plain one routing.sectors
+    # cuts sector names with: both loaded before the first job, not in it.
+    assert frozenset() in loaded
+    assert len(loaded) == 2
+    assert all(t._ready for t in loaded.values())
