@@ -278,12 +278,17 @@ def summarize(
     confidence: np.ndarray,
     threshold: float,
 ) -> dict[str, Any]:
-    """Accuracy, macro-F1 over the labels in `truth`, top-3, accuracy at 80 % coverage, etc."""
+    """Accuracy, macro-F1, top-3, accuracy at 80 % coverage, etc.
+
+    Macro-F1 is the standard one (scikit-learn's `f1_score(average="macro")`): the mean F1
+    over every label that is true or predicted somewhere, so a label the model predicts but
+    never gets right counts as a 0.
+    """
     n = len(truth)
     predicted = [r[0] if r else "" for r in ranked]
     correct = np.array([p == t for p, t in zip(predicted, truth, strict=True)])
     f1s = []
-    for label in sorted(set(truth)):
+    for label in sorted(set(truth) | set(predicted)):
         tp = sum(1 for p, t in zip(predicted, truth, strict=True) if p == t == label)
         fp = sum(1 for p, t in zip(predicted, truth, strict=True) if p == label != t)
         fn = sum(1 for p, t in zip(predicted, truth, strict=True) if t == label != p)

@@ -182,17 +182,26 @@ def test_choose_threshold_accepts_tied_rows_together() -> None:
     assert choose_threshold(confidence, correct, 0.6) == (0.9, True)
 
 
-def test_summarize_counts_macro_f1_over_the_labels_present() -> None:
+def test_summarize_counts_macro_f1_over_the_labels_true_or_predicted() -> None:
     truth = ["a", "a", "b", "c"]
     ranked = [["a", "b", "c"], ["b", "a", "c"], ["b", "a", "c"], ["d", "c", "a"]]
     result = summarize(truth, ranked, np.array([0.9, 0.5, 0.8, 0.7]), 0.75)
     assert result["accuracy"] == 0.5
-    # a: tp 1, fn 1 → 2/3; b: tp 1, fp 1 → 2/3; c: fn 1 → 0; "d" is not a class here.
-    assert result["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+    # a: tp 1, fn 1 → 2/3; b: tp 1, fp 1 → 2/3; c: fn 1 → 0; d, predicted once, never true: 0.
+    assert result["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 0 + 0) / 4)
     assert result["top3_accuracy"] == 1.0
     assert result["accuracy_at_80_coverage"] == pytest.approx(2 / 3)  # 3 most confident rows
     assert result["coverage_at_threshold"] == 0.5
     assert result["precision_at_threshold"] == 1.0
+
+
+def test_macro_f1_is_scikit_learns_macro_average() -> None:
+    from sklearn.metrics import f1_score
+
+    truth = ["城管", "城管", "交警", "住建", "住建", "环保"]
+    predicted = ["城管", "交警", "交警", "住建", "公安", "公安"]  # 公安 is never the truth
+    result = summarize(truth, [[p] for p in predicted], np.ones(len(truth)), 0.5)
+    assert result["macro_f1"] == pytest.approx(f1_score(truth, predicted, average="macro"))
 
 
 def test_transfer_matrix_learns_confusions_and_keeps_unpredicted_labels_as_they_are() -> None:
