@@ -19,7 +19,7 @@ class RoutingCorrection(SQLModel, table=True):
     complaint_id: int = Field(foreign_key="complaints.id", index=True)
     from_department: str | None = Field(default=None, max_length=32)
     to_department: str = Field(max_length=32)
-    source: str = Field(max_length=20)  # triage | transfer | confirm
+    source: str = Field(max_length=20)  # triage | transfer | operator | operator_confirmed
     reason: str = Field(max_length=500)
     actor_id: int | None = Field(default=None, foreign_key="staff_users.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
