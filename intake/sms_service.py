@@ -37,12 +37,13 @@ from schemas.complaint import TEXT_MIN
 from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.reporter import ReporterIdentityIn
 from schemas.sms import SmsInbound
+from schemas.validators import ascii_digits
 from supervision.repository import active_by_phone
 
 SMS_CITIZEN = Actor(name="citizen:sms")
 REPLY_WINDOW = timedelta(days=90)
-_RECEIPT_QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*(\d[\d\s\-]{22,40})\s*$")
-_QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*(\d[\d\s\-]{12,22})\s*$")
+_RECEIPT_QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*([0-9][0-9\s\-]{22,40})\s*$")
+_QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*([0-9][0-9\s\-]{12,22})\s*$")
 _RATING = re.compile(r"^\s*([1-5])\s*分?\s*$")
 
 
@@ -86,13 +87,15 @@ def receive(session: Session, message: InboundSms) -> SmsOutcome:
 
 
 def _handle(session: Session, message: InboundSms) -> SmsOutcome:
-    receipt_query = _RECEIPT_QUERY.match(message.text)
+    # Commands are read in ASCII digits: phones type full-width ones (查询２６１１…, ５).
+    command = ascii_digits(message.text)
+    receipt_query = _RECEIPT_QUERY.match(command)
     if receipt_query and receipts.normalize(receipt_query.group(1)):
         return _answer_receipt(session, message, receipt_query.group(1))
-    query = _QUERY.match(message.text)
+    query = _QUERY.match(command)
     if query:
         return _answer_query(session, message, query.group(1))
-    rating = _RATING.match(message.text)
+    rating = _RATING.match(command)
     if rating:
         replied = _attach_reply(session, message, rating=int(rating.group(1)))
         if replied:
@@ -193,7 +196,7 @@ def _answer_receipt(session: Session, message: InboundSms, raw_code: str) -> Sms
 def _answer_query(session: Session, message: InboundSms, raw_number: str) -> SmsOutcome:
     complaint = find_by_tracking_number(session, raw_number)
     if complaint is None or complaint.id is None or complaint.kind is Kind.tip:
-        digits = re.sub(r"\D", "", raw_number)
+        digits = re.sub(r"[^0-9]", "", raw_number)
         queue_sms(session, to=message.sender, template="not_found", params={"number": digits})
         return SmsOutcome("query")
     office = repository.office(session, complaint.office_id)

@@ -2,7 +2,8 @@
 
 Fourteen digits: the filing date in China (YYMMDD), seven random digits, and a Damm
 check digit, which catches every single wrong digit and every swap of two neighbours.
-Shown in groups of four (2611 2804 7315 92); accepted with or without spaces and dashes.
+Shown in groups of four (2611 2804 7315 92); accepted with or without spaces and dashes,
+and in full-width digits as Chinese input methods type them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import secrets
 from datetime import datetime
 
 from core.timeutil import as_china
+from schemas.validators import ascii_digits
 
 _DAMM = (
     (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
@@ -27,6 +29,7 @@ _DAMM = (
 )
 LENGTH = 14
 _SEPARATORS = re.compile(r"[\s\-]")
+_DIGITS = re.compile(rf"[0-9]{{{LENGTH}}}")
 
 
 def damm_digit(digits: str) -> str:
@@ -43,8 +46,8 @@ def new_tracking_number(filed_at: datetime) -> str:
 
 def normalize_tracking_number(raw: str) -> str | None:
     """The canonical 14 digits, or None if `raw` cannot be a tracking number."""
-    digits = _SEPARATORS.sub("", raw)
-    if len(digits) != LENGTH or not digits.isdigit():
+    digits = ascii_digits(_SEPARATORS.sub("", raw))
+    if not _DIGITS.fullmatch(digits):  # not str.isdigit(): "²" is a digit int() refuses
         return None
     if damm_digit(digits[:-1]) != digits[-1]:
         return None

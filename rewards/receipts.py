@@ -31,6 +31,7 @@ from core.timeutil import china_today
 from intake.limits import TooManyRequests
 from schemas.complaint import Complaint
 from schemas.reward import TipReceipt
+from schemas.validators import ascii_digits
 
 LOCATOR_DIGITS = 8
 SECRET_DIGITS = 16
@@ -53,8 +54,9 @@ def display(code: str) -> str:
 
 
 def normalize(raw: str) -> str | None:
-    digits = re.sub(r"[\s\-]", "", raw)
-    return digits if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits) else None
+    """The code's 24 ASCII digits (typed with spaces, dashes or full-width digits), or None."""
+    digits = ascii_digits(re.sub(r"[\s\-]", "", raw))
+    return digits if re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits) else None
 
 
 def issue(session: Session, *, complaint_id: int) -> str:

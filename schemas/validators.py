@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 
@@ -10,6 +11,21 @@ import phonenumbers
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with every Unicode decimal digit as its ASCII digit (full-width １３８, the
+    Arabic-Indic digits …), one character for one, so positions in `text` stay where they
+    were (NFKC would also fold letters and signs, and change lengths).
+
+    Chinese input methods type full-width digits; a number looked up or checked must be
+    normalised with this first, then required to be ASCII (`str.isdigit()` is also true of
+    "²", which `int()` refuses)."""
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
+    )
 
 
 def uscc_problem(code: str) -> str | None:
@@ -34,10 +50,10 @@ def normalize_uscc(code: str) -> str:
 
 def normalize_cn_phone(raw: str) -> str:
     """A Chinese mobile or landline number in E.164 (+86...); ValueError with a reason if not."""
-    cleaned = re.sub(r"[\s\-()（）]", "", raw)
+    cleaned = ascii_digits(re.sub(r"[\s\-()（）]", "", raw))
     if not cleaned:
         raise ValueError("phone number is empty")
-    if not re.fullmatch(r"\+?\d+", cleaned):
+    if not re.fullmatch(r"\+?[0-9]+", cleaned):
         raise ValueError("phone number may hold only digits, spaces, dashes and a leading +")
     if not 7 <= len(cleaned.lstrip("+")) <= 16:
         raise ValueError("phone number has too few or too many digits")
@@ -69,7 +85,7 @@ _ID_CHECK = "10X98765432"
 
 def id_number_problem(code: str) -> str | None:
     """Why `code` is not a valid resident identity card number (居民身份证号码), or None."""
-    if not re.fullmatch(r"\d{17}[\dX]", code):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", code):
         return "must be 17 digits and a check digit (0-9 or X)"
     total = sum(int(ch) * w for ch, w in zip(code[:17], _ID_WEIGHTS, strict=True))
     if code[17] != _ID_CHECK[total % 11]:

@@ -10,6 +10,7 @@ from schemas import Complaint, ComplaintEvent, OutboxMessage
 from tests.helpers import valid_filing
 
 pytestmark = pytest.mark.usefixtures("sqlite_platform")
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 def _stored(session: Session) -> tuple[int, int, int]:
@@ -142,3 +143,24 @@ def test_unknown_tracking_number_is_404_with_a_reason(client: TestClient) -> Non
     assert answer.status_code == 404
     assert answer.json()["error"] == "NotFound"
     assert client.get("/api/v1/track/not-a-number").status_code == 404
+
+
+def test_a_tracking_number_with_a_superscript_digit_is_an_unknown_number(
+    client: TestClient,
+) -> None:
+    lenient = TestClient(client.app, raise_server_exceptions=False)
+    number = "261128656381²1"  # "²".isdigit() is True, int("²") raises
+    assert lenient.get(f"/api/v1/track/{number}").status_code == 404
+    assert lenient.get("/track", params={"n": number}).status_code == 404
+    rating = lenient.post(f"/api/v1/track/{number}/rating", json={"score": 5})
+    assert rating.status_code == 404
+    assert rating.json()["error"] == "NotFound"
+
+
+def test_a_tracking_number_typed_in_full_width_digits_finds_the_filing(
+    client: TestClient,
+) -> None:
+    number = client.post("/api/v1/complaints", json=valid_filing()).json()["tracking_number"]
+    full_width = number.translate(FULL_WIDTH)
+    assert client.get(f"/api/v1/track/{full_width}").json()["tracking_number"] == number
+    assert client.get("/track", params={"n": full_width}).status_code == 200

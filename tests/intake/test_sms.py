@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from core import migrate
 from core.db import get_engine
+from intake.tracking_number import display_tracking_number
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint, ComplaintEvent, SmsInbound, SmsOutbound
 from schemas.enums import Channel, Kind
@@ -246,6 +247,24 @@ def test_a_query_by_sms_answers_with_the_status_and_files_nothing(
     assert texts[1].startswith("【12315】受理编号")
     assert "已分派至承办部门（太原市小店区" in texts[1]
     assert "未找到受理编号26112865638191" in texts[2]
+
+
+def test_a_query_or_a_score_in_full_width_digits_is_understood(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    _twilio(client, _twilio_message("SM-first"))
+    with Session(get_engine(read_only=True)) as session:
+        number = session.exec(select(Complaint)).one().tracking_number
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    _twilio(client, _twilio_message("SM-query", body=f"查询{number.translate(full_width)}"))
+    _twilio(client, _twilio_message("SM-score", body="５分"))
+    assert _count(Complaint) == 1
+    with Session(get_engine(read_only=True)) as session:
+        sent = session.exec(select(SmsOutbound).order_by(SmsOutbound.id)).all()  # type: ignore[arg-type]
+        outcomes = session.exec(select(SmsInbound.outcome).order_by(SmsInbound.id)).all()  # type: ignore[arg-type]
+    assert [m.template for m in sent] == ["filed", "status", "reply_received"]
+    assert sent[1].params["number"] == display_tracking_number(number)
+    assert outcomes == ["filed", "query", "reply"]
 
 
 def test_a_bare_score_is_attached_to_the_senders_last_filing(

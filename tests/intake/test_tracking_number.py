@@ -44,8 +44,28 @@ def test_swapped_neighbours_are_caught() -> None:
                 assert normalize_tracking_number(swapped) is None
 
 
+def test_full_width_and_other_decimal_digits_are_read_as_ascii() -> None:
+    number = new_tracking_number(datetime.now(UTC))
+    full_width = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    arabic_indic = number.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert normalize_tracking_number(full_width) == number
+    assert normalize_tracking_number(display_tracking_number(full_width)) == number
+    assert normalize_tracking_number(arabic_indic) == number
+
+
 @pytest.mark.parametrize(
-    "raw", ["", "abc", "2611286563819", "261128656381911", "2611 2865 6381 9x"]
+    "raw",
+    [
+        "",
+        "abc",
+        "2611286563819",
+        "261128656381911",
+        "2611 2865 6381 9x",
+        # str.isdigit() says yes to these, int() says no: a 404, never a crash.
+        "261128656381²1",
+        "26112865638¹91",
+        "2611286563819①",
+    ],
 )
 def test_malformed_numbers_are_refused(raw: str) -> None:
     assert normalize_tracking_number(raw) is None

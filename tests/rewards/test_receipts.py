@@ -125,6 +125,19 @@ def test_a_wrong_code_is_a_404_with_a_reason_and_a_locked_code_a_429(
     assert extra.status_code == 422
 
 
+def test_a_code_typed_in_full_width_digits_opens_the_tip_off(
+    throttled: None, client: TestClient
+) -> None:
+    code = _tip(client)
+    full_width = receipts.display(code).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
+    assert receipts.normalize(full_width) == code
+    followed = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": full_width})
+    assert followed.status_code == 200, followed.text
+    assert receipts.normalize("1" * 23 + "²") is None  # a digit to str.isdigit(), not to int()
+
+
 def test_a_retry_with_the_same_key_does_not_show_the_code_again(
     throttled: None, client: TestClient
 ) -> None:
