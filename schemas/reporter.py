@@ -10,13 +10,14 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from schemas.formats import CN_ID_NUMBER, CN_PHONE, Trimmed, given, required_when
-from schemas.validators import id_number_problem, normalize_cn_phone
+from schemas.validators import ascii_digits, id_number_problem, normalize_cn_phone
 
 Short = Annotated[str, Trimmed(1, 60)]
 
 
 def _id_number(value: str) -> str:
-    code = value.strip().upper()
+    # As typed with a Chinese input method too: full-width digits and Ｘ.
+    code = ascii_digits(value.strip().upper()).replace("Ｘ", "X")
     problem = id_number_problem(code)
     if problem:
         raise ValueError(f"id_number {problem}")
@@ -24,8 +25,9 @@ def _id_number(value: str) -> str:
 
 
 def _bank_account(value: str) -> str:
-    digits = re.sub(r"[\s\-]", "", value)
-    if not re.fullmatch(r"\d{10,30}", digits):
+    # Stored as ASCII digits, the form a bank transfer takes (not as typed: １２３…).
+    digits = ascii_digits(re.sub(r"[\s\-]", "", value))
+    if not re.fullmatch(r"[0-9]{10,30}", digits):
         raise ValueError("bank_account must be 10–30 digits")
     return digits
 

@@ -50,7 +50,7 @@ def normalize_uscc(code: str) -> str:
 
 def normalize_cn_phone(raw: str) -> str:
     """A Chinese mobile or landline number in E.164 (+86...); ValueError with a reason if not."""
-    cleaned = ascii_digits(re.sub(r"[\s\-()（）]", "", raw))
+    cleaned = ascii_digits(re.sub(r"[\s\-()（）－]", "", raw))
     if not cleaned:
         raise ValueError("phone number is empty")
     if not re.fullmatch(r"\+?[0-9]+", cleaned):

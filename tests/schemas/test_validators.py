@@ -1,6 +1,12 @@
 import pytest
 
-from schemas.validators import mask_phone, normalize_cn_phone, uscc_problem
+from schemas.validators import (
+    ascii_digits,
+    id_number_problem,
+    mask_phone,
+    normalize_cn_phone,
+    uscc_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +50,8 @@ def test_invalid_unified_social_credit_codes_say_why(code: str, reason: str) -> 
         ("008613812345678", "+8613812345678"),
         ("010-12345678", "+861012345678"),
         ("0351-7654321", "+863517654321"),
+        ("１３８１２３４５６７８", "+8613812345678"),  # typed with a Chinese input method
+        ("０３５１－７６５４３２１", "+863517654321"),
     ],
 )
 def test_chinese_numbers_are_normalised_to_e164(raw: str, e164: str) -> None:
@@ -52,7 +60,16 @@ def test_chinese_numbers_are_normalised_to_e164(raw: str, e164: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "123", "12345678901", "1381234567", "+14155552671", "abc13812345678", "138123456789999"],
+    [
+        "",
+        "123",
+        "12345678901",
+        "1381234567",
+        "+14155552671",
+        "abc13812345678",
+        "138123456789999",
+        "1381234567²",
+    ],
 )
 def test_non_chinese_or_malformed_numbers_are_refused(raw: str) -> None:
     with pytest.raises(ValueError, match=r"\w"):
@@ -61,3 +78,17 @@ def test_non_chinese_or_malformed_numbers_are_refused(raw: str) -> None:
 
 def test_masked_phone_keeps_only_prefix_and_last_four() -> None:
     assert mask_phone("+8613812345678") == "138****5678"
+
+
+def test_every_decimal_digit_becomes_ascii_one_character_for_one() -> None:
+    assert ascii_digits("电话１３８٣４５６۷８９０，门牌12号") == "电话13834567890，门牌12号"
+    assert ascii_digits("²①Ⅻ") == "²①Ⅻ"  # digits to str.isdigit(), not decimal digits
+    text = "联系１３８１２３４５６７８，ＡＢＣ"
+    assert len(ascii_digits(text)) == len(text)  # positions stay (NFKC would fold ＡＢＣ)
+
+
+def test_an_id_number_must_be_ascii_digits_and_callers_normalise_first() -> None:
+    full_width = "１１０１０５１９９００１０１１２３２"
+    assert id_number_problem(ascii_digits(full_width)) is None
+    # Not "check digit does not match": the problem is the digits, not the arithmetic.
+    assert id_number_problem(full_width) == "must be 17 digits and a check digit (0-9 or X)"
