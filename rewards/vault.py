@@ -10,7 +10,6 @@ message is sealed too until it is sent (notify.service.queue_sealed_sms).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete
@@ -29,7 +28,7 @@ from schemas.enums import Kind, Role
 from schemas.formats import trim
 from schemas.reporter import ReporterIdentityIn, ReporterIdentityView
 from schemas.reward import ReporterIdentity
-from schemas.validators import id_number_problem, mask_id_number, mask_phone
+from schemas.validators import ascii_digits, id_number_problem, mask_id_number, mask_phone
 
 REDACTED = "［已隐去］"
 
@@ -67,42 +66,72 @@ def store(session: Session, *, complaint_id: int, identity: ReporterIdentityIn) 
     return True
 
 
-# An 18-character resident ID number standing on its own (not part of a longer number).
-_ID_NUMBER_SHAPE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+# An 18-character resident ID number standing on its own (not part of a longer number), as
+# found in the text's ASCII-digit copy; its X typed in either case and either width.
+_ID_NUMBER_SHAPE = re.compile(r"(?<![0-9])[0-9]{17}[0-9XxＸｘ](?![0-9A-Za-z])")
+# What people put between the digits of a number: 0351-7654321, 138 1234 5678, (0351)…
+_SEPARATOR = r"[\s\-－()（）]{0,2}"
 
 
 def scrub(text: str, identity: ReporterIdentityIn) -> str:
     """The text with the reporter's own name and numbers taken out (staff read the text).
 
+    Numbers are found however they are written: full-width digits (the text is searched in
+    its ASCII-digit copy, one character for one, so what is found is cut from the text as
+    typed), spaced or dashed, with or without +86, a landline with its leading 0.
+
     Every valid resident ID number goes too, given or not: a form that asks only for a name
     and a phone still gets the reporter's ID number typed into the text, and a tip-off names
     a business by its credit code, not by anyone's ID card.
     """
-    for value in _variants(identity):
-        text = text.replace(value, REDACTED)
-    return _ID_NUMBER_SHAPE.sub(
-        lambda found: (
-            REDACTED if id_number_problem(found.group().upper()) is None else found.group()
-        ),
-        text,
-    )
+    plain = ascii_digits(text)
+    found = [match.span() for match in _known(identity).finditer(plain) if match.group()]
+    found += [
+        match.span()
+        for match in _ID_NUMBER_SHAPE.finditer(plain)
+        if id_number_problem(_id_form(match.group())) is None
+    ]
+    return _redact(text, found)
 
 
-def _variants(identity: ReporterIdentityIn) -> Iterable[str]:
-    values: list[str] = []
+def _id_form(code: str) -> str:
+    return code.upper().replace("Ｘ", "X").replace("ｘ", "X")
+
+
+def _redact(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each span (and spans overlapping it: one mark for them all) replaced."""
+    pieces, cursor = [], 0
+    for start, end in sorted(spans):
+        if start >= cursor:
+            pieces += [text[cursor:start], REDACTED]
+        cursor = max(cursor, end)
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _digits(digits: str) -> str:
+    """A pattern for these digits with whatever separators people type between them."""
+    return _SEPARATOR.join(re.escape(digit) for digit in digits)
+
+
+def _known(identity: ReporterIdentityIn) -> re.Pattern[str]:
+    """One pattern for the reporter's own name and numbers, in any form they are written."""
+    patterns: list[str] = []
     if identity.phone:
-        national = identity.phone.removeprefix("+86")
-        values += [identity.phone, national, f"{national[:3]} {national[3:7]} {national[7:]}"]
-        values += [f"{national[:3]}-{national[3:7]}-{national[7:]}"]
+        # +86 or 86 before it; a landline's trunk 0 (0351-7654321), which E.164 leaves out.
+        national = ascii_digits(identity.phone.removeprefix("+86"))
+        patterns.append(rf"(?:\+?86{_SEPARATOR})?(?:0{_SEPARATOR})?{_digits(national)}")
     if identity.id_number:
-        values += [identity.id_number, identity.id_number.lower()]
+        code = _id_form(ascii_digits(identity.id_number))
+        last = "[XxＸｘ]" if code.endswith("X") else re.escape(code[-1])
+        patterns.append(_digits(code[:-1]) + _SEPARATOR + last)
     if identity.bank_account:
-        account = identity.bank_account
-        values += [account, " ".join(account[i : i + 4] for i in range(0, len(account), 4))]
+        patterns.append(_digits(ascii_digits(identity.bank_account)))
     if identity.name and len(identity.name) >= 2:
-        values.append(identity.name)
-    # Longest first, so a number is not half-replaced by a shorter variant of itself.
-    return sorted({v for v in values if v}, key=len, reverse=True)
+        patterns.append(re.escape(ascii_digits(identity.name)))
+    # Longest first, so that where two could match, the longer is taken.
+    patterns.sort(key=len, reverse=True)
+    return re.compile("|".join(patterns)) if patterns else re.compile(r"(?!)")
 
 
 def scrub_known(session: Session, *, complaint_id: int, text: str) -> str:

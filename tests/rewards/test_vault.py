@@ -28,6 +28,7 @@ from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint, ComplaintEvent
 from schemas.casework import AuditEntry
 from schemas.enums import Role
+from schemas.reporter import ReporterIdentityIn
 from schemas.reward import ReporterIdentity
 from schemas.sms import SmsOutbound
 from schemas.staff import StaffUser
@@ -207,6 +208,76 @@ def test_a_tip_off_with_two_different_numbers_is_refused_and_nothing_is_stored(
     answer = client.post("/api/v1/complaints", json=body)
     assert answer.status_code == 201, answer.text
     assert PHONE not in session.exec(select(Complaint)).one().text
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.usefixtures("sqlite_platform")
+@pytest.mark.parametrize(
+    ("contact_phone", "in_text"),
+    [
+        ("13812345678", "１３８１２３４５６７８"),
+        ("0351-7654321", "0351-7654321"),
+        (None, "１１０１０５１９９００１０１１２３２"),  # a valid resident ID number, full-width
+    ],
+    ids=["full-width-mobile", "landline", "full-width-id-number"],
+)
+def test_a_tip_offs_text_keeps_none_of_the_reporters_numbers(
+    client: TestClient, session: Session, contact_phone: str | None, in_text: str
+) -> None:
+    body = valid_filing(
+        kind="tip",
+        contact_phone=contact_phone,
+        text=f"某某超市销售过期食品，我是该店店员，联系我：{in_text}，请查处。",
+    )
+    assert client.post("/api/v1/complaints", json=body).status_code == 201
+    stored = session.exec(select(Complaint)).one().text
+    assert stored == f"某某超市销售过期食品，我是该店店员，联系我：{REDACTED}，请查处。"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "１３９００００７７７７",
+        "139 0000 7777",
+        "139-0000-7777",
+        "+86 139 0000 7777",
+        "8613900007777",
+        ID_NUMBER.lower(),
+        ID_NUMBER[:-1].translate(FULL_WIDTH) + "ｘ",
+        "110105 19491231 002X",
+        "6222 0202 0011 2233 445",
+        ACCOUNT.translate(FULL_WIDTH),
+    ],
+)
+def test_the_reporters_numbers_go_however_they_are_written(written: str) -> None:
+    identity = ReporterIdentityIn(**REPORTER)
+    assert vault.scrub(f"请联系{written}。", identity) == f"请联系{REDACTED}。"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "0351-7654321",
+        "03517654321",
+        "0351 7654321",
+        "（0351）7654321",
+        "+86 351 7654321",
+        "3517654321",
+    ],
+)
+def test_a_landline_goes_with_or_without_its_trunk_zero_and_separators(written: str) -> None:
+    identity = ReporterIdentityIn(phone="0351-7654321")
+    scrubbed = vault.scrub(f"电话{written}，白天打", identity)
+    assert "7654321" not in scrubbed
+    assert scrubbed.endswith(f"{REDACTED}，白天打")
+
+
+def test_other_numbers_and_the_rest_of_the_text_stay() -> None:
+    identity = ReporterIdentityIn(phone="13900007777")
+    text = "店里电话１３９００００７７７８，发票号0351765，共１２瓶"
+    assert vault.scrub(text, identity) == text
 
 
 # --- 2. reading over HTTP ----------------------------------------------------------------------
