@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidInput, NotFound, PermissionDenied
-from schemas.validators import normalize_cn_phone
+from schemas.formats import without_control_characters
+from schemas.validators import ascii_digits, normalize_cn_phone
 
 MAX_DEDUP_KEY, MAX_RECIPIENT = 100, 30  # schemas.sms.SmsInbound's columns
 
@@ -22,23 +23,32 @@ class InboundSms:
     dedup_key: str  # the same message delivered twice has the same key
     sender: str  # E.164 when it is a valid Chinese number, else the digits as sent
     recipient: str | None
-    text: str
+    text: str  # without control characters (but tab and line breaks), trimmed
 
     def __post_init__(self) -> None:
-        # The gateway's fields go into bounded columns (schemas.sms): an over-long message
-        # id keeps its identity as a hash; an over-long recipient is no number of ours.
-        if len(self.dedup_key) > MAX_DEDUP_KEY:
-            digest = hashlib.sha256(self.dedup_key.encode()).hexdigest()
+        # The gateway's fields go into bounded text columns (schemas.sms), and PostgreSQL
+        # holds no U+0000 in text: an over-long message id, or one with control characters,
+        # keeps its identity as a hash; an over-long recipient is no number of ours; control
+        # characters are taken out of the text and the recipient (a gateway cannot be asked
+        # to correct a message).
+        key = self.dedup_key
+        if len(key) > MAX_DEDUP_KEY or without_control_characters(key) != key:
+            digest = hashlib.sha256(key.encode()).hexdigest()
             object.__setattr__(self, "dedup_key", f"{self.provider}:sha256:{digest}")
-        if self.recipient is not None and len(self.recipient) > MAX_RECIPIENT:
-            raise InvalidInput(f"recipient number longer than {MAX_RECIPIENT} characters")
+        if self.recipient is not None:
+            recipient = without_control_characters(self.recipient).strip() or None
+            object.__setattr__(self, "recipient", recipient)
+            if recipient is not None and len(recipient) > MAX_RECIPIENT:
+                raise InvalidInput(f"recipient number longer than {MAX_RECIPIENT} characters")
+        object.__setattr__(self, "text", without_control_characters(self.text).strip())
 
 
 def _sender(raw: str) -> str:
     try:
         return normalize_cn_phone(raw)
     except ValueError:
-        return "".join(ch for ch in raw if ch.isdigit() or ch == "+")[:20] or "unknown"
+        kept = "".join(ch for ch in ascii_digits(raw) if ch in "+0123456789")
+        return kept[:20] or "unknown"
 
 
 def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
@@ -64,7 +74,7 @@ def parse_twilio(
         dedup_key=f"twilio:{params['MessageSid']}",
         sender=_sender(params["From"]),
         recipient=params.get("To"),
-        text=params["Body"].strip(),
+        text=params["Body"],
     )
 
 
@@ -106,7 +116,7 @@ def parse_aliyun(body: Any) -> list[InboundSms]:
                 dedup_key=f"aliyun:{item['sequence_id']}",
                 sender=_sender(str(item["phone_number"])),
                 recipient=str(item.get("dest_code") or "") or None,
-                text=str(item["content"]).strip(),
+                text=str(item["content"]),
             )
         )
     return messages
@@ -127,5 +137,5 @@ def parse_tencent(body: Any) -> InboundSms:
         dedup_key=f"tencent:{key[:40]}",
         sender=_sender(f"+{nation}{mobile}" if nation != "86" else mobile),
         recipient=str(body.get("sign") or "") or None,
-        text=str(body["text"]).strip(),
+        text=str(body["text"]),
     )

@@ -22,6 +22,7 @@ from schemas.formats import (
     CN_USCC,
     WHITE_SPACE,
     Trimmed,
+    no_control_characters,
     required_when,
     trimmed_length_pattern,
 )
@@ -99,7 +100,7 @@ def _filing_text(value: str) -> str:
     text = value.strip(WHITE_SPACE)  # as pydantic strips every other field
     if not TEXT_MIN <= len(text) <= TEXT_MAX:
         raise ValueError(f"text must be {TEXT_MIN}–{TEXT_MAX} characters, got {len(text)}")
-    return text
+    return no_control_characters(text)
 
 
 def _phone(value: str) -> str:
@@ -114,8 +115,8 @@ def _uscc(value: str) -> str:
     return code
 
 
-# The schema states the rule the validator applies (10–5,000 characters once trimmed); the
-# validator's message says it in words.
+# The schema states the rule the validator applies (10–5,000 characters once trimmed, no
+# control characters but tab and line breaks); the validator's message says it in words.
 FilingText = Annotated[
     str,
     AfterValidator(_filing_text),

@@ -62,7 +62,30 @@ def required_when(condition: dict[str, Any], *fields: str) -> dict[str, Any]:
 WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
 _SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-SPACE, NOT_SPACE, ANY = f"[{_SPACE}]", f"[^{_SPACE}]", r"[\s\S]"
+# C0 control characters but tab, line feed and carriage return (VT and FF are trimmed at the
+# ends as whitespace, refused inside). Nobody types them; PostgreSQL cannot store U+0000 in
+# text at all, and the others garble a page, a CSV cell or an SMS.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f"
+SPACE, NOT_SPACE, ANY = f"[{_SPACE}]", f"[^{_SPACE}{_CONTROL}]", f"[^{_CONTROL}]"
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL}]")
+
+
+def no_control_characters(text: str) -> str:
+    """`text` as it is; ValueError, naming the character, if it holds a C0 control character
+    other than tab, line feed and carriage return."""
+    found = _CONTROL_CHARACTER.search(text)
+    if found:
+        raise ValueError(
+            f"must not contain the control character U+{ord(found.group()):04X} "
+            "(of U+0000–U+001F only tab, line feed and carriage return are allowed)"
+        )
+    return text
+
+
+def without_control_characters(text: str) -> str:
+    """`text` with its C0 control characters but tab, line feed and carriage return taken
+    out: for text a gateway delivers, which cannot be sent back to be corrected."""
+    return _CONTROL_CHARACTER.sub("", text)
 
 
 def trim(text: str) -> str:
@@ -73,7 +96,8 @@ def trim(text: str) -> str:
 
 
 def trimmed_length_pattern(min_length: int, max_length: int | None) -> str:
-    """A pattern for strings `min_length`..`max_length` long once str.strip() has run."""
+    """A pattern for strings `min_length`..`max_length` long once str.strip() has run, with
+    no control character but tab, line feed and carriage return."""
     upper = "" if max_length is None else str(max(max_length - 2, 0))
     if min_length <= 0:
         body = f"(?:{NOT_SPACE}(?:{ANY}{{0,{upper}}}{NOT_SPACE})?)?"
@@ -86,7 +110,8 @@ def trimmed_length_pattern(min_length: int, max_length: int | None) -> str:
 
 @dataclass(frozen=True)
 class Trimmed:
-    """A string trimmed of surrounding whitespace, then `min_length`..`max_length` long:
+    """A string trimmed of surrounding whitespace, then `min_length`..`max_length` long, with
+    no C0 control character but tab, line feed and carriage return (`no_control_characters`):
     `Annotated[str, Trimmed(2, 500)]`.
 
     Its JSON schema states the trimmed length with a pattern: minLength and maxLength would
@@ -103,8 +128,11 @@ class Trimmed:
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return core_schema.str_schema(
-            strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
+        return core_schema.no_info_after_validator_function(
+            no_control_characters,
+            core_schema.str_schema(
+                strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
+            ),
         )
 
     def __get_pydantic_json_schema__(
