@@ -98,28 +98,50 @@ def check_source(address: str | None, allowlist: list[str]) -> None:
         raise PermissionDenied("source address not allowed")
 
 
-def parse_aliyun(body: Any) -> list[InboundSms]:
-    """SmsUp push: a JSON array of {phone_number, content, send_time, dest_code, sequence_id}."""
+@dataclass(frozen=True)
+class Push:
+    """A gateway's batch: the messages in it, and why each item left out was (by its place
+    in the batch, naming no content or number)."""
+
+    messages: list[InboundSms]
+    rejected: list[str]
+
+
+def parse_aliyun(body: Any) -> Push:
+    """SmsUp push: a JSON array of {phone_number, content, send_time, dest_code, sequence_id}.
+
+    Each item stands alone: one that is no message (no content, no sender, no id) is left out
+    with its reason, so that it does not keep the others from being filed (a refused push
+    comes back identical, bad item and all). A body none of whose items is a message is
+    refused."""
     items = body if isinstance(body, list) else [body]
-    messages = []
+    messages, rejected = [], []
     for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise InvalidInput(f"item {index}: expected an object")
-        missing = [
-            f for f in ("phone_number", "content", "sequence_id") if item.get(f) in (None, "")
-        ]
-        if missing:
-            raise InvalidInput(f"item {index}: missing {', '.join(missing)}")
-        messages.append(
-            InboundSms(
-                provider="aliyun",
-                dedup_key=f"aliyun:{item['sequence_id']}",
-                sender=_sender(str(item["phone_number"])),
-                recipient=str(item.get("dest_code") or "") or None,
-                text=str(item["content"]),
-            )
-        )
-    return messages
+        try:
+            messages.append(_aliyun_message(item))
+        except InvalidInput as exc:
+            rejected.append(f"item {index}: {exc.detail}")
+    if rejected and not messages:
+        raise InvalidInput("; ".join(rejected))
+    return Push(messages, rejected)
+
+
+def _aliyun_message(item: Any) -> InboundSms:
+    if not isinstance(item, dict):
+        raise InvalidInput("expected an object")
+    missing = [f for f in ("phone_number", "content", "sequence_id") if item.get(f) in (None, "")]
+    if missing:
+        raise InvalidInput(f"missing {', '.join(missing)}")
+    message = InboundSms(
+        provider="aliyun",
+        dedup_key=f"aliyun:{item['sequence_id']}",
+        sender=_sender(str(item["phone_number"])),
+        recipient=str(item.get("dest_code") or "") or None,
+        text=str(item["content"]),
+    )
+    if not message.text:
+        raise InvalidInput("content is empty once control characters and spaces are taken out")
+    return message
 
 
 def parse_tencent(body: Any) -> InboundSms:

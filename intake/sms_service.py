@@ -6,6 +6,7 @@ it caused, so a gateway's retry or replay finds the key taken and changes nothin
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +41,7 @@ from schemas.sms import SmsInbound
 from schemas.validators import ascii_digits
 from supervision.repository import active_by_phone
 
+log = logging.getLogger(__name__)
 SMS_CITIZEN = Actor(name="citizen:sms")
 REPLY_WINDOW = timedelta(days=90)
 _RECEIPT_QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*([0-9][0-9\s\-]{22,40})\s*$")
@@ -84,6 +86,29 @@ def receive(session: Session, message: InboundSms) -> SmsOutcome:
         session.rollback()
         return SmsOutcome("duplicate")
     return outcome
+
+
+def receive_all(session: Session, messages: list[InboundSms]) -> list[SmsOutcome]:
+    """Handle a gateway's batch, each message in its own transaction: one that fails is
+    rolled back alone and the others stay stored. The first failure is then raised, so that
+    the gateway pushes the batch again: the failed message gets another chance, and the
+    stored ones are duplicates by then."""
+    outcomes, failure = [], None
+    for message in messages:
+        try:
+            outcomes.append(receive(session, message))
+        except Exception as exc:
+            session.rollback()
+            # The type only: an exception's message may quote the text or the number.
+            log.error(
+                "%s message failed (%s); the rest of its batch goes on",
+                message.provider,
+                type(exc).__name__,
+            )
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return outcomes
 
 
 def _handle(session: Session, message: InboundSms) -> SmsOutcome:

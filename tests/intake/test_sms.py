@@ -166,6 +166,66 @@ def test_aliyun_batches_replayed_and_reordered_make_one_filing_per_message(
     ]
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        _aliyun_item("seq-empty", ""),
+        _aliyun_item("seq-nul", "\x00 \x00"),
+        {"content": TEXT, "sequence_id": "seq-no-sender"},
+        _aliyun_item("seq-long-dest") | {"dest_code": "1" * 40},
+        42,
+    ],
+    ids=["empty", "only-control-characters", "no-sender", "long-dest_code", "not-an-object"],
+)
+def test_one_bad_message_in_an_aliyun_push_does_not_lose_the_others(
+    sms_platform: RunningGateway, client: TestClient, bad: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    batch = [
+        _aliyun_item("seq-1"),
+        bad,
+        _aliyun_item("seq-2", "请问网购商品七天无理由退货的运费由谁承担？", "13700002222"),
+    ]
+    for _ in range(4):  # the push and Aliyun's re-pushes after 1, 5 and 10 minutes
+        answer = client.post(f"/api/v1/sms/aliyun/{PATH_TOKEN}", json=batch)
+        assert answer.json() == {"code": 0, "msg": "成功"}
+    with Session(get_engine(read_only=True)) as session:
+        filed = sorted(c.contact_phone or "" for c in session.exec(select(Complaint)).all())
+    assert filed == ["+8613700002222", "+8613812345678"]
+    assert _count(SmsInbound) == 2
+    left_out = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert len(left_out) == 4
+    assert all(line.startswith("aliyun push: item 1: ") for line in left_out)
+    assert not any(TEXT in line or "13812345678" in line for line in left_out)
+
+
+def test_a_message_that_fails_while_handled_does_not_roll_back_the_others(
+    sms_platform: RunningGateway, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intake import sms_service
+
+    handle = sms_service._handle
+
+    def failing(session: Session, message: Any) -> Any:
+        if "失败" in message.text:
+            raise RuntimeError("a bug met by this one message")
+        return handle(session, message)
+
+    monkeypatch.setattr(sms_service, "_handle", failing)
+    lenient = TestClient(client.app, raise_server_exceptions=False)
+    batch = [
+        _aliyun_item("seq-1"),
+        _aliyun_item("seq-2", "这条短信处理失败了，超市卖的酸奶过期，要求退款", "13900001111"),
+        _aliyun_item("seq-3", "请问网购商品七天无理由退货的运费由谁承担？", "13700002222"),
+    ]
+    # The failure is answered as one, so that the gateway pushes the batch again...
+    assert lenient.post(f"/api/v1/sms/aliyun/{PATH_TOKEN}", json=batch).status_code == 500
+    assert (_count(Complaint), _count(SmsInbound)) == (2, 2)
+    # ... and once the fault is gone, the re-push files the one that failed, and only it.
+    monkeypatch.setattr(sms_service, "_handle", handle)
+    assert client.post(f"/api/v1/sms/aliyun/{PATH_TOKEN}", json=batch).json()["code"] == 0
+    assert (_count(Complaint), _count(SmsInbound)) == (3, 3)
+
+
 @pytest.mark.parametrize("replays", [1, 4, 10])
 def test_tencent_replies_are_deduplicated_by_content(
     sms_platform: RunningGateway, client: TestClient, replays: int
@@ -213,8 +273,8 @@ def test_the_source_allowlist_keeps_other_addresses_out(
 
 @pytest.mark.parametrize(
     "body",
-    [[{"content": "没有号码"}], [42], {"mobile": "1"}],
-    ids=["aliyun-missing-fields", "aliyun-not-object", "tencent-missing"],
+    [[{"content": "没有号码"}], [42], [{"content": ""}, "x"], {"mobile": "1"}],
+    ids=["aliyun-missing-fields", "aliyun-not-object", "aliyun-no-message", "tencent-missing"],
 )
 def test_malformed_payloads_are_422_and_nothing_is_written(
     sms_platform: RunningGateway, client: TestClient, body: Any
