@@ -34,7 +34,7 @@ from notify.service import queue_sealed_sms, queue_sms
 from products.service import product_from_text
 from rewards import receipts
 from rewards.keys import keyring
-from schemas.complaint import TEXT_MIN
+from schemas.complaint import TEXT_MAX, TEXT_MIN
 from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.reporter import ReporterIdentityIn
 from schemas.sms import SmsInbound
@@ -51,7 +51,7 @@ _RATING = re.compile(r"^\s*([1-5])\s*分?\s*$")
 
 @dataclass(frozen=True)
 class SmsOutcome:
-    outcome: str  # filed | query | reply | too_short | rate_limited | duplicate
+    outcome: str  # filed | query | reply | too_short | too_long | rate_limited | duplicate
     complaint_id: int | None = None
     tracking_number: str | None = None
     private: bool = False  # a tip-off's: the delivery keeps no number, no text, no time
@@ -128,6 +128,9 @@ def _handle(session: Session, message: InboundSms) -> SmsOutcome:
     if len(message.text) < TEXT_MIN:
         queue_sms(session, to=message.sender, template="too_short", params={})
         return SmsOutcome("too_short")
+    if len(message.text) > TEXT_MAX:  # the web's limit: staff read every filing in full
+        queue_sms(session, to=message.sender, template="too_long", params={"max": str(TEXT_MAX)})
+        return SmsOutcome("too_long")
     try:
         limits.check_phone(message.sender)
     except limits.TooManyRequests:

@@ -11,6 +11,7 @@ TEMPLATES: dict[str, str] = {
     "status": "受理编号{number}：{status}{where}。",
     "not_found": "未找到受理编号{number}，请核对后重新发送“查询”加受理编号。",
     "too_short": "请在一条短信中写明商家名称、地址和发生的问题（至少10个字），我们将为您登记。",
+    "too_long": "短信内容超过{max}字，未能登记。请精简后重新发送，或登录网站提交。",
     "reply_received": "已收到您对受理编号{number}的回复，谢谢。",
     "accepted": "受理编号{number}：您的投诉已由{where}受理。",
     "refused": "受理编号{number}：不予受理。理由：{reason}",

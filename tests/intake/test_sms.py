@@ -357,6 +357,22 @@ def test_a_too_short_message_from_a_stranger_gets_instructions(
     assert all("至少10个字" in t for t in texts)
 
 
+def test_a_message_over_the_text_limit_is_not_filed_and_says_why(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    longest = (TEXT + "商家不给退款。" * 800)[:5000]
+    _twilio(client, _twilio_message("SM-long", body=longest + "。"))
+    _twilio(client, _twilio_message("SM-longest", body=longest))
+    with Session(get_engine(read_only=True)) as session:
+        assert [c.text for c in session.exec(select(Complaint)).all()] == [longest]
+        outcomes = session.exec(select(SmsInbound.outcome).order_by(SmsInbound.id)).all()  # type: ignore[arg-type]
+    assert outcomes == ["too_long", "filed"]
+    run_worker_until_idle()
+    texts = [m["text"] for m in sms_platform.inbox.all()]
+    assert len(texts) == 2
+    assert "超过5000字" in texts[0]
+
+
 def test_a_flood_from_one_number_is_recorded_but_not_filed(
     configure: Callable[..., None], sms_platform: RunningGateway, sqlite_url: str, redis_url: str
 ) -> None:
