@@ -10,13 +10,14 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from cases.lifecycle import Actor, record
+from core.errors import InvalidInput
 from core.timeutil import as_china
 from intake.service import public_view
 from rewards import receipts, vault
 from schemas.complaint import Complaint
 from schemas.event import ComplaintEvent
 from schemas.reporter import ReporterIdentityIn
-from schemas.tipoff import ReporterCaseView, ReporterQuestion
+from schemas.tipoff import WHO_TO_PAY, ReporterCaseView, ReporterQuestion
 
 REPORTER = Actor(name="reporter")  # never more than that: who reported is in the vault
 QUESTION = "question to the reporter"
@@ -63,7 +64,10 @@ def answer(session: Session, *, raw_code: str, text: str) -> Complaint:
 
 
 def claim_reward(session: Session, *, raw_code: str, identity: ReporterIdentityIn) -> Complaint:
-    """Who to pay, sealed in the vault; the history says only that a claim came in."""
+    """Who to pay, sealed in the vault; the history says only that a claim came in. A claim
+    that gives nothing is refused before the code is tried: nothing would be sealed."""
+    if not identity.given():
+        raise InvalidInput(WHO_TO_PAY)
     complaint = receipts.verify(session, raw_code)
     assert complaint.id is not None
     vault.store(session, complaint_id=complaint.id, identity=identity)

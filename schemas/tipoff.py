@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 from sqlmodel import Field, SQLModel
 
 from schemas.complaint import TrackingView
-from schemas.formats import Trimmed
+from schemas.formats import Trimmed, given, required_when
 from schemas.reporter import ReporterIdentityIn
 
 ReceiptCode = Annotated[str, Trimmed(1, 60)]
@@ -26,9 +26,34 @@ class ReporterAnswer(ReceiptIn):
     text: Annotated[str, Trimmed(2, 2000)]
 
 
+WHO_TO_PAY = (
+    "a reward claim must say who to pay: give name, bank_name and bank_account (phone and "
+    "id_number help the reward officer confirm it is you); what was given before is kept"
+)
+
+
+class ClaimantIdentity(ReporterIdentityIn):
+    """A reward claim's identity: as a filing's, every field optional, but not none of them
+    (an empty claim would be recorded as a claim with nothing sealed to pay)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            **required_when(given("bank_account"), "bank_name"),
+            "anyOf": [given(field) for field in ReporterIdentityIn.model_fields],
+        }
+    )
+
+    @model_validator(mode="after")
+    def _someone_to_pay(self) -> ClaimantIdentity:
+        if not self.given():
+            raise ValueError(WHO_TO_PAY)
+        return self
+
+
 class RewardClaim(ReceiptIn):
-    identity: ReporterIdentityIn = Field(
-        description="who to pay: name, phone, ID number, bank and account; sealed in the vault"
+    identity: ClaimantIdentity = Field(
+        description="who to pay: name, phone, ID number, bank and account; sealed in the vault, "
+        "over what was given before; at least one of them"
     )
 
 

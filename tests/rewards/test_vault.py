@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 from accounts.service import Staff
 from core import migrate
 from core.db import get_engine
+from core.errors import InvalidInput
 from core.timeutil import day_start
-from rewards import vault
+from rewards import follow_up, vault
 from rewards.keys import keyring
 from rewards.sealing import KeyRing, SealError
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
@@ -604,6 +605,32 @@ def test_a_reward_claim_puts_the_identity_in_the_vault_and_the_history_only_name
         json={"receipt_code": code, "identity": {"id_number": "110105194912310021"}},
     )
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("identity", [{}, {"name": None, "bank_account": None}])
+def test_an_empty_reward_claim_is_refused_and_nothing_is_written(
+    sqlite_platform: str, client: TestClient, session: Session, identity: dict[str, Any]
+) -> None:
+    cid, code = file_tip(client)
+    claim = client.post(
+        "/api/v1/tipoffs/reward-claims", json={"receipt_code": code, "identity": identity}
+    )
+    assert claim.status_code == 422, claim.text
+    assert claim.json()["errors"][0]["field"] == "identity"
+    assert "name, bank_name and bank_account" in claim.text
+    events = session.exec(select(ComplaintEvent).where(ComplaintEvent.complaint_id == cid)).all()
+    assert "reward claimed" not in [event.reason for event in events]
+    assert not vault.has_identity(session, cid)
+    followed = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": code})
+    assert followed.json()["identity_on_file"] is False
+
+
+def test_the_service_refuses_an_empty_claim_from_any_caller(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    _, code = file_tip(client)
+    with pytest.raises(InvalidInput, match="who to pay"):
+        follow_up.claim_reward(session, raw_code=code, identity=ReporterIdentityIn())
 
 
 def test_a_reporters_answer_is_stored_without_their_own_numbers(
