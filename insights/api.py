@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import BeforeValidator
 
 from accounts.deps import StaffDep, require_roles
 from accounts.service import Staff
@@ -15,7 +13,7 @@ from core.deps import SessionDep
 from insights import alerts, credit, statistics
 from insights.report_csv import to_csv
 from schemas.enums import Role
-from schemas.formats import MAX_ID, iso_date_text
+from schemas.formats import MAX_ID, ReportDay
 from schemas.insights import AlertNote, AlertView, CreditView
 from schemas.statistics import Bucket, StatsFilter, StatsReport
 
@@ -29,13 +27,9 @@ _FILTER_ERRORS = _SUPERVISORS | {422: {"description": "a filter is invalid"}}
 
 def stats_filter(
     since: Annotated[
-        date | None,
-        BeforeValidator(iso_date_text),
-        Query(description="first day (China time), included"),
+        ReportDay | None, Query(description="first day (China time), included")
     ] = None,
-    until: Annotated[
-        date | None, BeforeValidator(iso_date_text), Query(description="last day, included")
-    ] = None,
+    until: Annotated[ReportDay | None, Query(description="last day, included")] = None,
     place: Annotated[
         str | None, Query(pattern=r"^\d{2,6}$", description="administrative code prefix")
     ] = None,

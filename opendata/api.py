@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BeforeValidator
 
 from core.deps import SessionDep
 from core.timeutil import check_period
 from opendata import export
-from schemas.formats import iso_date_text
+from schemas.formats import ReportDay
 
 router = APIRouter(prefix="/api/v1/open-data", tags=["open data"])
 
@@ -29,13 +27,9 @@ def export_complaints(
     session: SessionDep,
     format: Annotated[Literal["csv", "json"], Query(description="csv or json")] = "csv",
     since: Annotated[
-        date | None,
-        BeforeValidator(iso_date_text),
-        Query(description="received on or after (China time)"),
+        ReportDay | None, Query(description="received on or after (China time)")
     ] = None,
-    until: Annotated[
-        date | None, BeforeValidator(iso_date_text), Query(description="received on or before")
-    ] = None,
+    until: Annotated[ReportDay | None, Query(description="received on or before")] = None,
 ) -> StreamingResponse:
     """Complaints without personal data: no tip-offs, no contact, no tracking number; text
     and business names scrubbed of phone, ID, plate and bank numbers and persons' names."""

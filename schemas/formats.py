@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import (
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
 from pydantic_core import core_schema
 
 # A mainland China mobile or landline number, as phonenumbers validates it (+86…, 0086…, or
@@ -43,6 +50,16 @@ def iso_date_text(value: object) -> object:
     if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
         raise ValueError("give a day as YYYY-MM-DD, e.g. 2026-12-01")
     return value
+
+
+# The years of a day a report may start or end on (core.timeutil.FIRST_DAY..LAST_DAY), in
+# the schema too: a client, and schemathesis, learn there that 0876-08-16 is refused.
+REPORT_DAY_PATTERN = r"^(19\d{2}|[2-8]\d{3}|9[0-8]\d{2}|99[0-8]\d|999[0-8])-\d{2}-\d{2}$"
+ReportDay = Annotated[
+    date,
+    BeforeValidator(iso_date_text),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": REPORT_DAY_PATTERN}),
+]
 
 
 def given(field: str) -> dict[str, Any]:
