@@ -30,13 +30,15 @@ ComplaintID = Annotated[int, Path(ge=1, le=MAX_ID, description="the filing's id"
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    """A day, or a time without an offset, is China time; refused if UTC cannot hold it."""
+    """A day, or a time without an offset, is China time. A bound at the very ends of the
+    calendar, which UTC cannot hold, is the end it is at: since year 1 is since the start."""
     if value is None:
         return None
     try:
         return china_if_naive(value).astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("give a date-time between the years 1 and 9999") from exc
+    except OverflowError:
+        end = datetime.min if value.year == datetime.min.year else datetime.max
+        return end.replace(tzinfo=UTC)
 
 
 _NOT_YOURS: dict[int | str, dict[str, Any]] = {
