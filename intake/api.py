@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from cases.lifecycle import CITIZEN
 from cases.satisfaction import rate
 from core.deps import SessionDep
-from core.errors import NotFound
 from intake import limits, service
 from intake.attachments import store_upload
 from intake.idempotency import MAX_KEY_LENGTH, Answer, client_scope, run_once
@@ -153,9 +152,7 @@ def rate_complaint(
 ) -> dict[str, object]:
     """The citizen rates the handling of a closed filing, once. A tip-off is not rated, and
     its number answers as unknown: its progress is for the receipt code only."""
-    complaint = service.find_by_tracking_number(session, tracking_number)
-    if complaint is None or complaint.kind is Kind.tip:
-        raise NotFound("no filing has this tracking number; check the digits")
+    complaint = service.public_filing(session, tracking_number)
     rating = rate(
         session, complaint=complaint, score=body.score, comment=body.comment, channel="web"
     )

@@ -218,10 +218,11 @@ def find_by_tracking_number(session: Session, raw_number: str) -> Complaint | No
     return repository.complaint_by_tracking_number(session, number) if number else None
 
 
-def tracking_view(session: Session, *, raw_number: str) -> TrackingView:
-    """The public view of a filing: status, department and public steps; no personal data.
+def public_filing(session: Session, raw_number: str) -> Complaint:
+    """The filing a citizen follows (and rates) by its tracking number; NotFound otherwise.
 
-    A tip-off's progress is not public: its reporter follows it with the receipt code.
+    A tip-off's progress is not public: its reporter follows it with the receipt code, and
+    its number answers as an unknown one.
     """
     complaint = find_by_tracking_number(session, raw_number)
     if complaint is None or complaint.kind is Kind.tip:
@@ -229,7 +230,12 @@ def tracking_view(session: Session, *, raw_number: str) -> TrackingView:
             "no filing has this tracking number; check the digits "
             "(a tip-off is followed with its receipt code)"
         )
-    return public_view(session, complaint)
+    return complaint
+
+
+def tracking_view(session: Session, *, raw_number: str) -> TrackingView:
+    """The public view of a filing: status, department and public steps; no personal data."""
+    return public_view(session, public_filing(session, raw_number))
 
 
 def public_view(session: Session, complaint: Complaint) -> TrackingView:

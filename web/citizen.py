@@ -176,12 +176,10 @@ def _tracking_page(
     status_code: int = 200,
 ) -> Response:
     """The public view; a closed filing's rating form, or thanks once it has been rated."""
-    view = service.tracking_view(session, raw_number=number)
-    complaint = service.find_by_tracking_number(session, number)
-    assert complaint is not None  # the view was found
+    complaint = service.public_filing(session, number)
     assert complaint.id is not None
     context = {
-        "view": view,
+        "view": service.public_view(session, complaint),
         "rating": rating_of(session, complaint.id),
         "rating_error": rating_error,
     }
@@ -193,9 +191,7 @@ async def rate_filing(
     number: str, request: Request, session: SessionDep, _csrf: CsrfChecked
 ) -> Response:
     form = await request.form()
-    complaint = service.find_by_tracking_number(session, number)
-    if complaint is None or complaint.kind is Kind.tip:
-        raise NotFound("no filing has this tracking number")
+    complaint = service.public_filing(session, number)
     try:
         score = int(str(form.get("score", "")))
     except ValueError:
