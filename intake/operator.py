@@ -22,7 +22,7 @@ from intake.service import Filed, FilingDraft, create_filing, file_tip
 from intake.tracking_number import display_tracking_number
 from rewards import receipts
 from routing.repository import department_by_code
-from schemas.complaint import Complaint
+from schemas.complaint import BUSINESS_REQUIRED, Complaint
 from schemas.enums import Channel, Kind, Role
 from schemas.operator import FiledRef, OperatorCall, OperatorFiled
 from schemas.reporter import ReporterIdentityIn
@@ -48,9 +48,9 @@ def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[li
         )
     if call.business_name is None and any(kind is not Kind.inquiry for kind in kinds):
         # As on the web form (schemas.complaint): the regulator must know which business.
-        reason = "business_name is required for a complaint or a tip-off"
         raise InvalidInput(
-            f"business_name: {reason}", errors=[{"field": "business_name", "reason": reason}]
+            f"business_name: {BUSINESS_REQUIRED}",
+            errors=[{"field": "business_name", "reason": BUSINESS_REQUIRED}],
         )
     if call.department:
         target = department_by_code(session, call.department)

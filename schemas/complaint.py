@@ -32,6 +32,8 @@ from schemas.reporter import ReporterIdentityIn
 from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
 
 TEXT_MIN, TEXT_MAX = 10, 5000
+# Said by the web form's rule below and by the hotline's (intake.operator).
+BUSINESS_REQUIRED = "business_name is required for a complaint or a tip-off"
 
 
 # A filing's due date, or the end of time when it has none: the deadline queue's sort key.
@@ -183,7 +185,7 @@ class ComplaintCreate(SQLModel):
             raise ValueError("contact_phone is required for a complaint or an inquiry")
         # 投诉 and 举报 are about a business; the regulator must know which.
         if self.kind is not Kind.inquiry and self.business_name is None:
-            raise ValueError("business_name is required for a complaint or a tip-off")
+            raise ValueError(BUSINESS_REQUIRED)
         return self
 
 
