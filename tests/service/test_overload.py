@@ -4,6 +4,7 @@ the API; and a crash shows a friendly page, never a trace."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -54,7 +55,10 @@ def test_beyond_the_limit_requests_get_a_busy_answer_at_once() -> None:
         await health_task
         return first["sent"], page["sent"], api["sent"], health["sent"]
 
-    first, page, api, health = asyncio.run(scenario())
+    # In a thread of its own: a session-wide browser fixture (Playwright) keeps an event loop
+    # running in this one, where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        first, page, api, health = pool.submit(asyncio.run, scenario()).result()
     assert first[0]["status"] == 200
     assert page[0]["status"] == 503
     assert "系统繁忙".encode() in page[1]["body"]
@@ -74,7 +78,7 @@ def test_a_crash_on_a_page_is_a_friendly_page_and_on_the_api_json(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(service, "tracking_view", broken)
+    monkeypatch.setattr(service, "public_filing", broken)  # behind both the page and the API
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         page = client.get("/track?n=26112800000000")
         api = client.get("/api/v1/track/26112800000000")
