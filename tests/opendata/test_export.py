@@ -94,6 +94,11 @@ def test_the_export_holds_no_canary_and_no_tip_off(platform: str, client: TestCl
     assert as_csv.text.splitlines()[0].startswith("id,received_on,closed_on,status")
 
 
+def _export(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "service", "opendata", "export", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
 def test_the_export_command_writes_the_same_rows(
     platform: str, client: TestClient, tmp_path: object
 ) -> None:
@@ -101,42 +106,18 @@ def test_the_export_command_writes_the_same_rows(
     from pathlib import Path
 
     out = Path(str(tmp_path)) / "open.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "service",
-            "opendata",
-            "export",
-            "--format",
-            "json",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _export("--format", "json", "--out", str(out))
     assert done.returncode == 0, done.stderr
     body = out.read_text(encoding="utf-8")
     assert json.loads(body)["data"][0]["text"] == scrub(TEXT)
     assert [c for c in CANARIES.values() if c in body] == []
-    bad = subprocess.run(
-        [sys.executable, "-m", "service", "opendata", "export", "--since", "2026-13-01"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert bad.returncode == 2
-    assert "error: --since must be a date" in bad.stderr
-    far = subprocess.run(
-        [sys.executable, "-m", "service", "opendata", "export", "--until", "9999-12-31"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert far.returncode == 2
-    assert "error: --until must be a day from 1900-01-01 to 9998-12-31" in far.stderr
+    for args, message in (
+        (("--since", "2026-13-01"), "error: --since must be a date"),
+        (("--until", "9999-12-31"), "error: --until must be a day from 1900-01-01 to 9998-12-31"),
+    ):
+        refused = _export(*args)
+        assert refused.returncode == 2
+        assert message in refused.stderr
 
 
 @pytest.mark.parametrize(

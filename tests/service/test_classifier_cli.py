@@ -37,6 +37,20 @@ def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _train(data: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return _cli(
+        "train",
+        "--data",
+        str(data),
+        "--text-column",
+        TEXT,
+        "--label-column",
+        LABEL,
+        "--out",
+        str(out),
+    )
+
+
 @pytest.fixture(scope="module")
 def slices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The 12 most frequent departments: 1,200 rows to train on, the next 400 to evaluate."""
@@ -56,17 +70,7 @@ def slices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def model(slices: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("model") / "departments.model"
-    result = _cli(
-        "train",
-        "--data",
-        str(slices[0]),
-        "--text-column",
-        TEXT,
-        "--label-column",
-        LABEL,
-        "--out",
-        str(out),
-    )
+    result = _train(slices[0], out)
     assert result.returncode == 0, result.stderr
     assert "model written to" in result.stdout
     assert "%" in result.stderr  # the progress bar
@@ -152,20 +156,6 @@ def _small_csv(tmp_path: Path) -> Path:
     return data
 
 
-def _train(data: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return _cli(
-        "train",
-        "--data",
-        str(data),
-        "--text-column",
-        TEXT,
-        "--label-column",
-        LABEL,
-        "--out",
-        str(out),
-    )
-
-
 def test_an_out_path_that_is_a_directory_is_refused_before_training(tmp_path: Path) -> None:
     out = tmp_path / "models"
     out.mkdir()
@@ -195,20 +185,7 @@ def test_bad_training_data_is_refused_clearly(tmp_path: Path, content: bytes, me
     data = tmp_path / "data.csv"
     data.write_bytes(content)
     out = tmp_path / "m.model"
-    _refused(
-        _cli(
-            "train",
-            "--data",
-            str(data),
-            "--text-column",
-            TEXT,
-            "--label-column",
-            LABEL,
-            "--out",
-            str(out),
-        ),
-        message,
-    )
+    _refused(_train(data, out), message)
     assert not out.exists()
 
 
