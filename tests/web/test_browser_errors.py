@@ -83,7 +83,7 @@ def test_a_crash_is_a_page_in_chinese_without_a_trace(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("a bug in the tracking page")
 
-    monkeypatch.setattr("web.citizen.service.tracking_view", broken)
+    monkeypatch.setattr("web.citizen.service.public_filing", broken)
     base = in_process()
     context = chromium.new_context(**PHONE, locale="zh-CN")
     page = context.new_page()
