@@ -74,6 +74,21 @@ class Tokenizer:
             return [tok for tok in self._fast.cut(text, False) if tok.strip()]
         return [tok for tok in self._jieba.lcut(text, cut_all=False, HMM=hmm) if tok.strip()]
 
+    def word_bounds(self, text: str) -> frozenset[int]:
+        """The offsets in `text` where one word ends and the next begins, 0 and the end
+        included (precise mode, no HMM): spaces are tokens here, so the offsets add up."""
+        if not self._ready:
+            self.load()
+        if self._fast is not None:
+            words = self._fast.cut(text, False)
+        else:
+            words = self._jieba.lcut(text, cut_all=False, HMM=False)
+        bounds, offset = {0}, 0
+        for word in words:
+            offset += len(word)
+            bounds.add(offset)
+        return frozenset(bounds)
+
     @property
     def fast(self) -> bool:
         """Whether cuts without HMM use rjieba."""

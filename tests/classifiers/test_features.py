@@ -232,3 +232,15 @@ def test_the_fast_segmenter_agrees_with_jieba_on_the_hotline_texts() -> None:
     sample = [normalize(t) for t in texts[::5]]
     same = sum(fast.tokenize(t, hmm=False) == reference.tokenize(t, hmm=False) for t in sample)
     assert same / len(sample) >= 0.995
+
+
+def test_word_bounds_count_spaces_so_offsets_match_the_text() -> None:
+    # tokenize drops spaces; the bounds must not, or a name found after one is misplaced.
+    text = "大厦门口 有车\n  乱停"
+    fast = shared_tokenizer()
+    reference = Tokenizer().load()
+    reference._fast = None  # the pure-Python jieba path
+    bounds = fast.word_bounds(text)
+    assert bounds == reference.word_bounds(text)
+    assert {0, 2, 4, text.index("乱停"), len(text)} <= bounds
+    assert 3 not in bounds  # 门口 is one word
