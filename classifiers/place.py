@@ -5,6 +5,7 @@ gazetteer (china_location, with 6-digit codes); matching is our own longest-matc
 over that index, because jionlp's own parser expects a text that starts with an address.
 Ambiguous names (龙华区 is in 海口 and in 深圳) are settled by the other places the text
 names, then by the deployment's home province, else left at the level all readings share.
+A name that jieba's words straddle (大厦门口: 大厦 + 门口) is no place.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from classifiers.tokenizer import shared_tokenizer
 
 LEVELS = ("province", "city", "county")
 # Full names that are also everyday words or repeat in many cities: never matched alone,
@@ -183,18 +186,27 @@ class Gazetteer:
         return matches
 
     def _names(self, text: str) -> list[tuple[int, str, tuple[Sense, ...]]]:
-        """Every division name in `text`, leftmost-longest, with where it starts."""
+        """Every division name in `text`, leftmost-longest, with where it starts.
+
+        A name that straddles two of jieba's words (`_straddles_words`) is none: a shorter one
+        at its start may still be, and the scan goes on at the next character. The text is
+        segmented only once a name is met, as many texts name no place.
+        """
         found: list[tuple[int, str, tuple[Sense, ...]]] = []
         index, by_first = self._index, self._lengths_by_first
+        bounds: frozenset[int] | None = None
         i, end = 0, len(text)
         while i < end:
+            step = 1
             for length in by_first.get(text[i], ()):
                 if i + length <= end and (name := text[i : i + length]) in index:
-                    found.append((i, name, index[name]))
-                    i += length
-                    break
-            else:
-                i += 1
+                    if bounds is None:
+                        bounds = shared_tokenizer().word_bounds(text)
+                    if not _straddles_words(bounds, i, i + length):
+                        found.append((i, name, index[name]))
+                        step = length
+                        break
+            i += step
         return found
 
     def locate(self, *texts: str | None) -> Place | None:
@@ -270,6 +282,17 @@ def _at_boundary(text: str, end: int) -> bool:
     if end == len(text) or not text[end].isalpha() or text[end] in _COUNTY_SUFFIXES:
         return True
     return text.startswith(_PLACE_WORDS, end)
+
+
+def _straddles_words(bounds: frozenset[int], start: int, end: int) -> bool:
+    """Whether a name from `start` to `end` straddles two words, given the word boundaries:
+    its head ends a word begun before it, its tail begins one that goes on after it.
+
+    大厦门口 is 大厦 + 门口, no 厦门, and 几天水压 no 天水. A cut on one side only is
+    not enough, as jieba's own words overrun real names there: 迁入海口 cuts as 入海口
+    (an estuary), 海南海汽集团 as 海 + 南海, 广西北海 is one word.
+    """
+    return start not in bounds and end not in bounds
 
 
 def _unless_a_street(text: str, end: int, senses: tuple[Sense, ...]) -> tuple[Sense, ...]:

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 def warm_up() -> None:
     """Load the tokenizers, classifier and gazetteer before the worker takes its first job."""
-    sectors.tokenizer()  # jieba's dictionary takes a second to load: not in the first job
+    # jieba without user words (sectors, and places for the words around a name): its
+    # dictionary takes a second to load, not in the first job.
+    sectors.tokenizer()
     with session_scope() as session:
         try:
             current_engine(session)

@@ -245,3 +245,41 @@ def test_a_city_short_name_in_running_text_still_names_the_city(
     place = gazetteer(home).locate(None, None, text)
     assert place is not None
     assert (place.province, place.city) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A building's name and the word after it: 大厦 + 门口 or 门前 is no 厦门, and
+        # 几天 + 水压 no 天水 (甘肃).
+        "写字楼大厦门口常年有车辆乱停，堵住出入口",
+        "商务大厦门前的人行道被电动车占满，行人只能走机动车道",
+        "小区最近几天水压很低，高层住户洗澡都困难",
+    ],
+)
+def test_a_name_straddling_two_words_is_no_place(text: str) -> None:
+    assert gazetteer(HAINAN).locate(None, None, text) is None
+
+
+def test_a_straddled_name_does_not_count_beside_the_address() -> None:
+    place = gazetteer(HAINAN).locate("龙华区国贸路某大厦门前的停车场乱收费")
+    assert place is not None
+    assert place.matched == ("龙华区",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # jieba's words overrun real names on one side only: 入海口 (an estuary), 换/领海/口,
+        # 海/南海 (海南海汽 is Hainan's bus company). Such a cut is not enough to drop them.
+        ("外地车辆要迁入海口需要哪些材料", ("海南省", "海口市")),
+        ("外国驾驶证申请换领海口车管所的驾驶证", ("海南省", "海口市")),
+        ("海南海汽集团的班车经常晚点", ("海南省", None)),
+    ],
+)
+def test_a_name_cut_on_one_side_only_still_counts(
+    text: str, expected: tuple[str, str | None]
+) -> None:
+    place = gazetteer(HAINAN).locate(None, None, text)
+    assert place is not None
+    assert (place.province, place.city) == expected
