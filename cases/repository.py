@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, insert, tuple_
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core.db import insert_unless_taken
@@ -76,6 +76,40 @@ def lock_complaints(session: Session, ids: Sequence[int]) -> None:
         .order_by(col(Complaint.id))
         .with_for_update()
         .execution_options(populate_existing=True)
+    ).all()
+
+
+def merged_into(session: Session, complaint_id: int) -> Sequence[Complaint]:
+    """The filings merged into this one, directly or through a filing merged into it (A into
+    B, then B into C: both, for C), oldest first. One recursive query on the
+    merged_into_id index; UNION, not UNION ALL, so even a cycle would end."""
+    tree = (
+        select(col(Complaint.id))
+        .where(col(Complaint.merged_into_id) == complaint_id)
+        .where(col(Complaint.status) == Status.merged)
+        .cte("merged_tree", recursive=True)
+    )
+    below = aliased(Complaint)
+    tree = tree.union(
+        select(col(below.id))
+        .join(tree, col(below.merged_into_id) == tree.c.id)
+        .where(col(below.status) == Status.merged)
+    )
+    return session.exec(
+        select(Complaint)
+        .where(col(Complaint.id).in_(select(tree.c.id)))
+        .order_by(col(Complaint.id))
+    ).all()
+
+
+def outcome_events(session: Session, complaint_id: int) -> Sequence[ComplaintEvent]:
+    """The moves that gave the filing an outcome (answered, closed), oldest first."""
+    return session.exec(
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == complaint_id)
+        .where(col(ComplaintEvent.to_status).in_([Status.answered, Status.closed]))
+        .where(col(ComplaintEvent.from_status) != col(ComplaintEvent.to_status))
+        .order_by(col(ComplaintEvent.id))
     ).all()
 
 

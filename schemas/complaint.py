@@ -80,8 +80,9 @@ class Complaint(SQLModel, table=True):
     routing_hints: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
-    # Set when staff merge this filing into an earlier one about the same matter.
-    merged_into_id: int | None = Field(default=None, foreign_key="complaints.id")
+    # Set when staff merge this filing into an earlier one about the same matter. Indexed:
+    # closing a filing looks up the filings merged into it to tell them the outcome.
+    merged_into_id: int | None = Field(default=None, foreign_key="complaints.id", index=True)
     assignee_id: int | None = Field(default=None, foreign_key="staff_users.id")
     # The earliest running legal time limit (cases.deadlines), for sorting queues by urgency.
     deadline_due_on: date | None = Field(default=None, index=True)
