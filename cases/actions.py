@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from accounts.service import Staff
 from cases import deadlines
 from cases.lifecycle import TRANSFERABLE, Actor, allowed_next, record, transition
+from cases.merge import OUTCOME_KEY, Outcome, tell_merged
 from cases.notifications import notify_citizen
 from cases.policy import Policy, current_policy
 from cases.service import visible_complaint
@@ -50,6 +51,10 @@ class Effect:
     public_note: str | None = None  # None: an internal step, not on the tracking page
     payload: dict[str, Any] = field(default_factory=dict)
     sms: tuple[str, dict[str, str]] | None = None  # template and its fields
+    # The filing's outcome (a closing summary, an answer): also told to the filings merged
+    # into it (cases.merge.tell_merged). Steps on the way (a refusal's grounds, a mediation's
+    # agreement, a tip-off's case decisions) concern the survivor's own citizen and are not.
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ def _odr_settled(ctx: Context) -> Effect:
         "settled by the business",
         f"经营者已与您和解：{ctx.body.summary}",
         sms=_closed_sms(ctx.body.summary),
+        outcome=ctx.body.summary,
     )
 
 
@@ -174,7 +180,8 @@ def _closed_sms(summary: str) -> tuple[str, dict[str, str]]:
 
 
 def _close(ctx: Context) -> Effect:
-    return Effect("closed", f"办结：{ctx.body.summary}", sms=_closed_sms(ctx.body.summary))
+    summary = ctx.body.summary
+    return Effect("closed", f"办结：{summary}", sms=_closed_sms(summary), outcome=summary)
 
 
 def _tip_case(ctx: Context) -> TipCase:
@@ -237,7 +244,8 @@ def _ask_reporter(ctx: Context) -> Effect:
 
 
 def _answer(ctx: Context) -> Effect:
-    return Effect("answered", ctx.body.answer, sms=("answered", {"answer": ctx.body.answer[:120]}))
+    answer = ctx.body.answer
+    return Effect("answered", answer, sms=("answered", {"answer": answer[:120]}), outcome=answer)
 
 
 def _claim(ctx: Context) -> Effect:
@@ -361,6 +369,8 @@ def perform(
     effect = spec.effect(ctx)
     actor = Actor.staff(staff.username, staff.id)
     payload = {"action": action, **effect.payload}
+    if effect.outcome is not None:  # kept for a filing merged into this one later
+        payload[OUTCOME_KEY] = effect.outcome
     public = effect.public_note is not None
     if spec.to is not None:
         transition(
@@ -385,4 +395,8 @@ def perform(
         )
     if effect.sms is not None:
         notify_citizen(session, complaint=complaint, template=effect.sms[0], fields=effect.sms[1])
+    if effect.outcome is not None and spec.to is not None:
+        tell_merged(
+            session, survivor=complaint, outcome=Outcome(spec.to, effect.outcome), actor=actor
+        )
     return complaint

@@ -18,6 +18,8 @@ TEMPLATES: dict[str, str] = {
     "mediation_result": "受理编号{number}：{result}",
     "closed": "受理编号{number}已办结：{summary}。请回复1-5分评价办理情况（5分最满意）。",
     "answered": "受理编号{number}：{answer}",
+    # To a citizen whose filing was merged into another: no rating asked, as theirs has none.
+    "merged_closed": "受理编号{number}：您反映的事项已合并办结{outcome}。",
     "case_decision": "受理编号{number}：您举报的线索{decision}。",
     "staff_reply": "受理编号{number}：{text}",
     "recall": "受理编号{number}：您反映的{product}经核查存在缺陷，已责令召回。请停止使用，"
