@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cases.lifecycle import allowed_next
 from core.timeutil import as_china, utcnow
+from intake.tracking_number import display_tracking_number
 from schemas import Complaint, ComplaintEvent, Deadline, SatisfactionRating, TipCase
 from schemas.enums import Kind, Role, Status
+from schemas.sms import SmsOutbound
 from tests.conftest import RunningGateway
 from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
 
@@ -559,3 +561,173 @@ def test_two_staff_merging_two_filings_into_each_other_cannot_both_win(
     assert statuses == {a: (Status.merged, b), b: (Status.routed, None)}, statuses
     assert [type(e).__name__ for e in errors] == ["Conflict"], errors
     assert [link.state for link in links] == ["merged"]
+
+
+# --- a merged filing's citizen learns the outcome ----------------------------------------------
+
+
+@pytest.fixture
+def any_desk(platform: str, client: TestClient, session: Session) -> dict[str, str]:
+    """As `desk`, on SQLite and on PostgreSQL: the chain is one recursive query."""
+    add_staff(session, "zj", Role.department, "quality")
+    return bearer(client, "zj")
+
+
+def _merge(client: TestClient, headers: dict[str, str], cid: int, into: int) -> None:
+    _act(client, headers, cid, "merge", {"into": into, "reason": "同一电梯同一事项"})
+
+
+def _texts(session: Session, template: str) -> list[SmsOutbound]:
+    session.expire_all()
+    return list(
+        session.exec(
+            select(SmsOutbound)
+            .where(SmsOutbound.template == template)
+            .order_by(col(SmsOutbound.id))
+        ).all()
+    )
+
+
+def _public_notes(session: Session, cid: int) -> list[str | None]:
+    session.expire_all()
+    events = session.exec(
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == cid)
+        .where(col(ComplaintEvent.public))
+        .order_by(col(ComplaintEvent.id))
+    ).all()
+    return [e.public_note for e in events]
+
+
+def test_closing_a_filing_tells_every_filing_merged_into_it_at_any_depth(
+    any_desk: dict[str, str], client: TestClient, session: Session
+) -> None:
+    a = _routed(client, contact_phone="13800000001")
+    b = _routed(client, contact_phone="13900000002")
+    c = _routed(client, contact_phone="13700000003")
+    _merge(client, any_desk, a, b)  # A into B, later B into C: C's outcome is A's too
+    _merge(client, any_desk, b, c)
+    # Steps on the way are the survivor's own citizen's: nothing for A or B.
+    _act(client, any_desk, c, "reply", {"text": "请提供维保合同"})
+    _act(client, any_desk, c, "accept")
+    _act(client, any_desk, c, "start_mediation")
+    _act(client, any_desk, c, "mediation_succeeded", {"agreement": "物业修复电梯并退款"})
+    assert _texts(session, "merged_closed") == []
+    ours = {a: session.get(Complaint, a), b: session.get(Complaint, b)}
+    theirs = session.get(Complaint, c)
+    assert theirs is not None
+    assert all(ours.values())
+
+    summary = "经协调物业已修复电梯，已为王先生退款500元，回访电话13700000003"
+    _act(client, any_desk, c, "close", {"summary": summary})
+
+    texts = _texts(session, "merged_closed")
+    assert sorted((m.complaint_id, m.to_number) for m in texts) == [
+        (a, "+8613800000001"),
+        (b, "+8613900000002"),
+    ]
+    for message in texts:
+        own = ours[message.complaint_id or 0]
+        assert own is not None
+        assert own.tracking_number
+        assert message.body is not None
+        assert display_tracking_number(own.tracking_number) in message.body
+        assert "已为某先生退款500元" in message.body
+        assert "评价" not in message.body  # only the survivor's filing can be rated
+        # Nothing that is the other citizen's: their number, their phone, their name.
+        flat = message.body.replace(" ", "")
+        assert theirs.tracking_number not in flat
+        assert "13700000003" not in flat
+        assert "王先生" not in flat
+    for cid in (a, b):
+        note = _public_notes(session, cid)[-1]
+        assert note is not None
+        assert note.startswith("合并办理的事项已办结：经协调物业已修复电梯")
+    # The survivor's citizen got their own closing text, once.
+    assert [m.complaint_id for m in _texts(session, "closed")] == [c]
+
+    own_a = ours[a]
+    assert own_a is not None
+    page = client.get(f"/api/v1/track/{own_a.tracking_number}").json()
+    assert page["status"] == "merged"
+    assert page["timeline"][-1]["note"].startswith("合并办理的事项已办结：经协调物业已修复电梯")
+    assert theirs.tracking_number not in str(page)
+    assert "13700000003" not in str(page)
+
+    # Closed is final: a second close is refused and tells nobody anything more.
+    entries = len(_public_notes(session, a))
+    again = client.post(
+        f"/api/v1/complaints/{c}/actions/close", json={"summary": "再次办结"}, headers=any_desk
+    )
+    assert again.status_code == 409
+    assert len(_texts(session, "merged_closed")) == 2
+    assert len(_public_notes(session, a)) == entries
+
+
+def test_a_merged_tip_offs_reporter_is_texted_through_the_vault_an_anonymous_one_is_not(
+    desk: dict[str, dict[str, str]], client: TestClient, session: Session
+) -> None:
+    from notify.service import open_sealed
+    from rewards.keys import keyring
+
+    zj = desk["zj"]
+    tip = {"kind": "tip", "contact_phone": None, "business_name": "某某电梯维保公司"}
+    named = _routed(client, **tip, reporter={"name": "赵某某", "phone": "13600000006"})
+    anonymous = _routed(client, **tip)
+    survivor = _routed(client, **tip)
+    _merge(client, zj, named, survivor)
+    _merge(client, zj, anonymous, survivor)
+    _act(client, zj, survivor, "start_verification")
+    _act(client, zj, survivor, "not_open_case", {"reason": "未发现违法行为"})
+    _act(client, zj, survivor, "close", {"summary": "经核查未发现违法行为"})
+
+    for cid in (named, anonymous):
+        assert _public_notes(session, cid)[-1] == "合并办理的事项已办结：经核查未发现违法行为"
+    [message] = _texts(session, "merged_closed")
+    assert message.complaint_id == named
+    assert (message.to_number, message.body) == (None, None)  # sealed, not on the row
+    to, body = open_sealed(keyring(), message)
+    assert to.endswith("13600000006")
+    row = session.get(Complaint, named)
+    assert row is not None
+    assert row.contact_phone is None
+    number = display_tracking_number(row.tracking_number)
+    assert f"受理编号{number}：您反映的事项已合并办结：经核查未发现违法行为。" in body
+
+
+def test_a_filing_merged_into_one_already_finished_is_told_its_outcome_at_once(
+    desk: dict[str, dict[str, str]], client: TestClient, session: Session
+) -> None:
+    zj = desk["zj"]
+    question = {"kind": "inquiry", "text": "请问电梯年检标志过期了应该找哪个部门？"}
+    answered = _routed(client, **question, contact_phone="13700000003")
+    asked_again = _routed(client, **question, contact_phone="13800000001")
+    same_person = _routed(client, **question, contact_phone="13700000003")
+    _merge(client, zj, same_person, asked_again)  # merged before asked_again is merged on
+    answer = "电梯安全由质量技术监督部门负责，可拨打12365"
+    _act(client, zj, answered, "answer", {"answer": answer})
+    assert _texts(session, "answered")[-1].complaint_id == answered
+
+    # An answered inquiry may still take a duplicate: it and what was merged into it hear
+    # the answer now, nobody else again.
+    _merge(client, zj, asked_again, answered)
+    told = [(m.complaint_id, m.to_number) for m in _texts(session, "answered")]
+    # The person who asked twice was answered under their first number already.
+    assert told == [(answered, "+8613700000003"), (asked_again, "+8613800000001")]
+    for cid in (asked_again, same_person):
+        assert _public_notes(session, cid)[-1] == f"合并办理的咨询已答复：{answer}"
+
+    # Closing it later is an outcome too, for both; a filing merged after that hears both.
+    _act(client, zj, answered, "close", {"summary": "已答复"})
+    assert [m.complaint_id for m in _texts(session, "merged_closed")] == [asked_again]
+    late = _routed(client, **question, contact_phone="13500000005")
+    _merge(client, zj, late, answered)
+    assert _public_notes(session, late)[-2:] == [
+        f"合并办理的咨询已答复：{answer}",
+        "合并办理的事项已办结：已答复",
+    ]
+    assert [
+        m.template
+        for m in session.exec(select(SmsOutbound).where(SmsOutbound.complaint_id == late)).all()
+        if m.template in {"answered", "merged_closed"}
+    ] == ["answered", "merged_closed"]
