@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from cases.calendar import WorkingCalendar
 from cases.policy import Limits, Policy, current_policy
+from core import metrics
 from core.timeutil import as_china, stamp, utcnow
 from schemas.casework import Deadline
 from schemas.complaint import COMPLAINTS, Complaint
@@ -110,11 +111,19 @@ def on_transition(
     # it has none to look up (the router's batches skip one query per filing).
     fresh = from_status is Status.received
     clocks = {} if fresh else {d.step: d for d in _clocks(session, complaint.id)}
+    coarse = complaint.kind is Kind.tip
     for name, running in clocks.items():
         done = to_status in STEPS[name].met_by or to_status in FINAL_STATUSES
         if running.closed_at is None and done:
+            # Late is late whether or not a sweep has marked it yet: the scheduler sweeps
+            # once a minute at best, not at all while it is down, and compliance figures
+            # must not depend on that.
+            if running.state != "breached" and _late(running, day, calendar):
+                running.state, running.breached_at = "breached", stamp(coarse=coarse)
+                if not coarse:  # counted now, a tip-off's would give the time staff acted
+                    metrics.count_after_commit(session, metrics.DEADLINE_BREACHES, {"step": name})
             running.state = "breached" if running.state == "breached" else "met"
-            running.closed_at, running.paused_on = stamp(coarse=complaint.kind is Kind.tip), None
+            running.closed_at, running.paused_on = stamp(coarse=coarse), None
             session.add(running)
     paused = clocks.get(PAUSES.get(to_status, ""))
     if paused is not None and paused.state == "active":
@@ -131,6 +140,20 @@ def on_transition(
         clock.state, clock.paused_on = "active", None
         session.add(clock)
     _refresh_due(session, complaint.id, clocks.values())
+
+
+def _late(clock: Deadline, day: date, calendar: WorkingCalendar) -> bool:
+    """Whether the step ends after its limit on `day`. A paused clock's limit moves on by
+    the working days it has stood still; ODR's end is the business's (the sweep hands an
+    unsettled one back to the regulator), not a limit the department keeps."""
+    if clock.step == "odr":
+        return False
+    due = clock.due_on
+    if clock.state == "paused" and clock.paused_on is not None:
+        due = calendar.add_working_days(
+            due, max(0, calendar.working_days_between(clock.paused_on, day))
+        )
+    return day > due
 
 
 def _start(

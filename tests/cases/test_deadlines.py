@@ -223,3 +223,56 @@ def test_an_unsettled_odr_comes_back_to_the_regulator_by_itself(
         assert s.get(Complaint, cid).status is Status.routed  # type: ignore[union-attr]
     assert _clock(cid, "odr").state == "met"
     assert _clock(cid, "accept_decision").state == "active"
+
+
+def test_a_limit_met_late_is_breached_though_no_sweep_saw_it(
+    zj: dict[str, str], client: TestClient, today: FrozenDay, session: Session
+) -> None:
+    # The scheduler was down (or had not swept yet since midnight): the decision still came
+    # after the limit, and the supervisor's compliance figure must say so.
+    from insights.statistics import report
+    from schemas.statistics import StatsFilter
+
+    cid = _file_on(client, date(2026, 11, 2))  # due 11 November
+    today.day = date(2026, 11, 12)
+    _act(client, zj, cid, "accept")
+    clock = _clock(cid, "accept_decision")
+    assert (clock.state, clock.closed_at is not None) == ("breached", True)
+    assert clock.breached_at is not None
+    rows = report(session, chosen=StatsFilter()).deadlines
+    row = next(r for r in rows if r.step == "accept_decision")
+    assert (row.met, row.breached, row.compliance) == (0, 1, 0.0)
+
+
+def test_a_limit_met_on_its_last_day_or_while_paused_is_met(
+    zj: dict[str, str], client: TestClient, today: FrozenDay
+) -> None:
+    today.day = date(2026, 11, 2)
+    cid = _file_on(client, today.day)
+    survivor = _file_on(client, today.day)
+    today.day = date(2026, 11, 11)  # the acceptance limit's last day
+    _act(client, zj, cid, "accept")
+    assert _clock(cid, "accept_decision").state == "met"
+    _act(client, zj, cid, "start_mediation")
+    due = _clock(cid, "mediation").due_on
+    _act(
+        client,
+        zj,
+        cid,
+        "request_testing",
+        {
+            "lab": "省质检院",
+            "sample": "样品一件",
+            "basis": "强制性国家标准",
+            "items": ["安全"],
+            "fee_fen": 1000,
+            "payer": "business",
+            "payment_timing": "检验前",
+            "due_on": "2026-11-30",
+        },
+    )
+    # Testing outlasts the mediation limit as it stood; its days do not count, so a merge
+    # now ends the clock within its limit.
+    today.day = date.fromordinal(due.toordinal() + 3)
+    _act(client, zj, cid, "merge", {"into": survivor, "reason": "同一投诉人就同一事项重复投诉"})
+    assert _clock(cid, "mediation").state == "met"
