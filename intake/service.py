@@ -108,9 +108,12 @@ def create_filing(
             )
         if product is not None:
             link_filing(session, complaint=complaint, product=product)
-        metrics.count_after_commit(
-            session, metrics.FILINGS, {"channel": channel.value, "kind": draft.kind.value}
-        )
+        if draft.kind is not Kind.tip:
+            # A tip-off counted now would be dated by the next scrape; /metrics counts
+            # tip-offs from their rows once their day is over (service.metrics).
+            metrics.count_after_commit(
+                session, metrics.FILINGS, {"channel": channel.value, "kind": draft.kind.value}
+            )
         enqueue_all_after_commit(
             session, [(ROUTE_COMPLAINT, [complaint.id]), (FIND_DUPLICATES, [complaint.id])]
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -30,9 +31,10 @@ from sqlmodel import Session, col, select
 from core import metrics
 from core.db import get_engine
 from core.redis import get_redis
+from core.timeutil import day_start
 from schemas.casework import Deadline
 from schemas.complaint import Complaint
-from schemas.enums import Status
+from schemas.enums import Channel, Kind, Status
 from schemas.outbox import OutboxMessage
 from workers.queues import ALL_QUEUES, get_queue
 
@@ -46,20 +48,23 @@ class PlatformCollector(Collector):
             "1 if the store behind a group of figures answered this scrape.",
             labels=["source"],
         )
+        gauges: list[Metric] = []
+        tips: dict[str, int] | None = None
+        try:
+            tips, gauges = _database_figures()
+            up.add_metric(["database"], 1)
+        except SQLAlchemyError as exc:
+            log.warning("metrics: database unreachable (%s)", type(exc).__name__)
+            up.add_metric(["database"], 0)
         try:
             connection = get_redis()
-            yield from _shared_counters(connection)
+            yield from _shared_counters(connection, tips)
             yield from _queues(connection)
             up.add_metric(["redis"], 1)
         except RedisError as exc:
             log.warning("metrics: Redis unreachable (%s)", type(exc).__name__)
             up.add_metric(["redis"], 0)
-        try:
-            yield from _database_gauges()
-            up.add_metric(["database"], 1)
-        except SQLAlchemyError as exc:
-            log.warning("metrics: database unreachable (%s)", type(exc).__name__)
-            up.add_metric(["database"], 0)
+        yield from gauges
         yield up
 
 
@@ -68,10 +73,18 @@ def _labels(raw: bytes | str) -> dict[str, str]:
     return dict(json.loads(text))
 
 
-def _shared_counters(connection: Redis) -> Iterator[Metric]:
+def _shared_counters(connection: Redis, tips: dict[str, int] | None) -> Iterator[Metric]:
+    """The shared counters; filings of kind tip come from `tips` (channel → tip-offs filed
+    before today in China), not Redis: intake does not count a tip-off as it comes in."""
     for name, help_text in metrics.COUNTERS.items():
         rows = connection.hgetall(metrics.COUNTER_PREFIX + name)
         decoded = [(_labels(field), int(value)) for field, value in rows.items()]
+        if name == metrics.FILINGS:
+            decoded = [row for row in decoded if row[0].get("kind") != Kind.tip.value]
+            decoded += [
+                ({"channel": channel, "kind": Kind.tip.value}, count)
+                for channel, count in (tips or {}).items()
+            ]
         names = sorted({k for labels, _ in decoded for k in labels})
         family = CounterMetricFamily(name.removesuffix("_total"), help_text, labels=names)
         for labels, value in sorted(decoded, key=lambda row: sorted(row[0].items())):
@@ -118,26 +131,54 @@ def _queues(connection: Redis) -> Iterator[Metric]:
     yield failed
 
 
-def _database_gauges() -> Iterator[Metric]:
-    with Session(get_engine(read_only=True)) as session:
-        pending = session.exec(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(col(OutboxMessage.dispatched_at).is_(None))
-        ).one()
-        by_status = dict(
-            session.exec(
-                select(Complaint.status, func.count())
-                .where(col(Complaint.status).in_([Status.received, Status.triage]))
-                .group_by(Complaint.status)
+# (database, today's start) → tip-offs per channel before it: the figure changes once a
+# day, so one count a day per process, not a scan of every filing on every scrape.
+_tips_counted: dict[tuple[str, datetime], dict[str, int]] = {}
+
+
+def forget_counts() -> None:
+    """Drop the remembered tip-off counts (tests switch databases within one day)."""
+    _tips_counted.clear()
+
+
+def _database_figures() -> tuple[dict[str, int], list[Metric]]:
+    """Tip-offs per channel filed before today (China time), and the gauges."""
+    today = day_start()
+    engine = get_engine(read_only=True)
+    with Session(engine) as session:
+        key = (str(engine.url), today)
+        if key not in _tips_counted:
+            found = session.exec(
+                select(Complaint.channel, func.count())
+                .where(Complaint.kind == Kind.tip)
+                # A tip-off's row carries its day's start: today's are counted tomorrow.
+                .where(col(Complaint.created_at) < today)
+                .group_by(Complaint.channel)
             ).all()
-        )
-        overdue = session.exec(
-            select(func.count())
-            .select_from(Deadline)
-            .where(Deadline.state == "breached")
-            .where(col(Deadline.closed_at).is_(None))
-        ).one()
+            _tips_counted.clear()
+            _tips_counted[key] = {Channel(c).value: int(n) for c, n in found}
+        return _tips_counted[key], list(_database_gauges(session))
+
+
+def _database_gauges(session: Session) -> Iterator[Metric]:
+    pending = session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.dispatched_at).is_(None))
+    ).one()
+    by_status = dict(
+        session.exec(
+            select(Complaint.status, func.count())
+            .where(col(Complaint.status).in_([Status.received, Status.triage]))
+            .group_by(Complaint.status)
+        ).all()
+    )
+    overdue = session.exec(
+        select(func.count())
+        .select_from(Deadline)
+        .where(Deadline.state == "breached")
+        .where(col(Deadline.closed_at).is_(None))
+    ).one()
     yield GaugeMetricFamily(
         "complaints_outbox_pending", "Jobs written but not yet handed to Redis.", value=pending
     )

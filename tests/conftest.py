@@ -24,6 +24,7 @@ from notify.loopback import LoopbackInbox, loopback_app
 from rewards.keys import keyring
 from routing.engine import forget_engine
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
+from service.metrics import forget_counts
 from tests.helpers import serving
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -38,6 +39,7 @@ def _reset_process_caches() -> None:
     forget_gateways()
     forget_policy()
     keyring.cache_clear()
+    forget_counts()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -155,7 +155,8 @@ def test_metrics_count_filings_routing_latency_breaches_and_failures(
     found = _samples(answer.text)
     web = (("channel", "web"), ("kind", "complaint"))
     assert found[("complaints_filings_total", web)] == 2
-    assert found[("complaints_filings_total", (("channel", "web"), ("kind", "tip")))] == 1
+    # Tip-offs are counted by the day, once it is over (below).
+    assert ("complaints_filings_total", (("channel", "web"), ("kind", "tip"))) not in found
     # Tip-offs carry only their day, so their latency says nothing: two observations.
     assert found[("complaints_routing_latency_seconds_count", ())] == 2
     assert found[("complaints_routing_latency_seconds_bucket", (("le", "+Inf"),))] == 2
@@ -171,6 +172,34 @@ def test_metrics_count_filings_routing_latency_breaches_and_failures(
     assert found[("complaints_failed_jobs", (("queue", "notify"),))] == 1
     assert found[("complaints_metrics_source_up", (("source", "redis"),))] == 1
     assert found[("complaints_metrics_source_up", (("source", "database"),))] == 1
+
+
+@pytest.mark.usefixtures("platform")
+def test_a_tip_off_is_counted_once_its_day_is_over_not_when_it_came_in(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A counter scraped every few seconds dates each filing to the scrape: a tip-off's
+    records carry only its day (docs/architecture.md), and a hotline tip-off's time beside
+    the call log names the caller. So tip-offs are counted by their day, the day after."""
+    from core.timeutil import day_start
+    from service import metrics as service_metrics
+
+    def tips(text: str) -> dict[str, float]:
+        return {
+            dict(labels)["channel"]: value
+            for (name, labels), value in _samples(text).items()
+            if name == "complaints_filings_total" and dict(labels).get("kind") == "tip"
+        }
+
+    tip = valid_filing(kind="tip", contact_phone=None)
+    assert client.post("/api/v1/complaints", json=tip).status_code == 201
+    assert client.post("/api/v1/complaints", json=valid_filing()).status_code == 201
+    assert tips(now_text := client.get("/metrics").text).get("web", 0) == 0
+    complaints = (("channel", "web"), ("kind", "complaint"))
+    assert _samples(now_text)[("complaints_filings_total", complaints)] == 1
+    # The day is over: the next scrape counts it (and nothing of when in the day it came).
+    monkeypatch.setattr(service_metrics, "day_start", lambda: day_start() + timedelta(days=1))
+    assert tips(client.get("/metrics").text) == {"web": 1}
 
 
 @pytest.mark.usefixtures("sqlite_platform")
