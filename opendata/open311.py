@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from cases.lifecycle import Actor
 from core.errors import InvalidInput, NotFound
-from core.timeutil import as_china, utcnow
+from core.timeutil import CHINA, as_china, day_start, utcnow
 from intake import service as intake
 from intake.tracking_number import display_tracking_number
 from opendata.scrub import scrub
@@ -96,7 +96,31 @@ def service_definition(session: Session, code: str) -> dict[str, Any]:
 
 
 def _w3c(moment: datetime | None) -> str | None:
-    return as_china(moment).isoformat(timespec="seconds") if moment else None
+    """The China day of `moment`, as its midnight: open data gives days, not times (a
+    filing's exact moment beside its county and business narrows down who filed it)."""
+    if moment is None:
+        return None
+    day = datetime.combine(as_china(moment).date(), time.min, tzinfo=CHINA)
+    return day.isoformat(timespec="seconds")
+
+
+def _first_published_after(moment: datetime) -> datetime | None:
+    """The earliest filing time whose published day (its China midnight) is at or after
+    `moment`: the date filters compare what is published, so they cannot find the time
+    inside a day either. None: no bound (the far ends of the calendar)."""
+    try:
+        midnight = day_start(moment)
+        return midnight if midnight == moment else midnight + timedelta(days=1)
+    except OverflowError:
+        return None if moment.year == 1 else _LATEST
+
+
+def _first_published_beyond(moment: datetime) -> datetime | None:
+    """The earliest filing time whose published day is after `moment`. None: no bound."""
+    try:
+        return day_start(moment) + timedelta(days=1)
+    except OverflowError:
+        return None if moment.year > 1 else _EARLIEST
 
 
 # RFC 3339 date-times (what the schema's `format: date-time` means): a time zone is required;
@@ -189,10 +213,12 @@ def requests(session: Session, *, query: RequestQuery) -> list[dict[str, Any]]:
         sql = sql.where(col(Complaint.id).in_(query.ids))
     if query.service_codes:
         sql = sql.where(col(Complaint.sector).in_(query.service_codes))
-    if query.start:
-        sql = sql.where(col(Complaint.created_at) >= query.start)
-    if query.end:
-        sql = sql.where(col(Complaint.created_at) <= query.end)
+    start = _first_published_after(query.start) if query.start else None
+    end = _first_published_beyond(query.end) if query.end else None
+    if start is not None:
+        sql = sql.where(col(Complaint.created_at) >= start)
+    if end is not None:
+        sql = sql.where(col(Complaint.created_at) < end)
     if query.statuses == ["open"]:
         sql = sql.where(col(Complaint.status).not_in(list(FINAL_STATUSES)))
     elif query.statuses == ["closed"]:

@@ -138,3 +138,47 @@ def test_tip_offs_and_inquiries_are_not_requests(platform: str) -> None:
         bad_date = client.get("/open311/v2/requests.json", params={"start_date": "yesterday"})
         assert bad_date.status_code == 422
         assert "start_date" in bad_date.json()[0]["description"]
+
+
+def test_requests_publish_days_and_filter_by_days_not_times(platform: str) -> None:
+    """Open data gives days, not times (docs/architecture.md): a filing's exact moment,
+    next to its county and business, narrows down who filed it (the shop's till, the
+    hotline's call log). The date filters must not recover it either."""
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from schemas.complaint import Complaint
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        filed = client.post("/api/v1/complaints", json=valid_filing())
+        assert filed.status_code == 201
+        run_worker_until_idle()
+        moment = datetime(2026, 11, 2, 2, 3, 7, tzinfo=UTC)  # 10:03:07 in China
+        with Session(get_engine()) as session:
+            session.execute(
+                update(Complaint)
+                .where(col(Complaint.tracking_number) == filed.json()["tracking_number"])
+                .values(created_at=moment, updated_at=moment)
+            )
+            session.commit()
+
+        def listed(**params: str) -> list[dict[str, str]]:
+            answer = client.get("/open311/v2/requests.json", params=params)
+            assert answer.status_code == 200, answer.text
+            return list(answer.json())
+
+        [one] = listed(start_date="2026-11-02T00:00:00+08:00")
+        assert one["requested_datetime"] == "2026-11-02T00:00:00+08:00"
+        assert one["updated_datetime"] == "2026-11-02T00:00:00+08:00"
+        as_xml = client.get(f"/open311/v2/requests/{one['service_request_id']}.xml").text
+        assert "10:03" not in as_xml
+        # Whatever the time of day asked, the answer is the same for the whole day.
+        for hour in ("00:00:01", "10:03:00", "10:04:00", "23:59:59"):
+            assert listed(start_date=f"2026-11-02T{hour}+08:00") == []
+            assert len(listed(end_date=f"2026-11-02T{hour}+08:00")) == 1
+        assert listed(end_date="2026-11-01T23:59:59+08:00") == []
+        assert len(listed(start_date="2026-11-01T16:00:00Z")) == 1  # China midnight in UTC
