@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.timeutil import CHINA, as_china
+from intake.operator import SPLIT_REASON
 from opendata.scrub import scrub
 from routing.repository import latest_registry_load
 from schemas.complaint import Complaint
@@ -70,6 +71,26 @@ def closed_days(session: Session, ids: Sequence[int]) -> dict[int, datetime]:
     return {int(complaint_id): at for complaint_id, at in rows}
 
 
+def split_from_calls(session: Session, ids: Sequence[int]) -> set[int]:
+    """The complaints among `ids` filed with a tip-off from one call: they share its text."""
+    if not ids:
+        return set()
+    return {
+        int(complaint_id)
+        for complaint_id in session.exec(
+            select(col(ComplaintEvent.complaint_id))
+            .where(col(ComplaintEvent.complaint_id).in_(ids))
+            .where(col(ComplaintEvent.reason) == SPLIT_REASON)
+        ).all()
+    }
+
+
+def public_text(complaint: Complaint, split: set[int]) -> str | None:
+    """The complaint's text, scrubbed; none for a split call's complaint, whose text is its
+    tip-off's too (the business, which knows the complainant, would learn who reported)."""
+    return None if complaint.id in split else scrub(complaint.text)
+
+
 def records(
     session: Session, *, since: date | None = None, until: date | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -87,10 +108,11 @@ def records(
         ).all()
         if not batch:
             return
-        closed = closed_days(session, [c.id for c in batch if c.id is not None])
+        ids = [c.id for c in batch if c.id is not None]
+        closed, split = closed_days(session, ids), split_from_calls(session, ids)
         for complaint in batch:
             assert complaint.id is not None
-            yield record(complaint, sectors, departments, closed.get(complaint.id))
+            yield record(complaint, sectors, departments, closed.get(complaint.id), split)
         last_id = batch[-1].id or last_id
 
 
@@ -99,6 +121,7 @@ def record(
     sectors: dict[str, Any],
     departments: dict[int | None, Department],
     closed_at: datetime | None,
+    split: set[int],
 ) -> dict[str, Any]:
     department = departments.get(complaint.department_id)
     finished = complaint.status in FINAL_STATUSES
@@ -116,7 +139,7 @@ def record(
         "county": complaint.place_county,
         "place_code": complaint.place_code,
         "business_name": scrub(complaint.business_name) or None,
-        "text": scrub(complaint.text),
+        "text": public_text(complaint, split),
     }
 
 

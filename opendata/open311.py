@@ -24,6 +24,7 @@ from core.errors import InvalidInput, NotFound
 from core.timeutil import CHINA, as_china, day_start, utcnow
 from intake import service as intake
 from intake.tracking_number import display_tracking_number
+from opendata.export import public_text, split_from_calls
 from opendata.scrub import scrub
 from routing.repository import active_departments, latest_registry_load
 from schemas.complaint import Complaint, ComplaintCreate
@@ -254,6 +255,7 @@ def views(session: Session, complaints: Sequence[Complaint]) -> list[dict[str, A
     names = _sectors(session)
     ids = [c.id for c in complaints if c.id is not None]
     notes = _latest_notes(session, ids) if ids else {}
+    split = split_from_calls(session, ids)
     office_ids = {c.office_id for c in complaints if c.office_id}
     offices = {
         o.id: o.name
@@ -273,7 +275,7 @@ def views(session: Session, complaints: Sequence[Complaint]) -> list[dict[str, A
                 "status_notes": scrub(notes.get(c.id)) or None,
                 "service_name": names.get(c.sector) if c.sector else None,
                 "service_code": c.sector,
-                "description": scrub(c.text),
+                "description": public_text(c, split) or "",
                 "agency_responsible": offices.get(c.office_id) or departments.get(c.department_id),
                 "service_notice": None,
                 "requested_datetime": _w3c(c.created_at),

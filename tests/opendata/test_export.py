@@ -8,7 +8,9 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from core.db import get_engine
 from opendata.scrub import scrub
 from tests.helpers import run_worker_until_idle, valid_filing
 
@@ -134,3 +136,44 @@ def test_the_export_refuses_a_period_it_cannot_hold(
     answer = client.get("/api/v1/open-data/complaints", params=params)
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == field
+
+
+def test_a_complaint_split_from_a_call_publishes_no_text(platform: str, client: TestClient) -> None:
+    """One call, one text: the operator files it as a complaint and a tip-off. The
+    complaint's text is the tip-off's too, so publishing it would publish the tip-off, and
+    tie it to the complainant the business already knows from mediation."""
+    from schemas.enums import Role
+    from tests.helpers import add_staff, bearer
+
+    with Session(get_engine()) as session:
+        add_staff(session, "op", Role.operator)
+    call = {
+        "caller_phone": "13812345678",
+        "caller_name": "李明",
+        "text": f"在某超市买的充电器冒烟要求赔偿，另外举报该超市在{TIP_CANARY}销售三无产品",
+        "business_name": "某某超市",
+        "region": "太原市小店区",
+        "split": True,
+    }
+    answer = client.post("/api/v1/operator/calls", json=call, headers=bearer(client, "op"))
+    assert answer.status_code == 201, answer.text
+    plain = client.post("/api/v1/complaints", json=valid_filing(text=TEXT))
+    assert plain.status_code == 201
+    run_worker_until_idle()
+
+    data = client.get("/api/v1/open-data/complaints", params={"format": "json"}).json()["data"]
+    assert len(data) == 2  # the split complaint is published, without its text
+    split = next(row for row in data if row["business_name"] == "某某超市")
+    assert split["text"] is None
+    assert any("电热水器漏电" in (row["text"] or "") for row in data)
+    as_csv = client.get("/api/v1/open-data/complaints", params={"format": "csv"}).text
+    requests = client.get("/open311/v2/requests.json").json()
+    assert len(requests) == 2
+    assert sorted(bool(r["description"]) for r in requests) == [False, True]
+    for body in (
+        as_csv,
+        json.dumps(data, ensure_ascii=False),
+        json.dumps(requests, ensure_ascii=False),
+    ):
+        assert TIP_CANARY not in body
+        assert "三无产品" not in body
