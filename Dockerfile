@@ -17,6 +17,7 @@ COPY insights insights
 COPY opendata opendata
 COPY products products
 COPY supervision supervision
+COPY citizens citizens
 RUN pip install --no-cache-dir -c constraints.txt . && useradd --system complaints \
     && mkdir -p /var/lib/complaints && chown complaints /var/lib/complaints
 USER complaints

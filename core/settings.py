@@ -72,6 +72,38 @@ class Settings(BaseSettings):
     )
     signin_window_seconds: int = Field(default=900, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    citizen_code_ttl_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="How long an SMS sign-in code for the citizen's 'my complaints' list is "
+        "good for (kept in Redis as a keyed hash only).",
+    )
+    citizen_code_max_tries: int = Field(
+        default=5, ge=1, le=20, description="Wrong tries on one sign-in code before it is void."
+    )
+    citizen_code_resend_seconds: int = Field(
+        default=60, ge=1, description="A new code for the same phone no sooner than this (→ 429)."
+    )
+    citizen_codes_per_phone_per_hour: int = Field(
+        default=5, ge=1, description="Sign-in codes one phone number may be sent per hour."
+    )
+    citizen_codes_per_address_per_hour: int = Field(
+        default=20, ge=1, description="Sign-in codes one client address may ask for per hour."
+    )
+    citizen_signin_tries_per_address_per_hour: int = Field(
+        default=30,
+        ge=1,
+        description="Wrong sign-in codes from one client address per hour, whatever the "
+        "phone (→ 429): guessing across many numbers stays hopeless.",
+    )
+    citizen_session_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="How long a citizen's signed-in list lasts (a signed token, not a staff "
+        "session).",
+    )
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     sqlite_writer_gate: bool = Field(
         default=True,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from schemas.complaint import Complaint
 from schemas.department import Department
+from schemas.enums import Kind, Status
 from schemas.event import ComplaintEvent
 from schemas.office import Office
 
@@ -51,3 +54,34 @@ def filings_by_phone(session: Session, phone: str, *, limit: int) -> Sequence[Co
         .order_by(col(Complaint.id).desc())
         .limit(limit)
     ).all()
+
+
+class OwnFilingRow(NamedTuple):
+    tracking_number: str
+    kind: Kind
+    status: Status
+    created_at: datetime
+    department: str | None
+
+
+def own_filings(session: Session, phone: str, *, limit: int) -> Sequence[OwnFilingRow]:
+    """A contact number's complaints and inquiries, newest first: only the columns the
+    citizen's list shows, so neither the text nor anything staff wrote can come out of it.
+
+    Tip-offs are excluded by kind as well as by having no contact: a reporter's number must
+    never lead to their tip-off, whatever a future change stores on its row."""
+    rows = session.execute(
+        sa_select(
+            col(Complaint.tracking_number),
+            col(Complaint.kind),
+            col(Complaint.status),
+            col(Complaint.created_at),
+            col(Department.name),
+        )
+        .outerjoin(Department, col(Department.id) == col(Complaint.department_id))
+        .where(col(Complaint.contact_phone) == phone)
+        .where(col(Complaint.kind).in_([Kind.complaint, Kind.inquiry]))
+        .order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
+        .limit(limit)
+    ).all()
+    return [OwnFilingRow(*row) for row in rows]

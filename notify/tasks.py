@@ -34,8 +34,9 @@ def send_sms(message_id: int) -> str:
             session.add(message)
             session.commit()
             return "failed"
-        # A reporter's message: neither its id nor even a masked number next to the time.
-        masked = "a reporter" if sealed else mask_phone(to)
+        # A sealed message (a reporter's, a citizen's sign-in code): neither its id nor even
+        # a masked number next to the time.
+        masked = "a sealed number" if sealed else mask_phone(to)
         label = "(sealed)" if sealed else str(message_id)
         if message.attempts == 0 and not spend(
             get_redis(),

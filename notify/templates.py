@@ -31,6 +31,8 @@ TEMPLATES: dict[str, str] = {
     "申领奖励；本码只发送这一次。",
     "receipt_not_found": "举报回执码不正确或尝试次数过多，请核对后稍后再试。",
     "tip_status": "您的举报：{status}{where}。",
+    # Only the code and what it opens: no filing, business or number in it.
+    "citizen_code": "验证码{code}，用于登录查看您的投诉和咨询，{minutes}分钟内有效。请勿告诉他人。",
     "reporter_question": "承办部门就您的举报提出了问题，请凭举报回执码查看并答复。",
 }
 

@@ -70,6 +70,15 @@ def normalize_cn_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_cn_mobile(e164: str) -> bool:
+    """Whether a number from `normalize_cn_phone` can receive a text (a landline cannot)."""
+    kind = phonenumbers.number_type(phonenumbers.parse(e164, "CN"))
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 def mask_phone(e164: str) -> str:
     """+8613812345678 → 138****5678, for logs and screens where the full number is not needed."""
     digits = e164.removeprefix("+86")

@@ -14,6 +14,7 @@ import schemas  # noqa: F401  (registers every table before the first query)
 from accounts.api import router as accounts_router
 from cases.api import router as cases_router
 from cases.policy import current_policy
+from citizens.api import router as citizens_router
 from core.settings import get_settings
 from insights.api import router as insights_router
 from intake.api import router as intake_router
@@ -85,6 +86,7 @@ def create_app() -> FastAPI:
     app.add_middleware(CrashBarrierMiddleware)  # outermost: no exception gets past it
     for router in (
         intake_router,
+        citizens_router,
         sms_router,
         operator_router,
         accounts_router,

@@ -1,0 +1,1 @@
+"""A citizen's own filings: sign-in by SMS code, no account (service.py says why)."""
