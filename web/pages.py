@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from web import (
     citizen,
     desk,
+    my_filings,
     operator_console,
     product_risks,
     reward_desk,
@@ -18,6 +19,7 @@ from web import (
 router = APIRouter(include_in_schema=False)
 for module in (
     citizen,
+    my_filings,
     staff,
     operator_console,
     desk,
