@@ -59,6 +59,19 @@ def _file_on(client: TestClient, day: date, **changes: Any) -> int:
         )
 
 
+# Arbitration testing requested with the report due on 30 November 2026.
+TESTING = {
+    "lab": "省质检院",
+    "sample": "样品一件",
+    "basis": "强制性国家标准",
+    "items": ["安全"],
+    "fee_fen": 1000,
+    "payer": "business",
+    "payment_timing": "检验前",
+    "due_on": "2026-11-30",
+}
+
+
 def _clock(cid: int, step: str) -> Deadline:
     with Session(get_engine(read_only=True)) as session:
         return session.exec(
@@ -109,16 +122,7 @@ def test_testing_stops_the_mediation_clock_and_it_resumes_after(
         zj,
         cid,
         "request_testing",
-        {
-            "lab": "省质检院",
-            "sample": "样品一件",
-            "basis": "强制性国家标准",
-            "items": ["安全"],
-            "fee_fen": 1000,
-            "payer": "business",
-            "payment_timing": "检验前",
-            "due_on": "2026-11-30",
-        },
+        TESTING,
     )
     assert _clock(cid, "mediation").state == "paused"
     today.day = date(2026, 11, 16)  # testing took 5 working days
@@ -260,16 +264,7 @@ def test_a_limit_met_on_its_last_day_or_while_paused_is_met(
         zj,
         cid,
         "request_testing",
-        {
-            "lab": "省质检院",
-            "sample": "样品一件",
-            "basis": "强制性国家标准",
-            "items": ["安全"],
-            "fee_fen": 1000,
-            "payer": "business",
-            "payment_timing": "检验前",
-            "due_on": "2026-11-30",
-        },
+        TESTING,
     )
     # Testing outlasts the mediation limit as it stood; its days do not count, so a merge
     # now ends the clock within its limit.
