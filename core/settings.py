@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Signs staff tokens; default: a random key kept in data_dir/secret_key.",
+        description=(
+            "Signs staff tokens and keys open data's public ids; default: a random key kept "
+            "in data_dir/secret_key."
+        ),
     )
     vault_keys: SecretStr | None = Field(
         default=None,

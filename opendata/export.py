@@ -3,7 +3,8 @@
 Only complaints: never a tip-off (举报), whose content and existence are the reporter's
 protection, nor an inquiry. No tracking number (it opens the tracking page and the rating),
 no contact, no business address (a small trader's is often a home), days not times. The
-text and the business name are scrubbed (opendata.scrub).
+text and the business name are scrubbed (opendata.scrub). A complaint's `id` is its public id
+(opendata.public_ids), not its database id, whose gaps would show when tip-offs came in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from core.timeutil import CHINA, as_china
 from intake.operator import SPLIT_REASON
+from opendata.public_ids import public_id
 from opendata.scrub import scrub
 from routing.repository import latest_registry_load
 from schemas.complaint import Complaint
@@ -123,10 +125,11 @@ def record(
     closed_at: datetime | None,
     split: set[int],
 ) -> dict[str, Any]:
+    assert complaint.id is not None
     department = departments.get(complaint.department_id)
     finished = complaint.status in FINAL_STATUSES
     return {
-        "id": complaint.id,
+        "id": public_id(complaint.id),
         "received_on": as_china(complaint.created_at).date().isoformat(),
         "closed_on": as_china(closed_at).date().isoformat() if finished and closed_at else None,
         "status": "closed" if finished else "open",

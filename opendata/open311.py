@@ -4,7 +4,8 @@ complaint views are the requests, and a keyed client system may file a complaint
 What a request shows is the public tracking view's, scrubbed like the open-data export: no
 tracking number (it would let anyone rate the filing), no contact, the county not the
 address. Tip-offs and inquiries are not requests: an id of one answers exactly like an id
-that does not exist.
+that does not exist. A request's `service_request_id` is the complaint's public id
+(opendata.public_ids), never its database id; a database id asked for is an unknown id.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from core.timeutil import CHINA, as_china, day_start, utcnow
 from intake import service as intake
 from intake.tracking_number import display_tracking_number
 from opendata.export import public_text, split_from_calls
+from opendata.public_ids import public_id, row_id
 from opendata.scrub import scrub
 from routing.repository import active_departments, latest_registry_load
 from schemas.complaint import Complaint, ComplaintCreate
@@ -131,8 +133,11 @@ W3C_DATETIME = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
     re.ASCII,
 )
-# Comma-separated ids of at most 18 digits (any 18-digit number fits a 64-bit column).
-REQUEST_IDS = r"^[0-9]{1,18}( *, *[0-9]{1,18})*$"
+# A request id as asked for: letters and digits, bounded. Public ids are 32 hex digits; any
+# other such string is an id that does not exist (404, or no match in a filter), like a
+# database id, so that nothing tells a well-formed guess from a wrong one.
+REQUEST_ID = r"[0-9A-Za-z]{1,64}"
+REQUEST_IDS = rf"^{REQUEST_ID}( *, *{REQUEST_ID})*$"
 SERVICE_CODES = r"^[a-z][a-z0-9_]{1,31}( *, *[a-z][a-z0-9_]{1,31})*$"
 STATUSES = r"^(open|closed)( *, *(open|closed))*$"
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -171,7 +176,7 @@ def _parse_w3c(value: str, name: str) -> datetime:
 
 @dataclass(frozen=True)
 class RequestQuery:
-    ids: list[int] | None = None
+    ids: list[str] | None = None  # as asked for: public ids, or strings that are none
     service_codes: list[str] | None = None
     start: datetime | None = None
     end: datetime | None = None
@@ -191,7 +196,7 @@ class RequestQuery:
         if service_request_id:
             if not re.fullmatch(REQUEST_IDS, service_request_id):
                 raise InvalidInput("service_request_id: comma-separated request ids")
-            ids = [int(p) for p in service_request_id.split(",")]
+            ids = [p.strip() for p in service_request_id.split(",")]
         if status and not re.fullmatch(STATUSES, status):
             raise InvalidInput("status: open, closed or both")
         statuses = sorted({s.strip() for s in status.split(",")}) if status else None
@@ -211,7 +216,8 @@ def requests(session: Session, *, query: RequestQuery) -> list[dict[str, Any]]:
     """Public complaint views, newest first, at most MAX_REQUESTS."""
     sql = select(Complaint).where(col(Complaint.kind) == Kind.complaint)
     if query.ids is not None:
-        sql = sql.where(col(Complaint.id).in_(query.ids))
+        known = [i for i in map(row_id, query.ids) if i is not None]
+        sql = sql.where(col(Complaint.id).in_(known))
     if query.service_codes:
         sql = sql.where(col(Complaint.sector).in_(query.service_codes))
     start = _first_published_after(query.start) if query.start else None
@@ -228,8 +234,10 @@ def requests(session: Session, *, query: RequestQuery) -> list[dict[str, Any]]:
     return views(session, found)
 
 
-def request(session: Session, request_id: int) -> dict[str, Any]:
-    complaint = session.get(Complaint, request_id)
+def request(session: Session, request_id: str) -> dict[str, Any]:
+    """One public complaint view by its public id; anything else is an unknown id."""
+    found = row_id(request_id)
+    complaint = session.get(Complaint, found) if found is not None else None
     if complaint is None or complaint.kind is not Kind.complaint:
         raise NotFound(f"no request {request_id}")
     return views(session, [complaint])[0]
@@ -270,7 +278,7 @@ def views(session: Session, complaints: Sequence[Complaint]) -> list[dict[str, A
         )
         found.append(
             {
-                "service_request_id": str(c.id),
+                "service_request_id": public_id(c.id),
                 "status": "closed" if c.status in FINAL_STATUSES else "open",
                 "status_notes": scrub(notes.get(c.id)) or None,
                 "service_name": names.get(c.sector) if c.sector else None,
@@ -334,8 +342,11 @@ def create_request(session: Session, *, key: Open311Key, form: dict[str, str]) -
     session.add(filed.complaint)
     session.flush()
     number = display_tracking_number(filed.complaint.tracking_number)
+    assert filed.complaint.id is not None
     return {
-        "service_request_id": str(filed.complaint.id),
+        # The public id, which GET requests/{id} reads: the client system's users see it,
+        # and a database id would show how many filings (tip-offs too) came in between.
+        "service_request_id": public_id(filed.complaint.id),
         "service_notice": f"已登记，受理编号 {number}，凭此编号可查询办理进度",
         "account_id": None,
     }

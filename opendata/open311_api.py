@@ -212,8 +212,8 @@ ServiceCode = Annotated[
 RequestId = Annotated[
     str,
     Path(
-        pattern=r"^[0-9]{1,18}(\.(json|xml))?$",
-        description="a service_request_id, optionally ending in .json or .xml",
+        pattern=rf"^{open311.REQUEST_ID}(\.(json|xml))?$",
+        description="a service_request_id (32 hex digits), optionally ending in .json or .xml",
     ),
 ]
 # The GeoReport v2 filters; RequestQuery.parse reads exactly what these patterns admit.
@@ -222,7 +222,8 @@ Ids = Annotated[
     Query(
         max_length=2000,
         pattern=open311.REQUEST_IDS,
-        description="comma-separated service_request_ids; no default 90-day window then",
+        description="comma-separated service_request_ids (32 hex digits each); no default "
+        "90-day window then",
     ),
 ]
 Codes = Annotated[
@@ -360,9 +361,7 @@ def read_request(request_id: RequestId, session: SessionDep) -> Response:
         base, fmt = _split(request_id)
     except NotFound as exc:
         return _error("json", 404, exc.detail)
-    if not (base.isascii() and base.isdigit()) or len(base) > 18:
-        return _error(fmt, 404, f"no request {base!r}")
-    return _run(fmt, "requests", lambda: [open311.request(session, int(base))])
+    return _run(fmt, "requests", lambda: [open311.request(session, base)])
 
 
 @router.post(
