@@ -1,4 +1,4 @@
-"""Supervisor routes: statistics (JSON and CSV), surge alerts; business credit for all staff."""
+"""Supervisor routes: statistics (JSON and CSV), surge alerts; business credit for officials."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
-from accounts.deps import StaffDep, require_roles
+from accounts.deps import require_roles
 from accounts.service import Staff
 from core.deps import SessionDep
 from insights import alerts, credit, statistics
 from insights.report_csv import to_csv
-from schemas.enums import Role
+from schemas.enums import OFFICIALS, Role
 from schemas.formats import MAX_ID, ReportDay
 from schemas.insights import AlertNote, AlertView, CreditView
 from schemas.statistics import Bucket, StatsFilter, StatsReport
@@ -21,7 +21,11 @@ router = APIRouter(prefix="/api/v1", tags=["insights"])
 
 Supervisor = Annotated[Staff, Depends(require_roles(Role.supervisor, Role.admin))]
 AlertID = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Credit records (a business's tip-offs and violations) are for officials: not for quality
+# supervisors, citizens who volunteer, nor for the hotline's operators.
+Official = Annotated[Staff, Depends(require_roles(*OFFICIALS))]
 _SUPERVISORS: dict[int | str, dict[str, Any]] = {403: {"description": "not a supervisor"}}
+_OFFICIALS: dict[int | str, dict[str, Any]] = {403: {"description": "not an official"}}
 _FILTER_ERRORS = _SUPERVISORS | {422: {"description": "a filter is invalid"}}
 
 
@@ -121,10 +125,10 @@ def _note(body: AlertNote | None) -> str:
     return body.note if body else ""
 
 
-@router.get("/credit", response_model=list[CreditView])
+@router.get("/credit", response_model=list[CreditView], responses=_OFFICIALS)
 def list_credit(
     session: SessionDep,
-    _staff: StaffDep,
+    _staff: Official,
     grade: Annotated[Literal["honest", "lacking", "dishonest"] | None, Query()] = None,
     name: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -137,10 +141,10 @@ def list_credit(
 @router.get(
     "/credit/{business_key}",
     response_model=CreditView,
-    responses={404: {"description": "no credit record for this business"}},
+    responses=_OFFICIALS | {404: {"description": "no credit record for this business"}},
 )
 def read_credit(
-    business_key: Annotated[str, Path(max_length=40)], session: SessionDep, _staff: StaffDep
+    business_key: Annotated[str, Path(max_length=40)], session: SessionDep, _staff: Official
 ) -> CreditView:
     """One business: its grade, the reasons, the figures and every change of grade."""
     return credit.view(session, credit.by_key(session, business_key), with_changes=True)

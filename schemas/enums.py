@@ -86,6 +86,12 @@ class Role(StrEnum):
     quality_supervisor = "quality_supervisor"
 
 
+# The roles held by officials of the administration. A quality supervisor is a citizen
+# volunteering and an operator takes calls (often a contracted call centre's staff); what
+# officials alone may read, such as business credit records, is refused to them.
+OFFICIALS = frozenset({Role.department, Role.supervisor, Role.admin, Role.reward_officer})
+
+
 def stored_as_text(enum_cls: type[StrEnum]) -> SAEnum:
     """An enum column stored as plain VARCHAR (no database enum type, no CHECK constraint),
     so later migrations add a status or a kind without altering a type."""

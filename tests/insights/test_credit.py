@@ -232,3 +232,37 @@ def test_a_decided_tip_off_counts_against_its_business(platform: str, session: S
     assert row.metrics["tips"] == 1
     assert row.metrics["violations_decided"] == 1
     assert row.grade == "lacking"
+
+
+def test_credit_records_are_for_officials_only(
+    sqlite_platform: str, session: Session, client: TestClient
+) -> None:
+    """A credit record shows a business's tip-offs and violations. A quality supervisor is a
+    citizen volunteering and an operator decides nothing about a business: both get 403."""
+    with Session(get_engine()) as writer:
+        _complaint(writer, 1, "太原市己商店")
+        writer.commit()
+        refresh(writer)
+        writer.commit()
+    key = session.exec(select(BusinessCredit.business_key)).one()
+    for username, role, department in (
+        ("zj", Role.department, "quality"),
+        ("sup", Role.supervisor, None),
+        ("adm", Role.admin, None),
+        ("reward", Role.reward_officer, None),
+        ("qs", Role.quality_supervisor, None),
+        ("op", Role.operator, None),
+    ):
+        add_staff(session, username, role, department)
+    for username in ("zj", "sup", "adm", "reward"):
+        headers = bearer(client, username)
+        listed = client.get("/api/v1/credit", headers=headers)
+        assert listed.status_code == 200, (username, listed.text)
+        assert [row["business_key"] for row in listed.json()] == [key]
+        assert client.get(f"/api/v1/credit/{key}", headers=headers).status_code == 200
+    for username in ("qs", "op"):
+        headers = bearer(client, username)
+        for path in ("/api/v1/credit", f"/api/v1/credit/{key}", "/api/v1/credit/uscc:nothing"):
+            refused = client.get(path, headers=headers)
+            assert refused.status_code == 403, (username, path, refused.text)
+            assert "department" in refused.json()["detail"], refused.text
