@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cases.policy import current_policy
-from core.timeutil import china_today, day_start
+from core.timeutil import as_china, china_today, day_start
 from intake import attachments
 from rewards import receipts, vault
 from rewards import retention as reward_retention
@@ -108,17 +108,26 @@ class PurgeReport:
 
 
 def due_for_purge(session: Session, *, limit: int) -> list[Complaint]:
-    """Finished filings past their retention period whose personal data is still there."""
+    """Finished filings past their retention period whose personal data is still there.
+
+    A tip-off is finished when its reward file is too: one still to be paid, or paid or
+    refused within the period, keeps the reporter's identity and receipt code.
+    """
     policy = current_policy().retention
     tip_cutoff = day_start() - timedelta(days=policy.closed_tip_days)
     other_cutoff = day_start() - timedelta(days=policy.closed_filing_days)
+    tip_due = and_(
+        col(Complaint.kind) == Kind.tip,
+        col(Complaint.updated_at) < tip_cutoff,
+        ~reward_retention.reward_in_use(col(Complaint.id), as_china(tip_cutoff).date()),
+    )
     query = (
         select(Complaint)
         .where(col(Complaint.status).in_(list(FINAL_STATUSES)))
         .where(col(Complaint.personal_data_purged_on).is_(None))
         .where(
             or_(
-                and_(col(Complaint.kind) == Kind.tip, col(Complaint.updated_at) < tip_cutoff),
+                tip_due,
                 and_(col(Complaint.kind) != Kind.tip, col(Complaint.updated_at) < other_cutoff),
             )
         )

@@ -15,13 +15,15 @@ Core UPDATEs.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, exists, or_, update
 from sqlmodel import Session, col, select
 
 from schemas.casework import AuditEntry
 from schemas.reward import Reward, RewardAmount, RewardApproval, RewardEvent, RewardPayment
+from schemas.reward_api import RewardState
 
 ERASED = "［已按保存期限清除］"
 # Reward history payload keys that hold codes, amounts and flags, not anyone's words.
@@ -47,7 +49,30 @@ KEPT_EVENT_KEYS = frozenset(
         "reasons",  # refusal reasons, worded by the policy
     }
 )
+# A reward in these states is still to be paid: to the person in the vault, who follows it
+# with the receipt code.
+UNFINISHED = (RewardState.proposed.value, RewardState.approved.value)
 TABLES = ("reward_amounts", "reward_approvals", "reward_payments", "reward_events", "audit_log")
+
+
+def reward_in_use(complaint_id: Any, since: date) -> ColumnElement[bool]:
+    """True for a tip-off (by its id column) whose reward file is still being worked, or took
+    a step on or after `since`: cases.retention keeps such a tip-off's personal data.
+
+    Paying needs the reporter's identity and bank account from the vault, and the reporter
+    follows the reward with the receipt code; and the file is finished only when it is paid
+    or refused, so the retention period runs from its last step too.
+    """
+    recent_step = exists(
+        select(RewardEvent.id)
+        .where(col(RewardEvent.reward_id) == col(Reward.id))
+        .where(col(RewardEvent.on) >= since)
+    )
+    return exists(
+        select(Reward.id)
+        .where(col(Reward.complaint_id) == complaint_id)
+        .where(or_(col(Reward.state).in_(UNFINISHED), recent_step))
+    )
 
 
 def erase_free_text(session: Session, complaint_ids: list[int]) -> None:

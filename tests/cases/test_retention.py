@@ -36,6 +36,7 @@ from schemas import Complaint
 from schemas.attachment import Attachment
 from schemas.casework import ArbitrationTest, AuditEntry
 from schemas.enums import Role
+from schemas.reward import RewardEvent
 from schemas.sms import SmsInbound, SmsOutbound
 from service.cli import app as cli_app
 from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
@@ -112,6 +113,17 @@ def _age(ids: list[int], *, days: float) -> None:
             update(Complaint)
             .where(col(Complaint.id).in_(ids))
             .values(updated_at=day_start() - timedelta(days=days))
+        )
+        session.commit()
+
+
+def _age_reward(reward_id: int, *, days: int) -> None:
+    """Move every step of a reward file `days` back."""
+    with Session(get_engine()) as session:
+        session.execute(
+            update(RewardEvent)
+            .where(col(RewardEvent.reward_id) == reward_id)
+            .values(on=reward_day() - timedelta(days=days))
         )
         session.commit()
 
@@ -462,6 +474,7 @@ def test_purge_erases_the_officers_free_text_in_the_reward_file_and_vault_reads(
         assert any(NAME in line for line in before.splitlines() if line.startswith(table)), table
     assert any(ACCOUNT in line for line in before.splitlines() if line.startswith("audit_log"))
     _age([tip], days=800)
+    _age_reward(rid, days=800)  # paid as long ago: the reward file is finished too
     assert _purge().filings == 1
 
     after = dump()
@@ -487,3 +500,82 @@ def test_purge_erases_the_officers_free_text_in_the_reward_file_and_vault_reads(
         [read] = session.exec(select(AuditEntry).where(AuditEntry.action == "vault.read")).all()
     assert (read.complaint_id, read.username, read.detail["found"]) == (tip, "ro1", True)
     assert read.detail["reason"] == "［已按保存期限清除］"
+
+
+def test_a_reward_still_being_worked_keeps_its_reporter_until_paid_and_past_the_period(
+    plant: Callable[..., None],
+) -> None:
+    """A reward is paid to the person in the vault, and the reporter follows it with the
+    receipt code: a closed tip-off whose reward file is open keeps both, and the period runs
+    from the reward file's last step, not only from the tip-off's closing."""
+    plant()
+    with Session(get_engine()) as session:
+        add_staff(session, "ro1", Role.reward_officer)
+        add_staff(session, "ro2", Role.reward_officer)
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        tip, code = file_tip(client, reporter=REPORTER)
+        run_worker_until_idle()
+        _act(client, tip, "start_verification")
+        _act(client, tip, "open_case", {"case_number": "并质监立字〔2026〕2号"})
+        _act(
+            client,
+            tip,
+            "decide",
+            {
+                "decision_number": "并质监罚字〔2026〕2号",
+                "penalty_fen": 20_000_000,
+                "summary": "罚款",
+            },
+        )
+        _act(client, tip, "close", {"summary": "已作出处罚决定"})
+        ro1, ro2 = bearer(client, "ro1"), bearer(client, "ro2")
+        opened = client.post(
+            "/api/v1/rewards",
+            json={"complaint_id": tip, "reporter": ELIGIBLE, "tier": "1"},
+            headers=ro1,
+        )
+        assert opened.status_code == 201, opened.text
+        rid, aid = opened.json()["id"], opened.json()["current_amount"]["id"]
+
+    def still_there() -> bool:
+        with Session(get_engine(read_only=True)) as session:
+            return session.get(Complaint, tip).personal_data_purged_on is None  # type: ignore[union-attr]
+
+    _age([tip], days=800)
+    assert _purge().filings == 0  # proposed: the amount is not even approved yet
+    assert still_there()
+    with TestClient(create_app()) as client:
+        follow = client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": code})
+        assert follow.status_code == 200, follow.text
+        for who in (ro1, ro2):
+            answer = client.post(
+                f"/api/v1/rewards/{rid}/approvals", json={"amount_id": aid}, headers=who
+            )
+            assert answer.status_code == 201, answer.text
+        identity = client.post(
+            f"/api/v1/vault/tipoffs/{tip}/identity", json={"reason": "核对收款账户"}, headers=ro1
+        )
+        assert identity.status_code == 200, identity.text
+    assert _purge().filings == 0  # approved, not paid
+    with TestClient(create_app()) as client:
+        paid = client.post(
+            f"/api/v1/rewards/{rid}/payment",
+            json={
+                "amount_id": aid,
+                "method": "bank_transfer",
+                "reference": "转账流水0001",
+                "paid_on": reward_day().isoformat(),
+                "finance_reference": "财会签0001",
+            },
+            headers=ro1,
+        )
+        assert paid.status_code == 201, paid.text
+    assert _purge().filings == 0  # paid today: the period starts again from the payment
+    assert still_there()
+    _age_reward(rid, days=729)
+    assert _purge().filings == 0
+    _age_reward(rid, days=731)
+    assert _purge().filings == 1
+    assert not still_there()
