@@ -270,9 +270,40 @@ def odr_add(
 
 
 def main() -> None:
-    """Entry point: domain errors become a one-line message and exit code 2."""
+    """Entry point: domain errors, and a database that is not migrated or cannot be reached,
+    become a one-line message and exit code 2."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         app()
     except PlatformError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         sys.exit(2)
+    except (OperationalError, ProgrammingError) as exc:
+        typer.echo(f"error: {_database_problem(exc)}", err=True)
+        sys.exit(2)
+
+
+def _database_problem(exc: Exception) -> str:
+    """What an administrator should do about a database error a command met.
+
+    Names the driver's error type only: its message may quote the statement's parameters.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.migrate import schema_behind
+
+    kind = type(getattr(exc, "orig", None) or exc).__name__
+    try:
+        behind = schema_behind()
+    except SQLAlchemyError:  # the database cannot even be read: said below
+        behind = False
+    if behind:
+        return (
+            "the database is not migrated to this version's schema: run `complaints db "
+            f"upgrade` first ({kind})"
+        )
+    return (
+        f"the database could not be used ({kind}): check that it is running and that "
+        "COMPLAINTS_DATABASE_URL points at it"
+    )

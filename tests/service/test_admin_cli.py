@@ -1,0 +1,55 @@
+"""The `complaints` chores an administrator runs: each mistake is one `error:` line and a
+non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from routing.registry import DEFAULT_REGISTRY
+
+pytestmark = pytest.mark.slow
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _refused(result: subprocess.CompletedProcess[str], message: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stderr[-1500:])
+    assert "Traceback" not in result.stderr, result.stderr[-1500:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: "), result.stderr[-1500:]
+    assert message in last, result.stderr[-1500:]
+
+
+@pytest.fixture
+def unmigrated(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> str:
+    """Settings pointed at a database no migration has run on yet."""
+    configure(database_url=sqlite_url, redis_url=redis_url)
+    return sqlite_url
+
+
+def test_commands_on_a_database_not_yet_migrated_say_to_upgrade_it(unmigrated: str) -> None:
+    for args in (
+        ("departments", "load", str(DEFAULT_REGISTRY)),
+        ("departments", "list"),
+        ("retention", "purge"),
+        ("users", "create", "--username", "a", "--password", "a-long-password", "--role", "admin"),
+    ):
+        _refused(_run(*args), "complaints db upgrade")
+    assert _run("departments", "load", str(DEFAULT_REGISTRY), "--migrate").returncode == 0
+
+
+def test_an_unknown_revision_is_refused_by_name(unmigrated: str) -> None:
+    _refused(_run("db", "upgrade", "--revision", "nosuchrevision"), "nosuchrevision")
