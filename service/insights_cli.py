@@ -66,10 +66,14 @@ def export_complaints(
                 sys.stdout.write(chunk)
             return
         partial = out.with_name(out.name + ".partial")
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-        partial.replace(out)  # a failed export leaves no half file under the name asked for
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+            partial.replace(out)  # a failed export leaves no half file under the name asked for
+        except OSError as exc:  # a missing folder, a folder given as the file, no permission
+            partial.unlink(missing_ok=True)
+            raise InvalidInput(f"--out: cannot write {out}: {exc.strerror or exc}") from None
     typer.echo(f"wrote {out}", err=True)
 
 

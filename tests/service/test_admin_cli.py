@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,16 @@ def test_commands_on_a_database_not_yet_migrated_say_to_upgrade_it(unmigrated: s
 
 def test_an_unknown_revision_is_refused_by_name(unmigrated: str) -> None:
     _refused(_run("db", "upgrade", "--revision", "nosuchrevision"), "nosuchrevision")
+
+
+def test_an_export_to_a_place_that_cannot_be_written_says_so_and_leaves_nothing(
+    sqlite_platform: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "exports"
+    target.mkdir()
+    _refused(_run("opendata", "export", "--out", str(tmp_path / "no" / "x.csv")), "--out")
+    _refused(_run("opendata", "export", "--out", str(target)), "--out")
+    assert sorted(p.name for p in tmp_path.iterdir() if "partial" in p.name) == []
+    done = _run("opendata", "export", "--out", str(target / "x.csv"))
+    assert done.returncode == 0, done.stderr
+    assert (target / "x.csv").stat().st_size > 0  # the header row at least
