@@ -81,6 +81,23 @@ def create_user(
     return user
 
 
+def set_active(session: Session, *, username: str, active: bool) -> StaffUser:
+    """Disable or enable an account (caller commits). A disabled account's bearer tokens are
+    refused from the next request (staff_from_user) and its page sessions are deleted; its
+    history, assignments and appointments stay, naming it."""
+    from accounts import sessions
+
+    user = session.exec(select(StaffUser).where(StaffUser.username == trim(username))).first()
+    if user is None or user.id is None:
+        raise InvalidInput(f"no account {trim(username)!r}")
+    user.active = active
+    session.add(user)
+    if not active:
+        sessions.end_all(session, user.id)
+    session.flush()
+    return user
+
+
 def authenticate(
     session: Session, *, username: str, password: str, address: str | None
 ) -> StaffUser:

@@ -49,6 +49,11 @@ def staff_for(session: Session, token: str | None) -> Staff:
     return staff_from_user(session, session.get(StaffUser, row.staff_id))
 
 
+def end_all(session: Session, staff_id: int) -> None:
+    """Every page session of one account (caller commits): a disabled account's cookies."""
+    session.execute(delete(StaffSession).where(col(StaffSession.staff_id) == staff_id))
+
+
 def end(session: Session, token: str | None) -> None:
     """Sign out (caller commits); expired sessions of everyone go at the same time."""
     if token:

@@ -243,6 +243,33 @@ def users_create(
     )
 
 
+Username = Annotated[str, typer.Option(help="the account's sign-in name")]
+
+
+@users_app.command("disable")
+def users_disable(username: Username) -> None:
+    """Shut an account out at once: its tokens and page sessions stop working."""
+    from accounts.service import set_active
+    from core.db import session_scope
+
+    with session_scope() as session:
+        user = set_active(session, username=username, active=False)
+        session.commit()
+        typer.echo(f"disabled {user.username}")
+
+
+@users_app.command("enable")
+def users_enable(username: Username) -> None:
+    """Let a disabled account sign in again."""
+    from accounts.service import set_active
+    from core.db import session_scope
+
+    with session_scope() as session:
+        user = set_active(session, username=username, active=True)
+        session.commit()
+        typer.echo(f"enabled {user.username}")
+
+
 @odr_app.command("add")
 def odr_add(
     uscc: Annotated[str, typer.Option(help="the business's unified social credit code")],

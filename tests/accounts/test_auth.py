@@ -194,3 +194,34 @@ def test_the_sign_in_page_says_when_to_try_again(client: TestClient, session: Se
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "800"
     assert "登录失败次数过多，请 14 分钟后再试。" in refused.text
+
+
+def test_users_disable_shuts_out_the_token_and_the_page_session_and_enable_lets_back_in(
+    client: TestClient, session: Session
+) -> None:
+    """A member of staff who leaves is shut out by a command, not by editing the database:
+    the bearer token and the signed-in page stop working at once, and the session rows go."""
+    from schemas.staff import StaffSession
+    from tests.web.test_desk import _sign_in as page_sign_in
+
+    add_staff(session, "leaver", Role.department, "quality")
+    headers = bearer(client, "leaver")
+    page_sign_in(client, "leaver")
+    assert client.get("/staff/desk", follow_redirects=False).status_code == 200
+    done = _cli("users", "disable", "--username", "leaver")
+    assert done.returncode == 0, done.stderr
+    assert "disabled leaver" in done.stdout
+    assert client.get("/api/v1/queue", headers=headers).status_code == 401
+    assert client.get("/staff/desk", follow_redirects=False).status_code in (302, 303)
+    user = session.exec(select(StaffUser).where(StaffUser.username == "leaver")).one()
+    assert session.exec(select(StaffSession).where(StaffSession.staff_id == user.id)).all() == []
+    refused = client.post("/api/v1/auth/token", data={"username": "leaver", "password": PASSWORD})
+    assert refused.status_code == 401
+    assert _cli("users", "enable", "--username", "leaver").returncode == 0
+    assert client.get("/api/v1/queue", headers=bearer(client, "leaver")).status_code == 200
+
+
+def test_users_disable_names_an_unknown_account() -> None:
+    unknown = _cli("users", "disable", "--username", "nobody")
+    assert unknown.returncode == 2
+    assert "error: no account 'nobody'" in unknown.stderr
