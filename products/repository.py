@@ -123,3 +123,14 @@ def cases(
     if state:
         query = query.where(ProductRiskCase.state == state)
     return session.exec(query.order_by(col(ProductRiskCase.id).desc()).limit(limit)).all()
+
+
+def unfinished_cases_of_inactive_departments(session: Session) -> Sequence[ProductRiskCase]:
+    """Cases still open whose department a registry load deactivated."""
+    return session.exec(
+        select(ProductRiskCase)
+        .join(Department, col(Department.id) == col(ProductRiskCase.department_id))
+        .where(col(ProductRiskCase.open_key).is_not(None))
+        .where(col(Department.active).is_(False))
+        .order_by(col(ProductRiskCase.id))
+    ).all()

@@ -27,6 +27,7 @@ from intake.tracking_number import display_tracking_number
 from notify.service import queue_sms
 from products import repository
 from schemas.complaint import Complaint
+from schemas.department import Department
 from schemas.enums import Kind
 from schemas.product import (
     Product,
@@ -39,6 +40,7 @@ from schemas.product import (
 log = logging.getLogger(__name__)
 
 SIGNAL = Actor.system("product-risk")
+REGISTRY = Actor.system("registry")
 STATE_LABELS = {
     "open": "待核查",
     "no_defect": "未发现缺陷",
@@ -140,6 +142,52 @@ def consider(session: Session, *, complaint: Complaint, product: Product, injury
     earlier = [session.get(Complaint, i) for i in sorted(ids - {complaint.id})]
     _link(session, case, [c for c in earlier if c is not None] + [complaint])
     log.info("product-risk case %d opened (%s)", case.id, trigger)
+
+
+def hand_over(session: Session) -> dict[str, int]:
+    """Unfinished cases of departments a new registry deactivated go to the department it
+    gives the policy's sector (caller commits); how many went to each, by code.
+
+    A case belongs to the product_quality department of the registry in force: left with a
+    deactivated one, the new department's staff would never see it, and every later filing
+    about the product would join it there (one unfinished case per product) instead of
+    opening one for them. Finished cases stay where they were decided.
+    """
+    orphans = repository.unfinished_cases_of_inactive_departments(session)
+    if not orphans:
+        return {}
+    department = repository.quality_department(session, current_policy().product_risk.sector)
+    if department is None or department.id is None:
+        log.warning("no active department has the product-risk sector: %d cases", len(orphans))
+        return {}
+    moved: dict[str, int] = {}
+    now = utcnow()
+    for case in orphans:
+        assert case.id is not None
+        before = session.get(Department, case.department_id)
+        result = session.execute(
+            update(ProductRiskCase)
+            .where(col(ProductRiskCase.id) == case.id)
+            .where(col(ProductRiskCase.version) == case.version)
+            .values(department_id=department.id, version=case.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # changed meanwhile; the next load takes it
+        session.add(
+            ProductRiskEvent(
+                case_id=case.id,
+                at=now,
+                actor=REGISTRY.name,
+                from_state=case.state,
+                to_state=case.state,
+                note=f"部门登记册变更，移交{department.name}",
+                payload={"from": before.code if before else None, "to": department.code},
+            )
+        )
+        moved[department.code] = moved.get(department.code, 0) + 1
+    session.flush()
+    return moved
 
 
 def _link(session: Session, case: ProductRiskCase, complaints: list[Complaint]) -> None:

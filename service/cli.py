@@ -180,7 +180,9 @@ def departments_load(
     migrate: Annotated[bool, typer.Option(help="apply migrations first")] = False,
 ) -> None:
     """Load a department registry file; departments it no longer lists are deactivated."""
+    import schemas  # noqa: F401  (every table on the metadata)
     from core.db import session_scope
+    from products.risk import hand_over
     from routing.registry import load_registry, parse_registry
 
     _setup("departments")
@@ -191,12 +193,15 @@ def departments_load(
         migrations.upgrade()
     with session_scope() as session:
         summary = load_registry(session, parsed)
+        handed = hand_over(session)  # in the same transaction: all or nothing
         session.commit()
     typer.echo(
         f"registry {summary.version} loaded: {len(summary.added)} added, "
         f"{len(summary.updated)} updated, {len(summary.deactivated)} deactivated"
         + (f" ({', '.join(summary.deactivated)})" if summary.deactivated else "")
     )
+    for code, count in handed.items():
+        typer.echo(f"{count} product-risk case{'s' if count != 1 else ''} handed to {code}")
 
 
 @departments_app.command("list")

@@ -17,6 +17,7 @@ from schemas import (
     ProductRiskFiling,
     SmsOutbound,
 )
+from schemas.department import Department
 from schemas.enums import Role
 from schemas.staff import StaffUser
 from tests.conftest import SMS_PATH_TOKEN
@@ -208,3 +209,55 @@ def test_other_departments_do_not_see_the_case_and_bad_outcomes_are_422(
     assert bad.status_code == 422
     assert "error" in bad.json()
     assert client.get("/api/v1/product-risks", headers=staff).json()["count"] == 1
+
+
+@ON_SQLITE
+def test_a_registry_that_hands_product_quality_to_another_department_hands_over_its_cases(
+    client: TestClient, session: Session
+) -> None:
+    """After the 2018 merger (quality → market), the unfinished product-risk case goes to
+    the department the new registry gives product_quality: its staff see and work it, and
+    later filings about the product join it there. A finished case stays where it was."""
+    from typer.testing import CliRunner
+
+    from routing.registry import DEFAULT_REGISTRY
+    from service.cli import app as cli_app
+
+    _file(client, "13800000601", injury=True)
+    _file(client, "13800000602", injury=True, gtin="4006381333931", batch=None)
+    unfinished, finished = sorted(_cases(session), key=lambda c: c.id or 0)
+    staff = _department_staff(client, session)
+    answer = client.post(
+        f"/api/v1/product-risks/{finished.id}/outcome",
+        json={"outcome": "no_defect", "note": "检验合格"},
+        headers=staff,
+    )
+    assert answer.status_code == 200, answer.text
+    merged = DEFAULT_REGISTRY.with_name("samr_merged.yaml")
+    loaded = CliRunner().invoke(cli_app, ["departments", "load", str(merged)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "1 product-risk case handed to market" in loaded.output
+    add_staff(session, "sc", Role.department, department="market")
+    market = bearer(client, "sc")
+    listed = client.get("/api/v1/product-risks", headers=market).json()
+    assert [c["id"] for c in listed["data"]] == [unfinished.id]
+    view = client.get(f"/api/v1/product-risks/{unfinished.id}", headers=market).json()
+    assert view["department"]["code"] == "market"
+    moved = view["history"][-1]
+    assert (moved["actor"], moved["from_state"], moved["to_state"]) == (
+        "system:registry",
+        "open",
+        "open",
+    )
+    answer = client.post(
+        f"/api/v1/product-risks/{unfinished.id}/outcome",
+        json={"outcome": "defect_confirmed", "note": "抽检不合格"},
+        headers=market,
+    )
+    assert answer.status_code == 200, answer.text
+    _file(client, "13800000603")  # joins the case, now market's
+    session.expire_all()
+    assert [c.department_id for c in _cases(session)] == [
+        session.exec(select(Department.id).where(Department.code == d)).one()
+        for d in ("market", "quality")
+    ]
