@@ -171,6 +171,7 @@ def transition(
             current_status=from_status.value,
             allowed_next=[s.value for s in allowed_next(complaint.kind, from_status)],
         )
+    was_with = complaint.department_id
     now = stamp(coarse=complaint.kind is Kind.tip)  # a tip-off's records carry days only
     values = {"status": to_status, "version": complaint.version + 1, "updated_at": now, **changes}
     # A Core statement on the session's connection: it neither flushes pending rows first
@@ -215,6 +216,7 @@ def transition(
             public=public,
             public_note=public_note,
         ),
+        left_department_id=was_with if was_with != complaint.department_id else None,
     )
 
 
@@ -260,11 +262,20 @@ def record(
     )
 
 
-def _append(session: Session, complaint: Complaint, event: ComplaintEvent) -> ComplaintEvent:
-    """Add the event; every event on a filing also goes to its department's webhook.
+def _append(
+    session: Session,
+    complaint: Complaint,
+    event: ComplaintEvent,
+    *,
+    left_department_id: int | None = None,
+) -> ComplaintEvent:
+    """Add the event; every event on a filing also goes to its department's webhook, and
+    a move away from a department (a transfer) to that department's too.
 
     Not flushed here: a batch of routed filings then writes its events together.
     """
     session.add(event)
-    webhooks.fan_out(session, complaint=complaint, event=event)
+    webhooks.fan_out(
+        session, complaint=complaint, event=event, left_department_id=left_department_id
+    )
     return event

@@ -24,6 +24,7 @@ from core.settings import get_settings
 from core.timeutil import stamp
 from schemas.casework import DepartmentWebhook, WebhookDelivery
 from schemas.complaint import Complaint
+from schemas.department import Department
 from schemas.enums import Kind
 from schemas.event import ComplaintEvent
 from workers.outbox import enqueue_after_commit
@@ -63,28 +64,43 @@ def _active_hooks(session: Session) -> dict[int, DepartmentWebhook]:
     return session_memo(session, "active_webhooks", load)
 
 
-def fan_out(session: Session, *, complaint: Complaint, event: ComplaintEvent) -> None:
-    """Queue a delivery of `event` to the webhook of the filing's department, if it has one."""
-    if complaint.department_id is None or complaint.id is None:
+def fan_out(
+    session: Session,
+    *,
+    complaint: Complaint,
+    event: ComplaintEvent,
+    left_department_id: int | None = None,
+) -> None:
+    """Queue a delivery of `event` to the webhook of the filing's department, if it has one,
+    and to that of the department it just left (`left_department_id`): that system holds
+    the filing from earlier pushes and learns here that it went elsewhere."""
+    if complaint.id is None:
         return
-    hook = _active_hooks(session).get(complaint.department_id)
-    if hook is None or hook.id is None:
-        return
-    if event.id is None:
-        session.flush()  # the delivery names the event
-    assert event.id is not None
-    delivery = WebhookDelivery(
-        webhook_id=hook.id,
-        complaint_id=complaint.id,
-        event_id=event.id,
-        created_at=stamp(coarse=complaint.kind is Kind.tip),
+    hooks = _active_hooks(session)
+    targets = dict.fromkeys(
+        d for d in (complaint.department_id, left_department_id) if d is not None
     )
-    session.add(delivery)
-    session.flush()
-    enqueue_after_commit(session, DELIVER_WEBHOOK, delivery.id)
+    for department_id in targets:
+        hook = hooks.get(department_id)
+        if hook is None or hook.id is None:
+            continue
+        if event.id is None:
+            session.flush()  # the delivery names the event
+        assert event.id is not None
+        delivery = WebhookDelivery(
+            webhook_id=hook.id,
+            complaint_id=complaint.id,
+            event_id=event.id,
+            created_at=stamp(coarse=complaint.kind is Kind.tip),
+        )
+        session.add(delivery)
+        session.flush()
+        enqueue_after_commit(session, DELIVER_WEBHOOK, delivery.id)
 
 
-def payload(complaint: Complaint, event: ComplaintEvent) -> dict[str, Any]:
+def payload(complaint: Complaint, event: ComplaintEvent, department: str | None) -> dict[str, Any]:
+    """What a delivery carries; `department` is the code of the department the filing is
+    with now (a transfer's delivery to the one it left says where it went)."""
     return {
         "event": {
             "id": event.id,
@@ -101,6 +117,7 @@ def payload(complaint: Complaint, event: ComplaintEvent) -> dict[str, Any]:
             "kind": complaint.kind,
             "channel": complaint.channel,
             "status": complaint.status,
+            "department": department,
             "text": complaint.text,
             "contact_phone": complaint.contact_phone,
             "business_name": complaint.business_name,
@@ -140,7 +157,14 @@ def deliver(session: Session, delivery: WebhookDelivery, *, max_attempts: int) -
         delivery.state = "failed"
         delivery.last_error = "webhook, filing or event gone, or webhook switched off"
         return "failed"
-    body = json.dumps(payload(complaint, event), ensure_ascii=False, default=str).encode()
+    department = (
+        session.get(Department, complaint.department_id) if complaint.department_id else None
+    )
+    body = json.dumps(
+        payload(complaint, event, department.code if department else None),
+        ensure_ascii=False,
+        default=str,
+    ).encode()
     timestamp = str(int(time.time()))
     headers = {
         "content-type": "application/json",

@@ -171,3 +171,35 @@ def test_a_supervisor_reads_the_deliveries_but_cannot_remove_the_webhook(
     removed = hooked.delete("/api/v1/departments/quality/webhook", headers=boss)
     assert removed.status_code == 404
     assert _register(hooked, "https://example.com/hook").status_code == 200  # still theirs
+
+
+def test_a_transfer_is_pushed_to_the_department_the_filing_leaves(
+    hooked: TestClient, receiver: Receiver
+) -> None:
+    """The department's own system holds the filing from its first push: it must learn
+    that the filing went elsewhere, or it keeps it as its own, actions that now answer 404."""
+    import json
+
+    assert _register(hooked, receiver.url).status_code == 200
+    hooked.post("/api/v1/complaints", json=valid_filing(business_name="某某电梯维保公司"))
+    run_worker_until_idle()
+    [routed] = [json.loads(r["body"]) for r in receiver.received]
+    assert routed["complaint"]["department"] == "quality"
+    complaint_id = routed["complaint"]["id"]
+    moved = hooked.post(
+        f"/api/v1/complaints/{complaint_id}/actions/transfer",
+        json={"department": "aic", "reason": "属于合同纠纷，工商部门管辖"},
+        headers=bearer(hooked, "zj"),
+    )
+    assert moved.status_code == 200, moved.text
+    run_worker_until_idle()
+    pushed = [json.loads(r["body"]) for r in receiver.received]
+    assert [(p["event"]["to_status"], p["complaint"]["department"]) for p in pushed] == [
+        ("routed", "quality"),
+        ("routed", "aic"),
+    ]
+    hooked.post(  # aic's own steps are not quality's business any more
+        f"/api/v1/complaints/{complaint_id}/actions/accept", json={}, headers=bearer(hooked, "gs")
+    )
+    run_worker_until_idle()
+    assert len(receiver.received) == 2
