@@ -67,8 +67,15 @@ def create_user(
     office = None
     if office_code:
         office = office_by_code(session, office_code)
-        if department is None or office is None or office.department_id != department.id:
-            raise InvalidInput(f"no office {office_code!r} in department {department_code!r}")
+        if (
+            department is None
+            or office is None
+            or not office.active  # a registry load removed it: nothing is routed there now
+            or office.department_id != department.id
+        ):
+            raise InvalidInput(
+                f"no active office {office_code!r} in department {department_code!r}"
+            )
     user = StaffUser(
         username=username,
         password_hash=hash_password(password),

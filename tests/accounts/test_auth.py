@@ -225,3 +225,20 @@ def test_users_disable_names_an_unknown_account() -> None:
     unknown = _cli("users", "disable", "--username", "nobody")
     assert unknown.returncode == 2
     assert "error: no account 'nobody'" in unknown.stderr
+
+
+def test_users_create_refuses_an_office_the_registry_no_longer_has(session: Session) -> None:
+    """An account tied to a removed office would see only that old office's filings and
+    none routed since: the command says the office is gone instead of making it."""
+    from routing.repository import office_by_code
+
+    office = office_by_code(session, "quality-140105")
+    assert office is not None
+    office.active = False  # as a registry without county offices leaves it
+    session.add(office)
+    session.commit()
+    args = ("--role", "department", "--department", "quality", "--office", "quality-140105")
+    bad = _cli("users", "create", "--username", "cli5", "--password", PASSWORD, *args)
+    assert bad.returncode == 2
+    assert "error: no active office 'quality-140105' in department 'quality'" in bad.stderr
+    assert session.exec(select(StaffUser).where(StaffUser.username == "cli5")).first() is None

@@ -62,7 +62,7 @@ def test_a_filing_goes_to_the_office_of_its_county_and_only_that_area_sees_it(
 def test_an_office_user_must_belong_to_the_office_department(session: Session) -> None:
     from core.errors import InvalidInput
 
-    with pytest.raises(InvalidInput, match="no office"):
+    with pytest.raises(InvalidInput, match="no active office"):
         add_staff(session, "wrong", Role.department, "housing", office="quality-140100")
 
 
