@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, text, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from cases.policy import current_policy
@@ -37,6 +38,7 @@ from schemas.complaint import Complaint
 from schemas.duplicate import SignatureBand, TextSignature
 from schemas.enums import FINAL_STATUSES, Kind
 from schemas.event import ComplaintEvent
+from schemas.product import ProductRiskCase, ProductRiskFiling
 from schemas.sms import SmsInbound, SmsOutbound
 
 log = logging.getLogger(__name__)
@@ -131,10 +133,30 @@ def due_for_purge(session: Session, *, limit: int) -> list[Complaint]:
                 and_(col(Complaint.kind) != Kind.tip, col(Complaint.updated_at) < other_cutoff),
             )
         )
+        .where(~_serves_an_open_case())
         .order_by(col(Complaint.id))
         .limit(limit)
     )
     return list(session.exec(query).all())
+
+
+def _serves_an_open_case() -> ColumnElement[bool]:
+    """A finished filing another, unfinished case still relies on: a duplicate merged into
+    a filing still being handled (its text and attachments are part of that file), or the
+    evidence of a product-risk case not yet finished (open_key is cleared when it ends)."""
+    survivor = aliased(Complaint)
+    merged_into_open = exists(
+        select(survivor.id)
+        .where(col(survivor.id) == col(Complaint.merged_into_id))
+        .where(col(survivor.status).not_in(list(FINAL_STATUSES)))
+    )
+    evidence = exists(
+        select(ProductRiskFiling.id)
+        .join(ProductRiskCase, col(ProductRiskCase.id) == col(ProductRiskFiling.case_id))
+        .where(col(ProductRiskFiling.complaint_id) == col(Complaint.id))
+        .where(col(ProductRiskCase.open_key).is_not(None))
+    )
+    return or_(merged_into_open, evidence)
 
 
 def purge_due(session: Session) -> PurgeReport:

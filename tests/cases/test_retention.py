@@ -36,6 +36,7 @@ from schemas import Complaint
 from schemas.attachment import Attachment
 from schemas.casework import ArbitrationTest, AuditEntry
 from schemas.enums import Role
+from schemas.product import ProductRiskCase
 from schemas.reward import RewardEvent
 from schemas.sms import SmsInbound, SmsOutbound
 from service.cli import app as cli_app
@@ -579,3 +580,49 @@ def test_a_reward_still_being_worked_keeps_its_reporter_until_paid_and_past_the_
     _age_reward(rid, days=731)
     assert _purge().filings == 1
     assert not still_there()
+
+
+def test_a_finished_filing_an_open_case_relies_on_keeps_its_data_until_that_case_ends(
+    plant: Callable[..., None],
+) -> None:
+    """A duplicate merged into a filing still being handled is part of that filing's file,
+    and a filing linked to an unfinished product-risk case is its evidence: neither is
+    erased while the case they serve is open."""
+    plant()
+    from service.app import create_app
+
+    kettle = {"gtin": "6901234567892", "name": "电热水壶", "batch": "B2026-11", "injury": True}
+    with TestClient(create_app()) as client:
+        filed = [
+            client.post("/api/v1/complaints", json=valid_filing(text=OPEN_TEXT)),
+            client.post("/api/v1/complaints", json=valid_filing(text=OPEN_TEXT + "又困人了。")),
+            client.post(
+                "/api/v1/complaints",
+                json=valid_filing(
+                    text="电热水壶底座漏电，孩子的手被烫伤了，要求赔偿。", product=kettle
+                ),
+            ),
+        ]
+        assert all(answer.status_code == 201 for answer in filed), [a.text for a in filed]
+        survivor, duplicate, evidence = (
+            complaint_id(answer.json()["tracking_number"]) for answer in filed
+        )
+        run_worker_until_idle()
+        _act(client, duplicate, "merge", {"into": survivor, "reason": "同一电梯"})
+        _close_complaint(client, evidence)
+    _age([duplicate, evidence], days=1200)
+    assert _purge().filings == 0
+    assert _complaint(duplicate).text != PURGED_TEXT
+    assert _complaint(evidence).text != PURGED_TEXT
+    with TestClient(create_app()) as client:
+        _close_complaint(client, survivor)
+        with Session(get_engine(read_only=True)) as session:
+            case_id = session.exec(select(ProductRiskCase.id)).one()
+        ended = client.post(
+            f"/api/v1/product-risks/{case_id}/outcome",
+            json={"outcome": "no_defect", "note": "抽检合格"},
+            headers=bearer(client, "boss"),
+        )
+        assert ended.status_code == 200, ended.text
+    _age([survivor], days=1200)
+    assert _purge().filings == 3
