@@ -83,3 +83,7 @@ def odr_participant(session: Session, uscc: str) -> bool:
         .where(col(OdrBusiness.active))
     ).first()
     return found is not None
+
+
+def odr_business(session: Session, uscc: str) -> OdrBusiness | None:
+    return session.exec(select(OdrBusiness).where(OdrBusiness.business_uscc == uscc)).first()

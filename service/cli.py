@@ -282,23 +282,12 @@ def odr_add(
 ) -> None:
     """Add (or re-activate) a business that resolves its complaints online first."""
     from core.db import session_scope
-    from core.errors import InvalidInput
-    from schemas.casework import OdrBusiness
-    from schemas.validators import normalize_uscc, uscc_problem
+    from routing.odr import add_participant
 
-    code = normalize_uscc(uscc)
-    problem = uscc_problem(code)
-    if problem:
-        raise InvalidInput(f"--uscc: unified social credit code {problem}")
     with session_scope() as session:
-        from sqlmodel import select
-
-        row = session.exec(select(OdrBusiness).where(OdrBusiness.business_uscc == code)).first()
-        row = row or OdrBusiness(business_uscc=code, name=name.strip())
-        row.name, row.active = name.strip(), True
-        session.add(row)
+        row = add_participant(session, uscc=uscc, name=name)
         session.commit()
-    typer.echo(f"ODR participant: {code} {name.strip()}")
+        typer.echo(f"ODR participant: {row.business_uscc} {row.name}")
 
 
 def main() -> None:

@@ -67,3 +67,24 @@ def test_an_export_to_a_place_that_cannot_be_written_says_so_and_leaves_nothing(
     done = _run("opendata", "export", "--out", str(target / "x.csv"))
     assert done.returncode == 0, done.stderr
     assert (target / "x.csv").stat().st_size > 0  # the header row at least
+
+
+@pytest.mark.usefixtures("platform")
+def test_odr_add_checks_the_name_and_updates_by_code() -> None:
+    from sqlmodel import Session, select
+
+    from core.db import dispose_engines, get_engine
+    from schemas.casework import OdrBusiness
+
+    uscc = "91350100M000100Y43"
+    _refused(_run("odr", "add", "--uscc", uscc, "--name", "   "), "--name")
+    _refused(_run("odr", "add", "--uscc", uscc, "--name", "某" * 201), "--name")
+    for name in ("某某电梯维保公司", " 某某电梯维保有限公司 "):
+        done = _run("odr", "add", "--uscc", uscc.lower(), "--name", name)
+        assert done.returncode == 0, done.stderr
+    dispose_engines()
+    with Session(get_engine(read_only=True)) as session:
+        rows = session.exec(select(OdrBusiness)).all()
+    assert [(r.business_uscc, r.name, r.active) for r in rows] == [
+        (uscc, "某某电梯维保有限公司", True)
+    ]
