@@ -293,12 +293,15 @@ def odr_add(
 def main() -> None:
     """Entry point: domain errors, and a database that is not migrated or cannot be reached,
     become a one-line message and exit code 2."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
     try:
         app()
     except PlatformError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
+        sys.exit(2)
+    except ArgumentError as exc:  # raised when the engine is made: the URL, not a statement
+        typer.echo(f"error: COMPLAINTS_DATABASE_URL: {exc}", err=True)
         sys.exit(2)
     except (OperationalError, ProgrammingError) as exc:
         typer.echo(f"error: {_database_problem(exc)}", err=True)

@@ -56,6 +56,13 @@ def test_an_unknown_revision_is_refused_by_name(unmigrated: str) -> None:
     _refused(_run("db", "upgrade", "--revision", "nosuchrevision"), "nosuchrevision")
 
 
+def test_a_database_url_of_no_known_kind_is_named(
+    configure: Callable[..., None], redis_url: str
+) -> None:
+    configure(database_url="postgres-typo://localhost/complaints", redis_url=redis_url)
+    _refused(_run("departments", "list"), "COMPLAINTS_DATABASE_URL")
+
+
 def test_an_export_to_a_place_that_cannot_be_written_says_so_and_leaves_nothing(
     sqlite_platform: str, tmp_path: Path
 ) -> None:
