@@ -17,12 +17,16 @@ from pydantic import (
 )
 from sqlmodel import Session
 
+from cases.lifecycle import TRANSFERABLE, Actor, transition
+from classifiers.place import Place
 from core.datafile import read_yaml_model
 from core.errors import InvalidInput
 from core.timeutil import utcnow
 from routing import repository
-from routing.offices import OfficeRow, expand_offices
+from routing.offices import OfficeRow, choose_office, expand_offices
+from schemas.complaint import Complaint
 from schemas.department import Department, RegistryLoad
+from schemas.enums import Status
 from schemas.office import Office
 
 DEFAULT_REGISTRY = Path(__file__).parent / "registries" / "default.yaml"
@@ -128,6 +132,8 @@ class LoadSummary:
     updated: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
     offices: int = 0
+    requeued: int = 0  # untaken filings of a department it no longer lists: back to triage
+    reassigned: int = 0  # untaken filings of an office it no longer lists: to the one now
 
 
 def parse_registry(path: Path) -> ParsedRegistry:
@@ -182,6 +188,8 @@ def load_registry(session: Session, parsed: ParsedRegistry) -> LoadSummary:
             summary.deactivated.append(code)
     session.flush()
     summary.offices = _load_offices(session, parsed, now)
+    session.flush()
+    summary.requeued, summary.reassigned = _reroute_untaken(session, registry.version)
     session.add(
         RegistryLoad(
             version=registry.version,
@@ -231,3 +239,62 @@ def _load_offices(session: Session, parsed: ParsedRegistry, now: datetime) -> in
             office.updated_at = now
             session.add(office)
     return wanted
+
+
+REGISTRY = Actor.system("registry")
+
+
+def _reroute_untaken(session: Session, version: str) -> tuple[int, int]:
+    """Filings not yet taken on (routed, or waiting in triage) at a department or office the
+    registry no longer has: (sent back to triage, moved to the office now in charge).
+
+    Left where they were, they would wait in a queue no new account can join (accounts
+    belong to active departments) while their clock runs. Filings already taken on stay
+    with the department that took them, whose staff finish what they began.
+    """
+    # Read afresh, not through the per-transaction memos: this transaction just changed them.
+    departments = {d.id: d for d in repository.departments_by_code(session).values()}
+    triage = next(d for d in departments.values() if d.is_triage and d.active)  # exactly one
+    offices: dict[int, list[Office]] = {}
+    for row in repository.all_offices(session):
+        if row.active:
+            offices.setdefault(row.department_id, []).append(row)
+    requeued = reassigned = 0
+    for complaint in repository.untaken_at_inactive_places(session, sorted(TRANSFERABLE)):
+        department = departments.get(complaint.department_id)
+        if department is None or not department.active:
+            was = department.code if department else None
+            changes = {"department_id": triage.id, "office_id": None}
+            reason = f"registry {version} no longer lists department {was}"
+            to_status, note = Status.triage, "转人工分拣，重新确定承办部门"
+            requeued += 1
+        else:
+            assert department.id is not None
+            office = choose_office(offices.get(department.id, []), _place_of(complaint))
+            changes = {"office_id": office.id if office else None}
+            reason = f"registry {version} no longer lists the filing's office"
+            to_status = complaint.status
+            note = f"已转至{office.name if office else department.name}办理"
+            reassigned += 1
+        transition(
+            session,
+            complaint=complaint,
+            to_status=to_status,
+            actor=REGISTRY,
+            reason=reason,
+            public_note=note,
+            changes=changes,
+            payload={"registry_version": version},
+        )
+    return requeued, reassigned
+
+
+def _place_of(complaint: Complaint) -> Place | None:
+    if not complaint.place_code:
+        return None
+    return Place(
+        province=complaint.place_province,
+        city=complaint.place_city,
+        county=complaint.place_county,
+        code=complaint.place_code,
+    )

@@ -9,7 +9,9 @@ from sqlmodel import Session, col, select
 
 from core.db import session_memo
 from schemas.casework import OdrBusiness
+from schemas.complaint import Complaint
 from schemas.department import Department, RegistryLoad
+from schemas.enums import Status
 from schemas.office import Office
 
 
@@ -87,3 +89,18 @@ def odr_participant(session: Session, uscc: str) -> bool:
 
 def odr_business(session: Session, uscc: str) -> OdrBusiness | None:
     return session.exec(select(OdrBusiness).where(OdrBusiness.business_uscc == uscc)).first()
+
+
+def untaken_at_inactive_places(session: Session, statuses: Sequence[Status]) -> Sequence[Complaint]:
+    """Filings in `statuses` (not yet taken on) whose department or office is inactive."""
+    inactive_departments = select(Department.id).where(col(Department.active).is_(False))
+    inactive_offices = select(Office.id).where(col(Office.active).is_(False))
+    return session.exec(
+        select(Complaint)
+        .where(col(Complaint.status).in_(list(statuses)))
+        .where(
+            col(Complaint.department_id).in_(inactive_departments)
+            | col(Complaint.office_id).in_(inactive_offices)
+        )
+        .order_by(col(Complaint.id))
+    ).all()

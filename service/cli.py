@@ -200,6 +200,11 @@ def departments_load(
         f"{len(summary.updated)} updated, {len(summary.deactivated)} deactivated"
         + (f" ({', '.join(summary.deactivated)})" if summary.deactivated else "")
     )
+    if summary.requeued or summary.reassigned:
+        typer.echo(
+            f"filings not yet taken on: {summary.requeued} back to triage (department gone), "
+            f"{summary.reassigned} to the office now in charge (office gone)"
+        )
     for code, count in handed.items():
         typer.echo(f"{count} product-risk case{'s' if count != 1 else ''} handed to {code}")
 

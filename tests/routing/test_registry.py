@@ -1,10 +1,14 @@
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
 from sqlmodel import Session, select
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 from core.errors import InvalidInput
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
@@ -209,3 +213,92 @@ def test_departments_load_command_loads_a_good_file(
     )
     assert result.returncode == 0, result.stderr
     assert "registry t3 loaded: 0 added, 2 updated" in result.stdout
+
+
+def _routed_filings(client: "TestClient", count: int) -> list[int]:
+    from tests.helpers import run_worker_until_idle, valid_filing
+    from tests.rewards.test_vault import complaint_id
+
+    ids = []
+    for n in range(count):
+        answer = client.post(
+            "/api/v1/complaints", json=valid_filing(contact_phone=f"1381234000{n}")
+        )
+        assert answer.status_code == 201, answer.text
+        ids.append(complaint_id(answer.json()["tracking_number"]))
+    run_worker_until_idle()
+    return ids
+
+
+def test_a_registry_without_a_department_sends_its_untaken_filings_back_to_triage(
+    sqlite_platform: str, session: Session
+) -> None:
+    """After the 2018 merger quality is gone: a filing it had not yet taken on would wait in
+    a queue no new account can join, its clock running; it goes to triage to be routed
+    again. One quality had accepted stays with it, its staff finishing what they began."""
+    from fastapi.testclient import TestClient
+
+    from schemas import Complaint
+    from schemas.enums import Role, Status
+    from service.app import create_app
+    from tests.helpers import add_staff, bearer
+
+    add_staff(session, "zj", Role.department, "quality")
+    with TestClient(create_app()) as client:
+        waiting, taken = _routed_filings(client, 2)
+        accepted = client.post(
+            f"/api/v1/complaints/{taken}/actions/accept", json={}, headers=bearer(client, "zj")
+        )
+        assert accepted.status_code == 200, accepted.text
+        summary = load_registry(
+            session, parse_registry(DEFAULT_REGISTRY.with_name("samr_merged.yaml"))
+        )
+        session.commit()
+        assert summary.requeued == 1
+        session.expire_all()
+        departments = {d.id: d.code for d in session.exec(select(Department)).all()}
+        rows = {c.id: c for c in session.exec(select(Complaint)).all()}
+        assert (rows[waiting].status, departments[rows[waiting].department_id]) == (
+            Status.triage,
+            "triage",
+        )
+        assert rows[waiting].office_id is None
+        assert (rows[taken].status, departments[rows[taken].department_id]) == (
+            Status.accepted,
+            "quality",
+        )
+        timeline = client.get(f"/api/v1/track/{rows[waiting].tracking_number}").json()["timeline"]
+        assert timeline[-1]["note"] == "转人工分拣，重新确定承办部门"
+        again = load_registry(
+            session, parse_registry(DEFAULT_REGISTRY.with_name("samr_merged.yaml"))
+        )
+        assert again.requeued == 0
+
+
+def test_a_registry_without_an_office_moves_its_untaken_filings_to_the_office_now_in_charge(
+    sqlite_platform: str, session: Session, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from routing.repository import office_by_code
+    from schemas import Complaint
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        [filing] = _routed_filings(client, 1)
+    county = office_by_code(session, "quality-140105")
+    assert county is not None
+    assert session.get(Complaint, filing).office_id == county.id  # type: ignore[union-attr]
+    text = DEFAULT_REGISTRY.read_text(encoding="utf-8").replace(
+        '{levels: [province, city, county], name: "{place}质量技术监督局"}',
+        '{levels: [province, city], name: "{place}质量技术监督局"}',
+    )
+    smaller = tmp_path / "cities.yaml"
+    smaller.write_text(text.replace("version: ", "version: c", 1), encoding="utf-8")
+    summary = load_registry(session, parse_registry(smaller))
+    session.commit()
+    assert (summary.requeued, summary.reassigned) == (0, 1)
+    session.expire_all()
+    city = office_by_code(session, "quality-140100")
+    assert city is not None
+    assert session.get(Complaint, filing).office_id == city.id  # type: ignore[union-attr]
