@@ -142,14 +142,23 @@ def due_for_purge(session: Session, *, limit: int) -> list[Complaint]:
 
 def _serves_an_open_case() -> ColumnElement[bool]:
     """A finished filing another, unfinished case still relies on: a duplicate merged into
-    a filing still being handled (its text and attachments are part of that file), or the
-    evidence of a product-risk case not yet finished (open_key is cleared when it ends)."""
-    survivor = aliased(Complaint)
-    merged_into_open = exists(
-        select(survivor.id)
-        .where(col(survivor.id) == col(Complaint.merged_into_id))
+    a filing still being handled, at any depth (its text and attachments are part of that
+    file), or the evidence of a product-risk case not yet finished (open_key is cleared
+    when it ends)."""
+    survivor, below = aliased(Complaint), aliased(Complaint)
+    # Merged into an open filing directly, or through filings merged in turn (A into B,
+    # then B into C, C open: A is part of C's file too). UNION ends even on a cycle.
+    serving = (
+        select(col(below.id))
+        .join(survivor, col(survivor.id) == col(below.merged_into_id))
         .where(col(survivor.status).not_in(list(FINAL_STATUSES)))
+        .cte("serving_open_merges", recursive=True)
     )
+    deeper = aliased(Complaint)
+    serving = serving.union(
+        select(col(deeper.id)).join(serving, col(deeper.merged_into_id) == serving.c.id)
+    )
+    merged_into_open = col(Complaint.id).in_(select(serving.c.id))
     evidence = exists(
         select(ProductRiskFiling.id)
         .join(ProductRiskCase, col(ProductRiskCase.id) == col(ProductRiskFiling.case_id))

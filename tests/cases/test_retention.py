@@ -602,17 +602,21 @@ def test_a_finished_filing_an_open_case_relies_on_keeps_its_data_until_that_case
                     text="电热水壶底座漏电，孩子的手被烫伤了，要求赔偿。", product=kettle
                 ),
             ),
+            client.post("/api/v1/complaints", json=valid_filing(text=OPEN_TEXT + "第三次了。")),
         ]
         assert all(answer.status_code == 201 for answer in filed), [a.text for a in filed]
-        survivor, duplicate, evidence = (
+        survivor, duplicate, evidence, chained = (
             complaint_id(answer.json()["tracking_number"]) for answer in filed
         )
         run_worker_until_idle()
+        # A chain: `chained` into `duplicate`, then `duplicate` into the open survivor.
+        _act(client, chained, "merge", {"into": duplicate, "reason": "同一电梯"})
         _act(client, duplicate, "merge", {"into": survivor, "reason": "同一电梯"})
         _close_complaint(client, evidence)
-    _age([duplicate, evidence], days=1200)
+    _age([duplicate, evidence, chained], days=1200)
     assert _purge().filings == 0
     assert _complaint(duplicate).text != PURGED_TEXT
+    assert _complaint(chained).text != PURGED_TEXT
     assert _complaint(evidence).text != PURGED_TEXT
     with TestClient(create_app()) as client:
         _close_complaint(client, survivor)
@@ -625,4 +629,4 @@ def test_a_finished_filing_an_open_case_relies_on_keeps_its_data_until_that_case
         )
         assert ended.status_code == 200, ended.text
     _age([survivor], days=1200)
-    assert _purge().filings == 3
+    assert _purge().filings == 4
