@@ -51,8 +51,11 @@ def create_user(
     username = trim(username)
     if not username or len(username) > 64:
         raise InvalidInput("username must be 1–64 characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    # Spaces are allowed in a passphrase but do not make it long: ten spaces are no password.
+    if sum(not c.isspace() for c in password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters, not counting spaces"
+        )
     if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
         raise InvalidInput(f"username {username!r} is taken")
     department: Department | None = None

@@ -224,8 +224,18 @@ def departments_list() -> None:
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Option(help="sign-in name")],
-    password: Annotated[str, typer.Option(help="at least 10 characters")],
     role: Annotated[Role, typer.Option(help="what the account may do")],
+    # Asked for without echo when not given: a password on the command line stays in the
+    # shell's history and shows in the process list while the command runs.
+    password: Annotated[
+        str,
+        typer.Option(
+            help="at least 10 characters besides spaces; asked for (not echoed) if left out",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+        ),
+    ],
     department: Annotated[
         str | None, typer.Option(help="department code (role department only)")
     ] = None,

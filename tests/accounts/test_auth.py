@@ -136,6 +136,39 @@ def test_users_create_refuses_a_short_password_and_a_taken_name(session: Session
     taken = _cli("users", "create", "--username", "cli4", "--password", PASSWORD, "--role", "admin")
     assert taken.returncode == 2
     assert "taken" in taken.stderr
+    # Ten characters of which most are spaces are not a password of ten.
+    spaces = _cli(
+        "users", "create", "--username", "cli3", "--password", " abc  def ghi ", "--role", "admin"
+    )
+    assert spaces.returncode == 2
+    assert "not counting spaces" in spaces.stderr
+    assert session.exec(select(StaffUser).where(StaffUser.username == "cli3")).first() is None
+
+
+def test_users_create_asks_for_the_password_when_it_is_left_off_the_command_line(
+    session: Session,
+) -> None:
+    from core.security import verify_password
+
+    def create(username: str, typed: list[str]) -> subprocess.CompletedProcess[str]:
+        command = ["users", "create", "--username", username, "--role", "admin"]
+        return subprocess.run(
+            [sys.executable, "-m", "service", *command],
+            input="".join(f"{line}\n" for line in typed),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    asked = create("cli6", [PASSWORD, PASSWORD])
+    assert asked.returncode == 0, asked.stderr
+    assert PASSWORD not in asked.stdout  # not echoed
+    user = session.exec(select(StaffUser).where(StaffUser.username == "cli6")).one()
+    assert verify_password(user.password_hash, PASSWORD)
+    # Asked again until the two agree.
+    mismatch = create("cli7", [PASSWORD, "another-password", PASSWORD, PASSWORD])
+    assert mismatch.returncode == 0, mismatch.stderr
+    assert "do not match" in mismatch.stdout + mismatch.stderr
 
 
 @pytest.fixture
