@@ -51,13 +51,36 @@ def create_user(
     username = trim(username)
     if not username or len(username) > 64:
         raise InvalidInput("username must be 1–64 characters")
+    _check_password(password)
+    if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
+        raise InvalidInput(f"username {username!r} is taken")
+    department, office = _placement(session, role, department_code, office_code)
+    user = StaffUser(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        department_id=department.id if department else None,
+        office_id=office.id if office else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _check_password(password: str) -> None:
     # Spaces are allowed in a passphrase but do not make it long: ten spaces are no password.
     if sum(not c.isspace() for c in password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters, not counting spaces"
         )
-    if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
-        raise InvalidInput(f"username {username!r} is taken")
+
+
+def _placement(
+    session: Session, role: Role, department_code: str | None, office_code: str | None
+) -> tuple[Department | None, Office | None]:
+    """The department and office an account of this role is given; InvalidInput unless
+    department staff name an active department (and maybe an active office of it) and
+    every other role names neither."""
     department: Department | None = None
     if role is Role.department:
         if not department_code:
@@ -79,14 +102,57 @@ def create_user(
             raise InvalidInput(
                 f"no active office {office_code!r} in department {department_code!r}"
             )
-    user = StaffUser(
-        username=username,
-        password_hash=hash_password(password),
-        role=role,
-        department_id=department.id if department else None,
-        office_id=office.id if office else None,
-    )
+    return department, office
+
+
+def _account(session: Session, username: str) -> StaffUser:
+    user = session.exec(select(StaffUser).where(StaffUser.username == trim(username))).first()
+    if user is None or user.id is None:
+        raise InvalidInput(f"no account {trim(username)!r}")
+    return user
+
+
+def _credentials_changed(session: Session, user: StaffUser) -> None:
+    """Cut off what the account signed in with before: its bearer tokens (their version is
+    no longer the current one) and its page sessions (deleted)."""
+    from accounts import sessions
+
+    assert user.id is not None
+    user.token_epoch += 1
     session.add(user)
+    sessions.end_all(session, user.id)
+
+
+def set_password(session: Session, *, username: str, password: str) -> StaffUser:
+    """Give an account a new password (caller commits). Everything signed in with the old one
+    stops working at once, and failed tries counted against the account are wiped: the
+    owner of a forgotten password may have locked it out while guessing."""
+    _check_password(password)
+    user = _account(session, username)
+    user.password_hash = hash_password(password)
+    _credentials_changed(session, user)
+    session.flush()
+    throttle.reset_account(user.username)
+    return user
+
+
+def set_role(
+    session: Session,
+    *,
+    username: str,
+    role: Role,
+    department_code: str | None,
+    office_code: str | None = None,
+) -> StaffUser:
+    """Move an account to another role, department or office, checked as `create_user` checks
+    them (caller commits). Rights are read from the database on every request anyway; its
+    tokens and page sessions end as well, so that nothing signed in before the move outlives it."""
+    user = _account(session, username)
+    department, office = _placement(session, role, department_code, office_code)
+    user.role = role
+    user.department_id = department.id if department else None
+    user.office_id = office.id if office else None
+    _credentials_changed(session, user)
     session.flush()
     return user
 
@@ -97,9 +163,8 @@ def set_active(session: Session, *, username: str, active: bool) -> StaffUser:
     history, assignments and appointments stay, naming it."""
     from accounts import sessions
 
-    user = session.exec(select(StaffUser).where(StaffUser.username == trim(username))).first()
-    if user is None or user.id is None:
-        raise InvalidInput(f"no account {trim(username)!r}")
+    user = _account(session, username)
+    assert user.id is not None
     user.active = active
     session.add(user)
     if not active:
@@ -126,6 +191,7 @@ def token_for(user: StaffUser, settings: Settings) -> str:
     return issue_token(
         subject=str(user.id),
         role=user.role.value,
+        epoch=user.token_epoch,
         key=settings.signing_key(),
         ttl_minutes=settings.token_ttl_minutes,
     )
@@ -137,7 +203,16 @@ def staff_from_token(session: Session, *, token: str, settings: Settings) -> Sta
         user_id = int(claims["sub"])
     except (TypeError, ValueError) as exc:
         raise NotAuthenticated("invalid token") from exc
-    return staff_from_user(session, session.get(StaffUser, user_id))
+    # A token issued before migration 0017 has no version: it is read as 0, the version every
+    # account started at, so upgrading signs nobody out, and the account's first new password
+    # or move (version 1) refuses it like any other old token.
+    epoch = claims.get("epoch", 0)
+    if type(epoch) is not int:  # a bool is an int to isinstance; no issuer writes one
+        raise NotAuthenticated("invalid token")
+    user = session.get(StaffUser, user_id)
+    if user is not None and epoch != user.token_epoch:
+        raise NotAuthenticated("the password or role of this account changed; sign in again")
+    return staff_from_user(session, user)
 
 
 def staff_from_user(session: Session, user: StaffUser | None) -> Staff:

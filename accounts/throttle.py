@@ -11,9 +11,20 @@ able to sign in while it is down, and the password hash still slows guessing.
 from __future__ import annotations
 
 from core.settings import get_settings
-from intake.limits import Limit, check_all, forgive
+from intake.limits import Limit, check_all, clear, forgive
 
-__all__ = ["count_try", "forgive"]
+__all__ = ["count_try", "forgive", "reset_account"]
+
+
+def _per_account(username: str) -> Limit:
+    settings = get_settings()
+    return Limit(
+        "signin-account",
+        username,
+        limit=settings.signin_max_tries_per_account,
+        window_seconds=settings.signin_window_seconds,
+        what="failed sign-ins to this account",
+    )
 
 
 def count_try(username: str, address: str | None) -> list[str]:
@@ -22,13 +33,7 @@ def count_try(username: str, address: str | None) -> list[str]:
     window = settings.signin_window_seconds
     return check_all(
         [
-            Limit(
-                "signin-account",
-                username,
-                limit=settings.signin_max_tries_per_account,
-                window_seconds=window,
-                what="failed sign-ins to this account",
-            ),
+            _per_account(username),
             Limit(
                 "signin-ip",
                 address or "unknown",
@@ -38,3 +43,10 @@ def count_try(username: str, address: str | None) -> list[str]:
             ),
         ]
     )
+
+
+def reset_account(username: str) -> None:
+    """Forget the account's failed tries: after a password reset its owner signs in at once,
+    not after the lock its own guessing (or someone else's) ran into. The address counts stay:
+    they limit a guesser, whoever's password was reset."""
+    clear([_per_account(username)])

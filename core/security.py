@@ -30,11 +30,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def issue_token(*, subject: str, role: str, key: str, ttl_minutes: int) -> str:
+def issue_token(*, subject: str, role: str, epoch: int, key: str, ttl_minutes: int) -> str:
+    """A signed token for `subject`; `epoch` is the account's credentials version, checked
+    against the stored one on every request (accounts.service.staff_from_token)."""
     now = utcnow()
     claims: dict[str, Any] = {
         "sub": subject,
         "role": role,
+        "epoch": epoch,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=ttl_minutes)).timestamp()),
     }

@@ -144,3 +144,18 @@ def check_client(address: str | None) -> None:
 
 def check_phone(phone: str) -> None:
     check_all([phone_limit(phone)])
+
+
+def clear(limits: Sequence[Limit]) -> None:
+    """Wipe the current window's count of each limit (an administrator's reset). Earlier
+    windows no longer count, so nothing else is kept that could refuse the next try."""
+    if not limits:
+        return
+    now = int(time.time())
+    keys = [
+        f"{_bucket(limit.kind, limit.identity)}:{now // limit.window_seconds}" for limit in limits
+    ]
+    try:
+        get_redis().delete(*keys)
+    except RedisError:
+        log.warning("rate-limit counters not cleared: Redis unreachable")

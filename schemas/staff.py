@@ -23,6 +23,10 @@ class StaffUser(SQLModel, table=True):
     # counties too); without one, the whole department.
     office_id: int | None = Field(default=None, foreign_key="offices.id")
     active: bool = Field(default=True)
+    # The credentials version: raised by a new password or a new role/department/office.
+    # Bearer tokens carry the version they were issued under and are refused once it is
+    # not the current one, so a leaked password or a move cuts off tokens already out.
+    token_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

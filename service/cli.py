@@ -290,6 +290,56 @@ def users_enable(username: Username) -> None:
         typer.echo(f"enabled {user.username}")
 
 
+@users_app.command("set-password")
+def users_set_password(
+    username: Username,
+    password: Annotated[
+        str,
+        typer.Option(
+            help="at least 10 characters besides spaces; asked for (not echoed) if left out",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+        ),
+    ],
+) -> None:
+    """Give an account a new password: its tokens and page sessions stop working at once."""
+    from accounts.service import set_password
+    from core.db import session_scope
+
+    with session_scope() as session:
+        user = set_password(session, username=username, password=password)
+        session.commit()
+        typer.echo(f"new password for {user.username}; signed-in sessions ended")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    username: Username,
+    role: Annotated[Role, typer.Option(help="what the account may do from now on")],
+    department: Annotated[
+        str | None, typer.Option(help="department code (role department only)")
+    ] = None,
+    office: Annotated[
+        str | None,
+        typer.Option(help="office code, e.g. quality-140105: the user sees that area only"),
+    ] = None,
+) -> None:
+    """Move an account to another role, department or office: its tokens and page sessions
+    stop working at once."""
+    from accounts.service import set_role
+    from core.db import session_scope
+
+    with session_scope() as session:
+        user = set_role(
+            session, username=username, role=role, department_code=department, office_code=office
+        )
+        session.commit()
+        where = f" of {department}" if department else ""
+        where += f", office {office}" if office else ""
+        typer.echo(f"{user.username} is now {user.role.value}{where}; signed-in sessions ended")
+
+
 @odr_app.command("add")
 def odr_add(
     uscc: Annotated[str, typer.Option(help="the business's unified social credit code")],
