@@ -77,3 +77,26 @@ def test_0015_takes_the_other_filings_number_out_of_old_merged_notes(
         assert sorted(notes) == sorted(
             ["已与反映同一事项的另一件登记合并，由承办部门一并办理", "与受理编号无关的说明"]
         )
+
+
+def test_0017_starts_existing_accounts_at_credentials_version_0(platform: str) -> None:
+    """Version 0 is what a token issued before 0017 (no version claim) is read as: an account
+    that existed at the upgrade keeps its signed-in staff until its first change."""
+    from sqlalchemy import text
+
+    engine = get_engine()
+    migrate.downgrade(revision="0016")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO staff_users (username, password_hash, role, active, created_at) "
+                "VALUES ('before', 'x', 'admin', :yes, :now)"
+            ),
+            {"yes": True, "now": utcnow()},
+        )
+    migrate.upgrade()
+    with engine.connect() as connection:
+        epoch = connection.execute(
+            text("SELECT token_epoch FROM staff_users WHERE username = 'before'")
+        ).scalar_one()
+    assert epoch == 0
