@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from cases.calendar import WorkingCalendar
@@ -186,15 +186,21 @@ def _clocks(session: Session, complaint_id: int) -> list[Deadline]:
     )
 
 
+# Built once: a statement made anew per transition cost the router more than running it.
+_SET_DUE = (
+    update(COMPLAINTS)
+    .where(COMPLAINTS.c.id == bindparam("refresh_id"))
+    .values(deadline_due_on=bindparam("new_due"))
+)
+
+
 def _refresh_due(session: Session, complaint_id: int, clocks: Iterable[Deadline]) -> None:
     """Keep the filing's earliest running due date on the row, for sorting queues."""
     running = [
         d.due_on for d in clocks if d.state in {"active", "breached"} and d.closed_at is None
     ]
     session.connection().execute(  # Core, as in lifecycle.transition
-        update(COMPLAINTS)
-        .where(COMPLAINTS.c.id == complaint_id)
-        .values(deadline_due_on=min(running) if running else None)
+        _SET_DUE, {"refresh_id": complaint_id, "new_due": min(running) if running else None}
     )
 
 
