@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -12,6 +13,7 @@ from core.security import hash_password, issue_token, read_token, verify_passwor
 from core.settings import Settings
 from routing.offices import office_prefix
 from routing.repository import department_by_code, office_by_code
+from schemas.casework import AuditEntry
 from schemas.department import Department
 from schemas.enums import Role
 from schemas.formats import trim
@@ -103,6 +105,20 @@ def _placement(
                 f"no active office {office_code!r} in department {department_code!r}"
             )
     return department, office
+
+
+def record_account_change(
+    session: Session, *, account: StaffUser, action: str, by: str, detail: dict[str, Any]
+) -> None:
+    """An audit-trail row for a change to a staff account (caller commits with the change):
+    who made it (`by`, e.g. cli:root), to which account, and what, never a password."""
+    session.add(
+        AuditEntry(
+            username=by[:64],
+            action=f"account:{action}",
+            detail={"account": account.username, "account_id": account.id, **detail},
+        )
+    )
 
 
 def _account(session: Session, username: str) -> StaffUser:

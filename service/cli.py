@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -257,6 +259,9 @@ def users_create(
             department_code=department,
             office_code=office,
         )
+        _audit_account(
+            session, user, "create", role=role.value, department=department, office=office
+        )
         session.commit()
     typer.echo(
         f"created {user.role.value} {user.username}" + (f" of {department}" if department else "")
@@ -264,6 +269,18 @@ def users_create(
 
 
 Username = Annotated[str, typer.Option(help="the account's sign-in name")]
+
+
+def _audit_account(session: Any, user: Any, action: str, **detail: str | None) -> None:
+    """The audit trail names the operating-system user who ran the command: there is no
+    staff account behind a command line."""
+    from accounts.service import record_account_change
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        who = f"uid {os.getuid()}"
+    record_account_change(session, account=user, action=action, by=f"cli:{who}", detail=detail)
 
 
 @users_app.command("disable")
@@ -274,6 +291,7 @@ def users_disable(username: Username) -> None:
 
     with session_scope() as session:
         user = set_active(session, username=username, active=False)
+        _audit_account(session, user, "disable")
         session.commit()
         typer.echo(f"disabled {user.username}")
 
@@ -286,6 +304,7 @@ def users_enable(username: Username) -> None:
 
     with session_scope() as session:
         user = set_active(session, username=username, active=True)
+        _audit_account(session, user, "enable")
         session.commit()
         typer.echo(f"enabled {user.username}")
 
@@ -309,6 +328,7 @@ def users_set_password(
 
     with session_scope() as session:
         user = set_password(session, username=username, password=password)
+        _audit_account(session, user, "set_password")
         session.commit()
         typer.echo(f"new password for {user.username}; signed-in sessions ended")
 
@@ -333,6 +353,9 @@ def users_set_role(
     with session_scope() as session:
         user = set_role(
             session, username=username, role=role, department_code=department, office_code=office
+        )
+        _audit_account(
+            session, user, "set_role", role=role.value, department=department, office=office
         )
         session.commit()
         where = f" of {department}" if department else ""

@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.db import get_engine
 from core.settings import get_settings
@@ -248,3 +248,48 @@ def test_bad_input_is_one_error_line_and_changes_nothing(
     assert after.model_dump() == before.model_dump()
     assert client.get("/api/v1/queue", headers=headers).status_code == 200
     assert client.get("/staff/desk", follow_redirects=False).status_code == 200
+
+
+def test_every_account_change_from_the_command_line_is_on_the_audit_trail(
+    client: TestClient,
+) -> None:
+    """Who created, reset, moved, disabled and enabled an account, and when: the operating-
+    system user who ran the command, as no staff account stands behind a command line."""
+    from schemas.casework import AuditEntry
+
+    steps = [
+        ("create", "--username", "audited", "--password", PASSWORD, "--role", "operator"),
+        ("set-password", "--username", "audited", "--password", NEW_PASSWORD),
+        ("set-role", "--username", "audited", "--role", "supervisor"),
+        ("disable", "--username", "audited"),
+        ("enable", "--username", "audited"),
+    ]
+    for step in steps:
+        done = _cli("users", *step)
+        assert done.returncode == 0, done.stderr
+    assert _cli("users", "disable", "--username", "nobody").returncode == 2  # no row for that
+    with Session(get_engine(read_only=True)) as db:
+        entries = db.exec(
+            select(AuditEntry).where(col(AuditEntry.action).startswith("account:"))
+        ).all()
+    assert [e.action for e in entries] == [
+        "account:create",
+        "account:set_password",
+        "account:set_role",
+        "account:disable",
+        "account:enable",
+    ]
+    assert {e.detail["account"] for e in entries} == {"audited"}
+    assert all(e.username.startswith("cli:") and e.staff_id is None for e in entries)
+    assert entries[2].detail["role"] == "supervisor"
+    assert all(PASSWORD not in str(e.detail) and NEW_PASSWORD not in str(e.detail) for e in entries)
+    # Supervisors read them on the audit trail, by who ran the commands.
+    with Session(get_engine()) as db:
+        add_staff(db, "watcher", Role.supervisor)
+    read = client.get(
+        "/api/v1/audit",
+        params={"username": entries[0].username},
+        headers=bearer(client, "watcher"),
+    )
+    assert read.status_code == 200, read.text
+    assert [e["action"] for e in read.json()][::-1] == [e.action for e in entries]
