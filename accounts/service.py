@@ -176,15 +176,16 @@ def set_role(
 def set_active(session: Session, *, username: str, active: bool) -> StaffUser:
     """Disable or enable an account (caller commits). A disabled account's bearer tokens are
     refused from the next request (staff_from_user) and its page sessions are deleted; its
-    history, assignments and appointments stay, naming it."""
-    from accounts import sessions
+    history, assignments and appointments stay, naming it.
 
+    Disabling also raises the credentials version: the account being inactive refuses its
+    tokens only while it stays disabled, and enabling it again would otherwise bring back
+    every token issued before, the leaked one an account is often disabled for included."""
     user = _account(session, username)
-    assert user.id is not None
     user.active = active
     session.add(user)
     if not active:
-        sessions.end_all(session, user.id)
+        _credentials_changed(session, user)
     session.flush()
     return user
 
@@ -227,7 +228,9 @@ def staff_from_token(session: Session, *, token: str, settings: Settings) -> Sta
         raise NotAuthenticated("invalid token")
     user = session.get(StaffUser, user_id)
     if user is not None and epoch != user.token_epoch:
-        raise NotAuthenticated("the password or role of this account changed; sign in again")
+        raise NotAuthenticated(
+            "the password, role or access of this account changed; sign in again"
+        )
     return staff_from_user(session, user)
 
 

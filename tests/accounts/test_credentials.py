@@ -293,3 +293,18 @@ def test_every_account_change_from_the_command_line_is_on_the_audit_trail(
     )
     assert read.status_code == 200, read.text
     assert [e["action"] for e in read.json()][::-1] == [e.action for e in entries]
+
+
+def test_a_token_from_before_a_disable_stays_refused_after_enable(
+    client: TestClient, session: Session
+) -> None:
+    """Disabling shuts out a stolen or leaked token; enabling the account again must not bring
+    it back, nor a page session started before (those rows are already gone)."""
+    add_staff(session, "returning", Role.department, "quality")
+    old = bearer(client, "returning")
+    assert _cli("users", "disable", "--username", "returning").returncode == 0
+    assert client.get("/api/v1/queue", headers=old).status_code == 401
+    assert _cli("users", "enable", "--username", "returning").returncode == 0
+
+    _refused(client.get("/api/v1/queue", headers=old))
+    assert client.get("/api/v1/queue", headers=bearer(client, "returning")).status_code == 200
