@@ -17,7 +17,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from opendata.scrub import scrub
 from schemas.complaint import Complaint
 from schemas.duplicate import DuplicateLink
-from schemas.enums import Role, Status
+from schemas.enums import Kind, Role, Status
 
 _MAY_MERGE = frozenset({Role.department, Role.supervisor, Role.admin})
 MERGED_NOTE = "已与反映同一事项的另一件登记合并，由承办部门一并办理"
@@ -61,6 +61,11 @@ def merge(
     if duplicate_id == survivor_id:
         raise InvalidInput("a filing cannot be merged into itself")
     survivor = visible_complaint(session, staff=staff, complaint_id=survivor_id)
+    if (duplicate.kind is Kind.tip) != (survivor.kind is Kind.tip):
+        # A merged filing's citizen is told the survivor's outcome (tell_merged): a complaint
+        # merged into a tip-off would learn the tip-off exists and how it ended, a reporter
+        # another citizen's settlement. The duplicate finder never pairs them either.
+        raise InvalidInput("a tip-off and a complaint or inquiry cannot be merged")
     if survivor.status is Status.merged:
         raise Conflict(
             f"filing {survivor_id} is merged into {survivor.merged_into_id}; merge into that",

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from cases.lifecycle import allowed_next
+from cases.merge import MERGED_NOTE
 from core.timeutil import as_china, utcnow
 from intake.tracking_number import display_tracking_number
 from schemas import Complaint, ComplaintEvent, Deadline, SatisfactionRating, TipCase
@@ -731,3 +732,29 @@ def test_a_filing_merged_into_one_already_finished_is_told_its_outcome_at_once(
         for m in session.exec(select(SmsOutbound).where(SmsOutbound.complaint_id == late)).all()
         if m.template in {"answered", "merged_closed"}
     ] == ["answered", "merged_closed"]
+
+
+@pytest.mark.parametrize("tip_survives", [True, False])
+def test_a_tip_off_and_a_complaint_are_never_merged_into_each_other(
+    desk: dict[str, dict[str, str]], client: TestClient, session: Session, tip_survives: bool
+) -> None:
+    """A merged filing's citizen is told its survivor's outcome: a complaint merged into a
+    tip-off would learn that the tip-off exists and how it ended (the reporter's protection),
+    and a reporter merged into a complaint would hear another citizen's settlement. The
+    duplicate finder never pairs the two kinds (intake.duplicates); neither may staff."""
+    zj = desk["zj"]
+    tip = _routed(client, kind="tip", contact_phone=None, reporter={"phone": "13600000006"})
+    complaint = _routed(client, contact_phone="13800000001")
+    duplicate, survivor = (complaint, tip) if tip_survives else (tip, complaint)
+    answer = client.post(
+        f"/api/v1/complaints/{duplicate}/actions/merge",
+        json={"into": survivor, "reason": "同一电梯同一事项"},
+        headers=zj,
+    )
+    assert answer.status_code == 422, answer.text
+    assert "tip-off" in answer.json()["detail"]
+    session.expire_all()
+    row = session.get(Complaint, duplicate)
+    assert row is not None
+    assert (row.status, row.merged_into_id) == (Status.routed, None)
+    assert _public_notes(session, duplicate)[-1] != MERGED_NOTE
