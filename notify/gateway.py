@@ -15,9 +15,12 @@ log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, brief: str | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        # The message without what the gateway said back, which may quote the number and
+        # the text it was sent (Twilio's 4xx do): all a sealed message may keep or log.
+        self.brief = brief or message
 
 
 class SmsGateway(Protocol):
@@ -55,6 +58,7 @@ class HttpGateway:
             raise GatewayError(
                 f"gateway refused the message: {response.status_code} {response.text[:200]}",
                 retryable=False,
+                brief=f"gateway refused the message: {response.status_code}",
             )
         return response
 

@@ -56,7 +56,10 @@ def send_sms(message_id: int) -> str:
             message.provider = gateway.name
             message.provider_message_id = gateway.send(to, body)
         except GatewayError as exc:
-            message.last_error = str(exc)[:500]
+            # A sealed message's number and text are erased once it is done with; the
+            # gateway's answer may quote both, so only the brief error is kept and logged.
+            error = exc.brief if sealed else str(exc)
+            message.last_error = error[:500]
             final = not exc.retryable or message.attempts > len(SEND_SMS.retry)
             if final:
                 message.state = "failed"
@@ -64,7 +67,7 @@ def send_sms(message_id: int) -> str:
             session.add(message)
             session.commit()
             log.warning(
-                "sms %s to %s failed (attempt %d): %s", label, masked, message.attempts, exc
+                "sms %s to %s failed (attempt %d): %s", label, masked, message.attempts, error
             )
             if final:
                 return "failed"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from core import migrate
@@ -121,3 +123,49 @@ def test_the_number_never_reaches_the_logs(
     assert "138****5678" in caplog.text
     with Session(get_engine(read_only=True)) as session:
         assert session.exec(select(SmsOutbound)).one().to_number == "+8613812345678"
+
+
+def _quoting_gateway() -> FastAPI:
+    """A gateway that refuses every message, quoting it back as Twilio's 4xx answers do."""
+    app = FastAPI()
+
+    @app.post("/messages")
+    async def refuse(request: Request) -> JSONResponse:
+        sent = await request.json()
+        said = f"The 'To' number {sent['to']} is not a valid phone number: {sent['text']}"
+        return JSONResponse({"code": 21211, "message": said}, status_code=400)
+
+    return app
+
+
+def test_a_refusal_quoting_a_sealed_number_and_text_keeps_neither(
+    sms_db: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A gateway's 4xx often quotes what it was sent (Twilio 21211: "The 'To' number … is not
+    a valid phone number."). A sealed message's number and text (a reporter's, a citizen's
+    sign-in code) are erased once it is done with: its error must not keep them instead."""
+    from notify.service import queue_sealed_sms
+    from rewards.keys import keyring
+    from tests.helpers import serving
+
+    with serving(_quoting_gateway()) as url:
+        sms_db(sms_gateway_url=url)
+        with Session(get_engine()) as session:
+            message = queue_sealed_sms(
+                session,
+                ring=keyring(),
+                to="+8613812345678",
+                template="citizen_code",
+                params={"code": "493817", "minutes": "5"},
+            )
+            session.commit()
+            message_id = message.id
+        assert message_id is not None
+        caplog.set_level("INFO")
+        assert send_sms(message_id) == "failed"
+    stored = _stored(message_id)
+    assert stored.sealed_ciphertext is None  # erased, as a sent one is
+    assert "400" in (stored.last_error or "")  # what went wrong is still said
+    for secret in ("13812345678", "493817"):
+        assert secret not in (stored.last_error or "")
+        assert secret not in caplog.text
