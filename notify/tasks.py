@@ -11,6 +11,7 @@ from core.timeutil import stamp
 from notify.budget import spend
 from notify.gateway import GatewayError, get_gateway
 from notify.service import erase_sealed, open_sealed
+from notify.templates import OWN_BUDGET
 from notify.webhooks import DeliveryFailed, deliver
 from rewards.keys import keyring
 from schemas.casework import WebhookDelivery
@@ -43,6 +44,7 @@ def send_sms(message_id: int) -> str:
             number=to,
             per_number=settings.sms_daily_budget_per_number,
             overall=settings.sms_daily_budget_global,
+            pool=message.template if message.template in OWN_BUDGET else "",
         ):
             message.state = "over_budget"
             _finish(message, sealed)

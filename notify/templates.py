@@ -6,6 +6,10 @@ from core.errors import InvalidInput
 
 SIGNATURE = "【12315】"
 
+# Templates sent on anyone's request to any number they type (a sign-in code): counted in a
+# per-number daily budget of their own (notify.budget), not the one the filings' texts use.
+OWN_BUDGET: frozenset[str] = frozenset({"citizen_code"})
+
 TEMPLATES: dict[str, str] = {
     "filed": "您的{kind}已登记，受理编号{number}。发送“查询{number}”或登录网站可查询办理进度。",
     "status": "受理编号{number}：{status}{where}。",

@@ -169,3 +169,34 @@ def test_a_refusal_quoting_a_sealed_number_and_text_keeps_neither(
     for secret in ("13812345678", "493817"):
         assert secret not in (stored.last_error or "")
         assert secret not in caplog.text
+
+
+def test_sign_in_codes_cannot_spend_the_texts_a_numbers_filings_are_owed(
+    sms_db: Callable[..., None], sms_gateway: RunningGateway
+) -> None:
+    """Anyone may ask for sign-in codes for any number (POST /api/v1/citizen/code, 5 an
+    hour): counted in the number's daily budget, ten codes asked for by a stranger left
+    the texts its filings are owed (a closing, a staff question) unsent for the day. Codes
+    have a budget of their own, as large, and the overall one stays shared."""
+    from notify.service import queue_sealed_sms
+    from rewards.keys import keyring
+
+    sms_db(sms_daily_budget_per_number="3")
+
+    def code() -> int:
+        with Session(get_engine()) as session:
+            message = queue_sealed_sms(
+                session,
+                ring=keyring(),
+                to="+8613812345678",
+                template="citizen_code",
+                params={"code": "493817", "minutes": "5"},
+            )
+            session.commit()
+            assert message.id is not None
+            return message.id
+
+    assert [send_sms(code()) for _ in range(4)] == ["sent"] * 3 + ["over_budget"]
+    assert [send_sms(_queued()) for _ in range(4)] == ["sent"] * 3 + ["over_budget"]
+    sms_db(sms_daily_budget_per_number="3", sms_daily_budget_global="6")
+    assert send_sms(_queued("+8613900001111")) == "over_budget"  # six sent, codes included
