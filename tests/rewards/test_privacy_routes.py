@@ -25,8 +25,10 @@ from sqlmodel import Session, select
 from cases.actions import SPECS
 from core import migrate
 from core.db import get_engine
+from notify.service import open_sealed
+from rewards.keys import keyring
 from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
-from schemas import Complaint
+from schemas import Complaint, SmsOutbound
 from schemas.enums import Role
 from tests.canaries import (
     BANK_ACCOUNT,
@@ -490,7 +492,37 @@ def _every_route(run: Run, tip: Tip, state: str, receiver: Receiver) -> set[tupl
         json=valid_filing(),
     )
     call("GET", "/api/v1/quality-supervision/me", "/api/v1/quality-supervision/me")
+    if state == STATES[-1]:  # once, with every tip-off filed: a number gets a code a minute
+        _citizen_routes(call, tip)
     return called
+
+
+def _citizen_routes(call: Callable[..., httpx.Response], tip: Tip) -> None:
+    """Whoever holds the reporter's phone signs in to 'my complaints' with it: the list
+    holds none of the tip-offs the number reported, nor does any answer on the way."""
+    asked = call("POST", "/api/v1/citizen/code", "/api/v1/citizen/code", json={"phone": PHONE})
+    assert asked.status_code == 202, asked.text
+    with Session(get_engine(read_only=True)) as session:
+        message = session.exec(
+            select(SmsOutbound).where(SmsOutbound.template == "citizen_code")
+        ).one()
+        _, text = open_sealed(keyring(), message)
+    code = re.search(r"验证码(\d{6})", text)
+    assert code, text
+    signed = call(
+        "POST",
+        "/api/v1/citizen/session",
+        "/api/v1/citizen/session",
+        json={"phone": PHONE, "code": code.group(1)},
+    )
+    assert signed.status_code == 200, signed.text
+    citizen = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+    listed = call("GET", "/api/v1/citizen/filings", "/api/v1/citizen/filings", headers=citizen)
+    assert listed.status_code == 200, listed.text
+    assert [f for f in listed.json()["filings"] if f["kind"] == "tip"] == []
+    assert tip.number not in listed.text
+    ended = call("DELETE", "/api/v1/citizen/session", "/api/v1/citizen/session", headers=citizen)
+    assert ended.status_code == 204, ended.text
 
 
 def _desk_pages(client: TestClient, cid: int) -> list[tuple[str, int, str]]:
