@@ -89,16 +89,27 @@ def sign_in(*, phone: str, code: str, address: str | None) -> tuple[str, int]:
     """A token for `phone` and the seconds it lasts, if `code` is its code.
 
     Every try from an address is counted first, whatever the number (one address guessing
-    across many numbers), and a right code takes its try back."""
+    across many numbers) and per number (one number from many addresses), and a right code
+    takes its try back."""
+    settings = get_settings()
     counted = check_all(
         [
             Limit(
                 "citizen-signin-ip",
                 address or "unknown",
-                limit=get_settings().citizen_signin_tries_per_address_per_hour,
+                limit=settings.citizen_signin_tries_per_address_per_hour,
                 window_seconds=3600,
                 what="wrong sign-in codes from this address",
-            )
+            ),
+            # Per number, from every address: a new code resets its own tries, so without
+            # this one number could be guessed at five codes × five tries an hour, all day.
+            Limit(
+                "citizen-signin-phone",
+                phone,
+                limit=settings.citizen_signin_tries_per_phone_per_day,
+                window_seconds=86400,
+                what="wrong sign-in codes for this number today",
+            ),
         ]
     )
     codes.check(phone, code)

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
         description="Wrong sign-in codes from one client address per hour, whatever the "
         "phone (→ 429): guessing across many numbers stays hopeless.",
     )
+    citizen_signin_tries_per_phone_per_day: int = Field(
+        default=10,
+        ge=1,
+        description="Wrong sign-in codes for one phone number per day, from any address "
+        "(→ 429): one number cannot be guessed at all day long.",
+    )
     citizen_session_minutes: int = Field(
         default=30,
         ge=1,

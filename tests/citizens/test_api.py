@@ -295,6 +295,27 @@ def test_wrong_codes_from_one_address_are_limited_whatever_the_number(
     assert int(stopped.headers["Retry-After"]) > 0
 
 
+def test_wrong_codes_for_one_number_are_limited_whatever_the_address(
+    sqlite_platform: str, configure: Any, client: TestClient, session: Session
+) -> None:
+    """A new code resets its own five tries; the day's wrong tries for the number do not."""
+    configure(
+        database_url=sqlite_platform,
+        redis_url=_redis_url(),
+        citizen_signin_tries_per_phone_per_day="3",
+    )
+    assert _ask(client, PHONE).status_code == 202
+    code = _code(session, PHONE)
+    for _ in range(3):
+        tried = client.post("/api/v1/citizen/session", json={"phone": PHONE, "code": _wrong(code)})
+        assert tried.status_code == 401
+    stopped = client.post("/api/v1/citizen/session", json={"phone": PHONE, "code": code})
+    assert stopped.status_code == 429  # even the right code, until the day's window ends
+    assert "number" in stopped.json()["detail"]
+    other = client.post("/api/v1/citizen/session", json={"phone": OTHER, "code": "000000"})
+    assert other.status_code == 401  # another number from the same address is not held up
+
+
 def test_signing_out_ends_the_token(
     sqlite_platform: str, client: TestClient, session: Session
 ) -> None:
