@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -19,7 +20,7 @@ from intake.attachments import attach
 from intake.tracking_number import new_tracking_number, normalize_tracking_number
 from products.service import link_filing
 from rewards import receipts, vault
-from schemas.complaint import Complaint, ComplaintCreate, TrackingView
+from schemas.complaint import COMPLAINT_ONLY, Complaint, ComplaintCreate, TrackingView
 from schemas.department import DepartmentRef
 from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.event import EventPublic
@@ -45,6 +46,12 @@ class FilingDraft:
     business_uscc: str | None = None
     business_address: str | None = None
     region: str | None = None
+    # A complaint's only (schemas.complaint.COMPLAINT_ONLY).
+    complainant_name: str | None = None
+    complainant_address: str | None = None
+    demand: str | None = None
+    purchased_on: date | None = None
+    order_number: str | None = None
 
     @classmethod
     def of(cls, data: ComplaintCreate) -> FilingDraft:
@@ -71,6 +78,9 @@ def create_filing(
     """
     if supervisor is not None and draft.kind is Kind.tip and draft.contact_phone:
         raise ValueError("a tip-off's row holds no contact, a supervisor's neither")
+    if draft.kind is not Kind.complaint and any(getattr(draft, f) for f in COMPLAINT_ONLY):
+        # Every channel checks this on its input; here so that no new one can forget it.
+        raise ValueError("only a complaint's row holds a complainant, demand or purchase")
     marked: dict[str, Any] = {}
     if supervisor is not None:
         marked = {

@@ -5,13 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Date, Index, Table, Text, literal_column
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
-from core.timeutil import utcnow
+from core.timeutil import china_today, utcnow
 from schemas.attachment import AttachmentStaffView
 from schemas.department import DepartmentRef
 from schemas.duplicate import DuplicateSuggestion
@@ -22,6 +31,7 @@ from schemas.formats import (
     CN_USCC,
     WHITE_SPACE,
     Trimmed,
+    iso_date_text,
     no_control_characters,
     required_when,
     trimmed_length_pattern,
@@ -34,6 +44,52 @@ from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
 TEXT_MIN, TEXT_MAX = 10, 5000
 # Said by the web form's rule below and by the hotline's (intake.operator).
 BUSINESS_REQUIRED = "business_name is required for a complaint or a tip-off"
+
+
+# What the rules ask of a complaint only (the complainant, the demand, the purchase): a
+# tip-off's reporter goes to the vault, never onto the row; an inquiry is no dispute.
+COMPLAINT_ONLY = (
+    "complainant_name",
+    "complainant_address",
+    "demand",
+    "purchased_on",
+    "order_number",
+)
+FIRST_PURCHASE_DAY = date(1990, 1, 1)
+# The years a purchase day may have (1990–2099), in the schema too; "not in the future" is
+# the validator's, as no schema knows today.
+PURCHASE_DAY_PATTERN = r"^(199\d|20\d{2})-\d{2}-\d{2}$"
+
+
+def complaint_only_reason(field: str, kind: Kind) -> str:
+    """Why a complaint-only field is refused on another kind: a reporter's name or address
+    on a tip-off's row would undo the vault; an inquiry has no dispute to settle."""
+    if kind is Kind.tip:
+        return f"{field} is for complaints only; a tip-off's reporter is given in reporter"
+    return f"{field} is for complaints only; an inquiry is not a dispute"
+
+
+def purchase_day_problem(day: date) -> str | None:
+    if day < FIRST_PURCHASE_DAY:
+        return f"purchased_on must not be before {FIRST_PURCHASE_DAY.isoformat()}"
+    if day > china_today():
+        return "purchased_on must not be in the future"
+    return None
+
+
+def _purchase_day(day: date) -> date:
+    problem = purchase_day_problem(day)
+    if problem:
+        raise ValueError(problem)
+    return day
+
+
+PurchaseDay = Annotated[
+    date,
+    BeforeValidator(iso_date_text),
+    AfterValidator(_purchase_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": PURCHASE_DAY_PATTERN}),
+]
 
 
 # A filing's due date, or the end of time when it has none: the deadline queue's sort key.
@@ -62,6 +118,15 @@ class Complaint(SQLModel, table=True):
     business_uscc: str | None = Field(default=None, max_length=18, index=True)
     business_address: str | None = Field(default=None, max_length=300)
     region: str | None = Field(default=None, max_length=100)
+    # What the rules ask of a complaint besides the business and the facts (a complaint's
+    # only: a tip-off's reporter is sealed in the vault, an inquiry is no dispute). The name,
+    # address and order number are personal data: shown to CONTACT_READERS, never published,
+    # erased by retention with the contact number.
+    complainant_name: str | None = Field(default=None, max_length=60)
+    complainant_address: str | None = Field(default=None, max_length=300)
+    demand: str | None = Field(default=None, max_length=500)
+    purchased_on: date | None = Field(default=None)
+    order_number: str | None = Field(default=None, max_length=100)
     # The registry's sector (product or service type): as filed (Open311 service code), else
     # as the router finds it (routing.sectors); none when nothing says which.
     sector: str | None = Field(default=None, max_length=32, index=True)
@@ -147,6 +212,10 @@ class ComplaintCreate(SQLModel):
                 required_when(_KIND_IS("complaint", "inquiry"), "contact_phone"),
                 required_when(_KIND_IS("complaint", "tip"), "business_name"),
                 {
+                    "if": _KIND_IS("tip", "inquiry"),
+                    "then": {"properties": {f: {"type": "null"} for f in COMPLAINT_ONLY}},
+                },
+                {
                     "if": _KIND_IS("complaint", "inquiry"),
                     "then": {"properties": {"reporter": {"type": "null"}}},
                 },
@@ -165,6 +234,29 @@ class ComplaintCreate(SQLModel):
     )
     business_address: Annotated[str, Trimmed(1, 300)] | None = None
     region: Annotated[str, Trimmed(1, 100)] | None = None
+    complainant_name: Annotated[str, Trimmed(1, 60)] | None = Field(
+        default=None,
+        description="complaint only: the complainant's name (姓名); the rules require it for a "
+        "complaint",
+    )
+    complainant_address: Annotated[str, Trimmed(1, 300)] | None = Field(
+        default=None,
+        description="complaint only: the complainant's address (地址); the rules require it "
+        "for a complaint",
+    )
+    demand: Annotated[str, Trimmed(1, 500)] | None = Field(
+        default=None,
+        description="complaint only: what the complainant asks for (诉求), e.g. 退货退款, 赔偿; "
+        "the rules require it for a complaint",
+    )
+    purchased_on: PurchaseDay | None = Field(
+        default=None,
+        description="complaint only: the day of purchase, YYYY-MM-DD, "
+        f"not before {FIRST_PURCHASE_DAY.isoformat()} and not in the future",
+    )
+    order_number: Annotated[str, Trimmed(1, 100)] | None = Field(
+        default=None, description="complaint only: the order or receipt number"
+    )
     attachments: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
         default_factory=list, description="ids returned by POST /api/v1/attachments"
     )
@@ -176,6 +268,16 @@ class ComplaintCreate(SQLModel):
         description="a tip-off's reporter (all optional): sealed in the identity vault, never "
         "shown to the department; needed to be paid a reward, can also be given later",
     )
+
+    @field_validator(*COMPLAINT_ONLY)
+    @classmethod
+    def _complaint_only(cls, value: Any, info: ValidationInfo) -> Any:
+        # A field validator, not the model's: the error then names the field. `kind` is
+        # declared first, so it is known here (absent when it was itself invalid).
+        kind = info.data.get("kind")
+        if value is not None and kind is not None and kind is not Kind.complaint:
+            raise ValueError(complaint_only_reason(info.field_name or "", kind))
+        return value
 
     @model_validator(mode="after")
     def _required_for_kind(self) -> ComplaintCreate:
@@ -238,6 +340,13 @@ class ComplaintStaffView(SQLModel):
     business_uscc: str | None
     business_address: str | None
     region: str | None
+    # A complaint's demand and purchase; the complainant's name and address only for the
+    # roles that may read the full contact number (cases.views.CONTACT_READERS), else null.
+    demand: str | None = None
+    purchased_on: date | None = None
+    order_number: str | None = None
+    complainant_name: str | None = None
+    complainant_address: str | None = None
     department: DepartmentRef | None
     office: OfficeRef | None
     place_province: str | None
