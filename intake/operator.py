@@ -8,6 +8,7 @@ both a complaint and a tip-off is filed as two linked filings.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session
@@ -22,7 +23,7 @@ from intake.service import Filed, FilingDraft, create_filing, file_tip
 from intake.tracking_number import display_tracking_number
 from rewards import receipts
 from routing.repository import department_by_code
-from schemas.complaint import BUSINESS_REQUIRED, Complaint
+from schemas.complaint import BUSINESS_REQUIRED, Complaint, complaint_only_reason
 from schemas.enums import Channel, Kind, Role
 from schemas.operator import FiledRef, OperatorCall, OperatorFiled
 from schemas.reporter import ReporterIdentityIn
@@ -55,6 +56,14 @@ def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[li
             f"business_name: {BUSINESS_REQUIRED}",
             errors=[{"field": "business_name", "reason": BUSINESS_REQUIRED}],
         )
+    if Kind.complaint not in kinds:
+        # Known once the kind is (detected or given), as business_name is above.
+        for field in ("caller_address", "demand"):
+            if getattr(call, field) is not None:
+                reason = complaint_only_reason(field, kinds[0])
+                raise InvalidInput(
+                    f"{field}: {reason}", errors=[{"field": field, "reason": reason}]
+                )
     if call.department:
         target = department_by_code(session, call.department)
         if target is None or not target.active:
@@ -78,6 +87,15 @@ def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[li
             business_address=call.business_address,
             region=call.region,
         )
+        if kind is Kind.complaint:
+            # What the rules ask of a complaint, typed by the operator. An inquiry keeps no
+            # name (none is needed to answer it); a tip-off's goes to the vault below.
+            draft = replace(
+                draft,
+                complainant_name=call.caller_name,
+                complainant_address=call.caller_address,
+                demand=call.demand,
+            )
         payload = {
             "operator": staff.username,
             "kind_detected": detected.kind.value,

@@ -48,7 +48,19 @@ class OperatorCall(SQLModel):
 
     caller_phone: Annotated[str, AfterValidator(_phone), CN_PHONE]
     caller_name: Annotated[str, Trimmed(1, 60)] | None = Field(
-        default=None, description="for a tip-off: sealed in the identity vault"
+        default=None,
+        description="a complaint's complainant_name (the rules require it for a complaint); "
+        "for a tip-off: sealed in the identity vault, never on the filing",
+    )
+    caller_address: Annotated[str, Trimmed(1, 300)] | None = Field(
+        default=None,
+        description="a complaint's complainant_address (the rules require it for a complaint); "
+        "refused for a tip-off or an inquiry",
+    )
+    demand: Annotated[str, Trimmed(1, 500)] | None = Field(
+        default=None,
+        description="a complaint's demand (诉求, e.g. 退货退款, 赔偿; the rules require it for a "
+        "complaint); refused for a tip-off or an inquiry",
     )
     text: FilingText
     kind: Kind | None = Field(default=None, description="default: detected from the text")
