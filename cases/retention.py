@@ -2,7 +2,8 @@
 
 A filing closed (or merged) longer ago than `retention.closed_tip_days` (tip-offs) or
 `retention.closed_filing_days` (complaints, inquiries) loses everything that could name a
-person: the contact number, the free text, the sealed identity and receipt code, the SMS
+person: the contact number, the complainant's name and address, the order number, the free
+text and the demand, the sealed identity and receipt code, the SMS
 numbers and texts, attachments (rows and files), rating comments, the text fingerprints,
 free text in its history, and the officers' free text in its reward file and vault reads.
 What statistics count stays: kind, channel, department, place, statuses and the days they
@@ -217,6 +218,12 @@ def _purge_rows(session: Session, ids: list[int]) -> int:
         .values(
             contact_phone=None,
             text=PURGED_TEXT,
+            # The complainant's name and address, the order number (it leads to the buyer's
+            # account), and the demand: free text in the complainant's words, as the text.
+            complainant_name=None,
+            complainant_address=None,
+            order_number=None,
+            demand=None,
             routing_hints={},  # an operator's override reason is free text
             personal_data_purged_on=china_today(),
         )

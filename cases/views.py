@@ -63,8 +63,12 @@ def staff_view(
                 "assignee_id",
                 "contact_phone",
                 "personal_data_purged_on",
+                "complainant_name",
+                "complainant_address",
             }
         ),
+        # Personal data as the contact number is: only for those who call back.
+        **_complainant(staff, complaint),
         # Masked on screen; the full number only through contact_of (audited).
         contact_phone=mask_phone(complaint.contact_phone) if complaint.contact_phone else None,
         allowed_actions=allowed_actions(complaint),
@@ -122,6 +126,17 @@ def staff_view(
             for event in repository.history(session, complaint.id)
         ],
     )
+
+
+def _complainant(staff: Staff, complaint: Complaint) -> dict[str, str | None]:
+    """The complainant's name and address for CONTACT_READERS; nothing for anyone else (an
+    operator, a reward officer): unlike a phone number, a masked name still names."""
+    if staff.role not in CONTACT_READERS:
+        return {"complainant_name": None, "complainant_address": None}
+    return {
+        "complainant_name": complaint.complainant_name,
+        "complainant_address": complaint.complainant_address,
+    }
 
 
 def _duplicates(session: Session, complaint_id: int) -> list[DuplicateSuggestion]:

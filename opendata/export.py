@@ -2,7 +2,8 @@
 
 Only complaints: never a tip-off (举报), whose content and existence are the reporter's
 protection, nor an inquiry. No tracking number (it opens the tracking page and the rating),
-no contact, no business address (a small trader's is often a home), days not times. The
+no contact, no complainant's name, address, demand or order number, no business address
+(a small trader's is often a home), days not times. The
 text and the business name are scrubbed (opendata.scrub). A complaint's `id` is its public id
 (opendata.public_ids), not its database id, whose gaps would show when tip-offs came in.
 """
@@ -22,7 +23,7 @@ from sqlmodel import Session, col, select
 from core.timeutil import CHINA, as_china
 from intake.operator import SPLIT_REASON
 from opendata.public_ids import public_id
-from opendata.scrub import scrub
+from opendata.scrub import PERSON, scrub
 from routing.repository import latest_registry_load
 from schemas.complaint import Complaint
 from schemas.department import Department
@@ -46,6 +47,7 @@ FIELDS = (
     "text",
 )
 BATCH = 500
+ADDRESS = "[地址]"
 
 
 def public_complaints(
@@ -89,8 +91,25 @@ def split_from_calls(session: Session, ids: Sequence[int]) -> set[int]:
 
 def public_text(complaint: Complaint, split: set[int]) -> str | None:
     """The complaint's text, scrubbed; none for a split call's complaint, whose text is its
-    tip-off's too (the business, which knows the complainant, would learn who reported)."""
-    return None if complaint.id in split else scrub(complaint.text)
+    tip-off's too (the business, which knows the complainant, would learn who reported).
+
+    The complainant's own name and address, as they gave them, are taken out first: the
+    scrubber finds names by their shape, and an unusual name or any address slips past it.
+    """
+    if complaint.id in split:
+        return None
+    return scrub(without_own(complaint.text, complaint))
+
+
+def without_own(text: str, complaint: Complaint) -> str:
+    """`text` without the complainant's name and address, wherever they were typed into it."""
+    for given, mark in (
+        (complaint.complainant_address, ADDRESS),
+        (complaint.complainant_name, PERSON),
+    ):
+        if given and given.strip():
+            text = text.replace(given.strip(), mark)
+    return text
 
 
 def records(
