@@ -50,7 +50,8 @@ PHONE = "13900007777"
 ID_NUMBER = "11010519491231002X"
 ACCOUNT = "6222020200112233445"
 ADDRESS = "金丝雀路88号"
-CANARIES = [NAME, PHONE, ID_NUMBER, ACCOUNT, ADDRESS]
+ORDER = "JSQ-ORDER-20260301-7788"
+CANARIES = [NAME, PHONE, ID_NUMBER, ACCOUNT, ADDRESS, ORDER]
 REPORTER = {
     "name": NAME,
     "phone": PHONE,
@@ -223,6 +224,12 @@ def test_purge_erases_every_trace_of_the_person_and_keeps_the_statistics(
                 contact_phone=PHONE,
                 text=f"本人{NAME}（身份证{ID_NUMBER}），家住{ADDRESS}，电梯困人两次，"
                 f"请退还预付的维修费到账户{ACCOUNT}。",
+                # What the rules ask of a complaint: as personal as the contact number.
+                complainant_name=NAME,
+                complainant_address=f"太原市{ADDRESS}",
+                demand=f"退还预付的维修费，订单{ORDER}",
+                purchased_on="2026-03-01",
+                order_number=ORDER,
             ),
         )
         assert web.status_code == 201, web.text
@@ -270,6 +277,10 @@ def test_purge_erases_every_trace_of_the_person_and_keeps_the_statistics(
         purged = _complaint(cid)
         assert purged.personal_data_purged_on is not None
         assert (purged.text, purged.contact_phone) == (PURGED_TEXT, None)
+        assert purged.complainant_name is purged.complainant_address is None
+        assert purged.order_number is purged.demand is None
+    # The day of purchase names nobody; statistics may count by it.
+    assert str(_complaint(web_id).purchased_on) == "2026-03-01"
     kept = _complaint(open_id)
     assert kept.model_dump() == untouched.model_dump()
     assert kept.text == OPEN_TEXT
