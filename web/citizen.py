@@ -19,13 +19,14 @@ from cases.satisfaction import rate, rating_of
 from core.deps import SessionDep
 from core.errors import NotFound, PlatformError
 from core.settings import get_settings
+from core.timeutil import china_today
 from intake import limits, service
 from intake.attachments import remove, store_upload
 from intake.service import Filed
 from intake.tracking_number import display_tracking_number
 from rewards import follow_up, receipts
 from schemas.attachment import Attachment
-from schemas.complaint import ComplaintCreate
+from schemas.complaint import COMPLAINT_ONLY, FIRST_PURCHASE_DAY, ComplaintCreate
 from schemas.enums import Channel, Kind
 from schemas.reporter import ReporterIdentityIn
 from web.errors import size_label
@@ -66,11 +67,16 @@ def _form_context(values: dict[str, str], messages: dict[str, str]) -> dict[str,
         "messages": messages,
         "attachments_allowed": settings.attachments_per_filing,
         "attachment_size": size_label(settings.attachment_max_bytes),
+        "first_purchase_day": FIRST_PURCHASE_DAY.isoformat(),
+        "today": china_today().isoformat(),
     }
 
 
 def _draft(form: dict[str, Any]) -> dict[str, Any]:
-    body = {k: form[k].strip() for k in _FIELDS if isinstance(form.get(k), str) and form[k].strip()}
+    # The complaint's own fields are hidden for the other kinds: what was typed there
+    # before switching to 举报 or 咨询 is not sent (a reporter's name goes to the vault only).
+    fields = _FIELDS + COMPLAINT_ONLY if form.get("kind") == Kind.complaint.value else _FIELDS
+    body = {k: form[k].strip() for k in fields if isinstance(form.get(k), str) and form[k].strip()}
     if body.get("kind") == Kind.tip.value:
         name = str(form.get("reporter_name") or "").strip()
         if name:

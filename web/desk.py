@@ -643,6 +643,10 @@ def _filing_context(
         "sections": [(title, forms) for title, forms in sections if forms],
         "history": _history(view.history, notes, names),
         "is_tip": view.kind is Kind.tip,
+        "is_complaint": view.kind is Kind.complaint,
+        # The complainant's name and address, as the full number: the view leaves them out
+        # for anyone else, and the page does not say "未填写" where it only hides them.
+        "reads_complainant": staff.role in views.CONTACT_READERS,
         "staff_department": staff.department_code,
         "errors": {},
         "values": {},

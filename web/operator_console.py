@@ -44,6 +44,8 @@ SUMMARY_CHARS = 60
 _CALL_FIELDS = (
     "caller_phone",
     "caller_name",
+    "caller_address",
+    "demand",
     "text",
     "kind",
     "business_name",
@@ -58,6 +60,8 @@ _CALL_FIELDS = (
 HELP = {
     "caller_phone": "请填写来电号码：有效的中国大陆手机号或座机号。",
     "caller_name": "姓名最多 60 字。",
+    "caller_address": "地址最多 300 字；仅投诉填写，举报和咨询请留空。",
+    "demand": "诉求最多 500 字；仅投诉填写，举报和咨询请留空。",
     "text": FIELD_HELP["text"],
     "kind": "请选择投诉、举报或咨询，或留空按内容识别。",
     "business_name": "投诉和举报请填写商家或单位名称（最多 200 字）。",
@@ -77,6 +81,8 @@ _MENTIONS = {
     "split": "split",
     "department": "department",
     "business_name": "business_name",
+    "caller_address": "caller_address",
+    "demand": "demand",
     "Idempotency-Key": "resubmitted",
 }
 

@@ -68,6 +68,16 @@ def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chr
     page.fill("#contact_phone", "13812345678")
     page.fill("#business_name", "太原市小店区某某超市")
     page.fill("#business_address", "山西省太原市小店区亲贤北街1号")
+    # What the rules require of a complaint: shown for 投诉 only, gone while 举报 is chosen.
+    page.check("input[name=kind][value=tip]")
+    assert not page.is_visible("#complainant_name")
+    assert not page.is_visible("#demand")
+    page.check("input[name=kind][value=complaint]")
+    page.fill("#complainant_name", "闻人清和")
+    page.fill("#complainant_address", "太原市迎泽区桃园南路88号")
+    assert "退货退款、赔偿" in page.inner_text("label[for=demand]")
+    page.fill("#demand", "退货退款")
+    page.fill("#purchased_on", "2026-03-01")
     receipt_photo = _png()
     page.set_input_files(
         "#attachments",
@@ -78,6 +88,13 @@ def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chr
     number = page.inner_text("#number").replace(" ", "")
     assert len(number) == 14
     assert number.isdigit()
+    filed = _complaint(number)
+    assert (filed.complainant_name, filed.complainant_address, filed.demand) == (
+        "闻人清和",
+        "太原市迎泽区桃园南路88号",
+        "退货退款",
+    )
+    assert str(filed.purchased_on) == "2026-03-01"
     assert (
         float(page.eval_on_selector("#number", "e => parseFloat(getComputedStyle(e).fontSize)"))
         >= 28
@@ -94,6 +111,7 @@ def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chr
     assert page.inner_text("#status") == STATUS_LABELS[Status.routed], page.inner_text("main")
     assert "工商行政管理局" in page.inner_text("#department")
     assert page.is_visible("#due")  # the deadline of the current step
+    assert "闻人清和" not in page.content() and "桃园南路" not in page.content()
     fits_the_phone(page, "citizen-04-tracking-phone")
 
     # The photo is on the filing: the department opens exactly the bytes the citizen chose.

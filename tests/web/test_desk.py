@@ -219,6 +219,36 @@ def test_the_filing_page_shows_the_record_routing_clocks_and_only_allowed_action
     assert html.count('name="csrf_token"') >= html.count("<form ")
 
 
+def test_the_filing_page_shows_what_the_complainant_asks_and_who_they_are(
+    filings: list[int], client: TestClient
+) -> None:
+    cid = _file(
+        client,
+        TEXTS[0],
+        complainant_name="闻人清和",
+        complainant_address="太原市迎泽区桃园南路88号",
+        demand="退还维修费并赔偿",
+        purchased_on="2026-03-01",
+        order_number="JD-778899",
+    )
+    run_worker_until_idle()
+    _sign_in(client, "zj")
+    html = client.get(f"/staff/desk/{cid}").text
+    for where, shown in (
+        ("complainant-name", "闻人清和"),
+        ("complainant-address", "太原市迎泽区桃园南路88号"),
+        ("demand", "退还维修费并赔偿"),
+        ("purchased-on", "2026-03-01"),
+        ("order-number", "JD-778899"),
+    ):
+        assert f'id="{where}">{shown}</dd>' in html, where
+    # Filed without them: the desk sees at once what refusal ground 5 would be about.
+    bare = client.get(f"/staff/desk/{filings[0]}").text
+    assert 'id="demand">未填写</dd>' in bare
+    assert 'id="complainant-name">未填写</dd>' in bare
+    assert 'id="order-number"' not in bare
+
+
 def test_a_bad_action_body_gets_a_chinese_message_and_changes_nothing(
     filings: list[int], client: TestClient
 ) -> None:

@@ -140,8 +140,21 @@ def test_the_form_says_what_is_wrong_in_chinese_and_keeps_what_was_typed(
     [
         ({"business_address": "地" * 301}, "地址最多 300 字"),
         ({"kind": "tip", "reporter_name": "名" * 61}, "姓名最多 60 字"),
+        ({"complainant_name": "名" * 61}, "姓名最多 60 字"),
+        ({"complainant_address": "地" * 301}, "地址最多 300 字"),
+        ({"demand": "求" * 501}, "诉求最多 500 字"),
+        ({"purchased_on": "2099-01-01"}, "购买日期不能晚于今天"),
+        ({"order_number": "9" * 101}, "订单号最多 100 字"),
     ],
-    ids=["business_address", "reporter_name"],
+    ids=[
+        "business_address",
+        "reporter_name",
+        "complainant_name",
+        "complainant_address",
+        "demand",
+        "purchased_on",
+        "order_number",
+    ],
 )
 def test_the_filing_form_shows_why_it_refused(
     client: TestClient, change: dict[str, str], message: str
@@ -161,6 +174,38 @@ def test_the_filing_form_shows_why_it_refused(
     assert "请重新选择附件" in with_photo.text  # a page cannot keep the chosen file
     check = client.post("/file/check", data=FILING | change, headers={"X-CSRF-Token": token})
     assert message in check.text  # and while the citizen types
+
+
+def test_a_complaints_own_fields_are_kept_for_a_complaint_and_not_sent_for_a_tip_off(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    """The fields are hidden while 举报 is chosen; what was typed there before the switch
+    must not reach the tip-off's row (the reporter's identity goes to the vault only)."""
+    token = _token(client.get("/file").text)
+    content = {
+        "complainant_name": "闻人清和",
+        "complainant_address": "太原市迎泽区桃园南路88号",
+        "demand": "退货退款",
+        "purchased_on": "2026-03-01",
+        "order_number": "JD-778899",
+    }
+    refused = client.post(
+        "/file", data=FILING | content | {"text": "太短", "csrf_token": token}
+    )
+    assert refused.status_code == 422
+    for value in content.values():  # nothing typed is lost
+        assert f'value="{value}"' in refused.text
+    tip = FILING | content | {"kind": "tip", "csrf_token": token}
+    assert client.post("/file", data=tip).status_code == 201
+    row = session.exec(select(Complaint)).one()
+    assert [getattr(row, field) for field in content] == [None] * len(content)
+    assert client.post("/file", data=FILING | content | {"csrf_token": token}).status_code == 201
+    filed = session.exec(select(Complaint).where(Complaint.kind == "complaint")).one()
+    assert (filed.complainant_name, filed.demand, filed.order_number) == (
+        "闻人清和",
+        "退货退款",
+        "JD-778899",
+    )
 
 
 def _png(n: int) -> bytes:
