@@ -53,6 +53,7 @@ def staff_view(
         select(SatisfactionRating).where(SatisfactionRating.complaint_id == complaint.id)
     ).first()
     tip_case = session.exec(select(TipCase).where(TipCase.complaint_id == complaint.id)).first()
+    reads_complainant = staff.role in CONTACT_READERS
     return ComplaintStaffView(
         **complaint.model_dump(
             exclude={
@@ -67,8 +68,10 @@ def staff_view(
                 "complainant_address",
             }
         ),
-        # Personal data as the contact number is: only for those who call back.
-        **_complainant(staff, complaint),
+        # Personal data as the contact number is: only for those who call back. Unlike a
+        # phone number, a masked name still names: anyone else gets none.
+        complainant_name=complaint.complainant_name if reads_complainant else None,
+        complainant_address=complaint.complainant_address if reads_complainant else None,
         # Masked on screen; the full number only through contact_of (audited).
         contact_phone=mask_phone(complaint.contact_phone) if complaint.contact_phone else None,
         allowed_actions=allowed_actions(complaint),
@@ -126,17 +129,6 @@ def staff_view(
             for event in repository.history(session, complaint.id)
         ],
     )
-
-
-def _complainant(staff: Staff, complaint: Complaint) -> dict[str, str | None]:
-    """The complainant's name and address for CONTACT_READERS; nothing for anyone else (an
-    operator, a reward officer): unlike a phone number, a masked name still names."""
-    if staff.role not in CONTACT_READERS:
-        return {"complainant_name": None, "complainant_address": None}
-    return {
-        "complainant_name": complaint.complainant_name,
-        "complainant_address": complaint.complainant_address,
-    }
 
 
 def _duplicates(session: Session, complaint_id: int) -> list[DuplicateSuggestion]:

@@ -68,14 +68,17 @@ def test_a_complaints_content_is_stored_and_only_the_people_who_call_back_see_wh
     assert operator["complainant_name"] is operator["complainant_address"] is None
     assert operator["demand"] == CONTENT["demand"]
     assert operator["order_number"] == ORDER
-    assert NAME not in str(operator) and ADDRESS not in str(operator)
+    assert NAME not in str(operator)
+    assert ADDRESS not in str(operator)
 
     tracking = client.get(filed["tracking_url"])
     assert tracking.status_code == 200
     for private in (NAME, ADDRESS, ORDER, CONTENT["demand"]):
         assert private not in tracking.text
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert NAME not in logged and ADDRESS not in logged and ORDER not in logged
+    assert NAME not in logged
+    assert ADDRESS not in logged
+    assert ORDER not in logged
 
 
 @pytest.mark.parametrize("kind", ["tip", "inquiry"])
@@ -124,9 +127,7 @@ def test_a_purchase_day_in_the_future_or_long_past_is_refused(
         ("demand", "   "),
     ],
 )
-def test_overlong_or_empty_content_is_refused(
-    client: TestClient, field: str, value: str
-) -> None:
+def test_overlong_or_empty_content_is_refused(client: TestClient, field: str, value: str) -> None:
     answer = client.post("/api/v1/complaints", json=valid_filing(**{field: value}))
     assert answer.status_code == 422, answer.text
     assert [e["field"] for e in answer.json()["errors"]] == [field]

@@ -111,7 +111,8 @@ def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chr
     assert page.inner_text("#status") == STATUS_LABELS[Status.routed], page.inner_text("main")
     assert "工商行政管理局" in page.inner_text("#department")
     assert page.is_visible("#due")  # the deadline of the current step
-    assert "闻人清和" not in page.content() and "桃园南路" not in page.content()
+    assert "闻人清和" not in page.content()
+    assert "桃园南路" not in page.content()
     fits_the_phone(page, "citizen-04-tracking-phone")
 
     # The photo is on the filing: the department opens exactly the bytes the citizen chose.

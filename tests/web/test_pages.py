@@ -189,9 +189,7 @@ def test_a_complaints_own_fields_are_kept_for_a_complaint_and_not_sent_for_a_tip
         "purchased_on": "2026-03-01",
         "order_number": "JD-778899",
     }
-    refused = client.post(
-        "/file", data=FILING | content | {"text": "太短", "csrf_token": token}
-    )
+    refused = client.post("/file", data=FILING | content | {"text": "太短", "csrf_token": token})
     assert refused.status_code == 422
     for value in content.values():  # nothing typed is lost
         assert f'value="{value}"' in refused.text
