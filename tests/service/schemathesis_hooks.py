@@ -14,6 +14,7 @@ from typing import Any
 import schemathesis
 from hypothesis import strategies as st
 
+from schemas.complaint import PURCHASE_DAY_PATTERN, purchase_day_problem
 from schemas.validators import gtin_problem, id_number_problem, normalize_cn_phone, uscc_problem
 
 _ATTACHMENT_ID = re.compile(r"[0-9a-f]{32}")
@@ -41,6 +42,18 @@ def _phone_problem(raw: str) -> str | None:
     return None
 
 
+def _future_purchase(raw: str) -> str | None:
+    """A purchase day the schema admits (a real day, 1990–2099) but the validator refuses as
+    still to come: no schema knows today. Anything the schema refuses stays, to be refused."""
+    if not re.fullmatch(PURCHASE_DAY_PATTERN.strip("^$"), raw):
+        return None
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return purchase_day_problem(day)
+
+
 # Body fields with a named format: the check the platform applies, and a value it accepts.
 _FORMATTED: dict[str, tuple[Any, str]] = {
     "contact_phone": (_phone_problem, "13812345678"),
@@ -49,6 +62,7 @@ _FORMATTED: dict[str, tuple[Any, str]] = {
     "business_uscc": (uscc_problem, "91330100799655058B"),
     "id_number": (id_number_problem, "110105199001011232"),
     "gtin": (gtin_problem, "6901234567892"),
+    "purchased_on": (_future_purchase, "2026-03-01"),
 }
 
 

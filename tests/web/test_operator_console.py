@@ -247,12 +247,19 @@ def test_an_operator_takes_a_call_with_the_keyboard_alone(
     assert f"{earlier_number[:4]} {earlier_number[4:8]}" in page.inner_text("#history")
     shot(page, "operator-01-console")
 
-    keys.press("Tab")  # the caller's name: only for a tip-off
+    keys.press("Tab")  # what the rules ask of a complaint: the caller's name and address
+    assert page.evaluate("document.activeElement.id") == "caller_name"
+    keys.type("闻人清和")
+    keys.press("Tab")
+    keys.type("太原市迎泽区桃园南路88号")
     keys.press("Tab")
     assert page.evaluate("document.activeElement.id") == "text"
     keys.type(TEXT)
     page.wait_for_selector("#department-reasons")
     assert "质量技术监督部门" in page.inner_text("#suggested-department")
+    keys.press("Tab")  # and the demand
+    assert page.evaluate("document.activeElement.id") == "demand"
+    keys.type("尽快维修电梯")
     keys.press("Tab")
     keys.type(CALL["business_name"])
     keys.press("Tab")
@@ -288,6 +295,8 @@ def test_an_operator_takes_a_call_with_the_keyboard_alone(
         assert complaint.routing_hints["department"] == "aic"
         assert complaint.routing_hints["by"] == "op"
         assert complaint.routing_hints["reason"] == "来电人补充：主要是物业虚假宣传收费"
+        assert (complaint.complainant_name, complaint.demand) == ("闻人清和", "尽快维修电梯")
+        assert complaint.complainant_address == "太原市迎泽区桃园南路88号"
 
     def routed() -> bool:
         tracked = httpx.get(f"{base}/api/v1/track/{number}").json()
