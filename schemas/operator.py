@@ -42,6 +42,19 @@ class OperatorCall(SQLModel):
                     "if": {"required": ["split"], "properties": {"split": {"const": True}}},
                     "then": {"properties": {"kind": {"type": "null"}}},
                 },
+                # A complaint's own content; a detected kind is checked by intake.operator.
+                {
+                    "if": {
+                        "required": ["kind"],
+                        "properties": {"kind": {"enum": ["tip", "inquiry"]}},
+                    },
+                    "then": {
+                        "properties": {
+                            "caller_address": {"type": "null"},
+                            "demand": {"type": "null"},
+                        }
+                    },
+                },
             ]
         },
     )
