@@ -17,6 +17,7 @@ from schemas import Complaint
 from schemas.enums import Kind, Role
 from schemas.reward import ReporterIdentity
 from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
+from tests.intake.test_operator import CALL as OPERATOR_CALL
 
 pytestmark = pytest.mark.usefixtures("sqlite_platform")
 
@@ -147,12 +148,7 @@ def test_the_schema_says_the_rules_require_name_address_and_demand(client: TestC
     assert refused == [{field: {"type": "null"} for field in CONTENT}]
 
 
-CALL = {
-    "caller_phone": "13812345678",
-    "caller_name": NAME,
-    "text": "来电人反映在小店区某超市买的电动车充电器用了两天就冒烟，要求退货赔偿。",
-    "business_name": "某某超市",
-}
+CALL = OPERATOR_CALL | {"caller_name": NAME}
 
 
 @pytest.fixture
