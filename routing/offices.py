@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from classifiers.place import Division, Gazetteer, Place, gazetteer
+from schemas.complaint import Complaint
 from schemas.office import Office
 
 if TYPE_CHECKING:
@@ -94,6 +95,18 @@ def division_codes(place: Place | None) -> list[str]:
     code = place.code
     chain = [code, code[:4] + "00", code[:2] + "0000"]
     return list(dict.fromkeys(chain))
+
+
+def stored_place(complaint: Complaint) -> Place | None:
+    """The place routing found for a filing, as kept on its row (None if it found none)."""
+    if not complaint.place_code:
+        return None
+    return Place(
+        province=complaint.place_province,
+        city=complaint.place_city,
+        county=complaint.place_county,
+        code=complaint.place_code,
+    )
 
 
 def choose_office(offices: Sequence[Office], place: Place | None) -> Office | None:

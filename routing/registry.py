@@ -18,13 +18,11 @@ from pydantic import (
 from sqlmodel import Session
 
 from cases.lifecycle import TRANSFERABLE, Actor, transition
-from classifiers.place import Place
 from core.datafile import read_yaml_model
 from core.errors import InvalidInput
 from core.timeutil import utcnow
 from routing import repository
-from routing.offices import OfficeRow, choose_office, expand_offices
-from schemas.complaint import Complaint
+from routing.offices import OfficeRow, choose_office, expand_offices, stored_place
 from schemas.department import Department, RegistryLoad
 from schemas.enums import Status
 from schemas.office import Office
@@ -270,7 +268,7 @@ def _reroute_untaken(session: Session, version: str) -> tuple[int, int]:
             requeued += 1
         else:
             assert department.id is not None
-            office = choose_office(offices.get(department.id, []), _place_of(complaint))
+            office = choose_office(offices.get(department.id, []), stored_place(complaint))
             changes = {"office_id": office.id if office else None}
             reason = f"registry {version} no longer lists the filing's office"
             to_status = complaint.status
@@ -287,14 +285,3 @@ def _reroute_untaken(session: Session, version: str) -> tuple[int, int]:
             payload={"registry_version": version},
         )
     return requeued, reassigned
-
-
-def _place_of(complaint: Complaint) -> Place | None:
-    if not complaint.place_code:
-        return None
-    return Place(
-        province=complaint.place_province,
-        city=complaint.place_city,
-        county=complaint.place_county,
-        code=complaint.place_code,
-    )

@@ -11,11 +11,10 @@ from sqlmodel import Session
 from accounts.service import Staff
 from cases.lifecycle import TRANSFERABLE, Actor, transition
 from cases.service import visible_complaint
-from classifiers.place import Place
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.timeutil import stamp
 from routing import repository
-from routing.offices import choose_office
+from routing.offices import choose_office, stored_place
 from schemas.complaint import Complaint
 from schemas.correction import RoutingCorrection
 from schemas.department import Department
@@ -52,7 +51,7 @@ def transfer(
         if office is None:
             raise InvalidInput(f"department {target.code} has no office {office_code!r}")
     else:
-        office = choose_office(offices, _place_of(complaint))
+        office = choose_office(offices, stored_place(complaint))
     office_id = office.id if office else None
     if target.id == complaint.department_id and office_id == complaint.office_id:
         raise InvalidInput(f"the filing is already with {target.code}")
@@ -84,14 +83,3 @@ def transfer(
             )
         )
     return complaint
-
-
-def _place_of(complaint: Complaint) -> Place | None:
-    if not complaint.place_code:
-        return None
-    return Place(
-        province=complaint.place_province,
-        city=complaint.place_city,
-        county=complaint.place_county,
-        code=complaint.place_code,
-    )
