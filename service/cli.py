@@ -223,21 +223,24 @@ def departments_list() -> None:
             typer.echo(f"{dept.code:<16} {dept.name}{marker}")
 
 
+# Asked for without echo when not given: a password on the command line stays in the shell's
+# history and shows in the process list while the command runs.
+NewPassword = Annotated[
+    str,
+    typer.Option(
+        help="at least 10 characters besides spaces; asked for (not echoed) if left out",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+    ),
+]
+
+
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Option(help="sign-in name")],
     role: Annotated[Role, typer.Option(help="what the account may do")],
-    # Asked for without echo when not given: a password on the command line stays in the
-    # shell's history and shows in the process list while the command runs.
-    password: Annotated[
-        str,
-        typer.Option(
-            help="at least 10 characters besides spaces; asked for (not echoed) if left out",
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-        ),
-    ],
+    password: NewPassword,
     department: Annotated[
         str | None, typer.Option(help="department code (role department only)")
     ] = None,
@@ -286,41 +289,31 @@ def _audit_account(session: Any, user: Any, action: str, **detail: str | None) -
 @users_app.command("disable")
 def users_disable(username: Username) -> None:
     """Shut an account out at once: its tokens and page sessions stop working."""
-    from accounts.service import set_active
-    from core.db import session_scope
-
-    with session_scope() as session:
-        user = set_active(session, username=username, active=False)
-        _audit_account(session, user, "disable")
-        session.commit()
-        typer.echo(f"disabled {user.username}")
+    _set_active(username, active=False)
 
 
 @users_app.command("enable")
 def users_enable(username: Username) -> None:
     """Let a disabled account sign in again."""
+    _set_active(username, active=True)
+
+
+def _set_active(username: str, *, active: bool) -> None:
     from accounts.service import set_active
     from core.db import session_scope
 
+    change = "enable" if active else "disable"
     with session_scope() as session:
-        user = set_active(session, username=username, active=True)
-        _audit_account(session, user, "enable")
+        user = set_active(session, username=username, active=active)
+        _audit_account(session, user, change)
         session.commit()
-        typer.echo(f"enabled {user.username}")
+        typer.echo(f"{change}d {user.username}")
 
 
 @users_app.command("set-password")
 def users_set_password(
     username: Username,
-    password: Annotated[
-        str,
-        typer.Option(
-            help="at least 10 characters besides spaces; asked for (not echoed) if left out",
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-        ),
-    ],
+    password: NewPassword,
 ) -> None:
     """Give an account a new password: its tokens and page sessions stop working at once."""
     from accounts.service import set_password
