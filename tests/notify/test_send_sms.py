@@ -144,23 +144,11 @@ def test_a_refusal_quoting_a_sealed_number_and_text_keeps_neither(
     """A gateway's 4xx often quotes what it was sent (Twilio 21211: "The 'To' number … is not
     a valid phone number."). A sealed message's number and text (a reporter's, a citizen's
     sign-in code) are erased once it is done with: its error must not keep them instead."""
-    from notify.service import queue_sealed_sms
-    from rewards.keys import keyring
     from tests.helpers import serving
 
     with serving(_quoting_gateway()) as url:
         sms_db(sms_gateway_url=url)
-        with Session(get_engine()) as session:
-            message = queue_sealed_sms(
-                session,
-                ring=keyring(),
-                to="+8613812345678",
-                template="citizen_code",
-                params={"code": "493817", "minutes": "5"},
-            )
-            session.commit()
-            message_id = message.id
-        assert message_id is not None
+        message_id = _sealed_code()
         caplog.set_level("INFO")
         assert send_sms(message_id) == "failed"
     stored = _stored(message_id)
@@ -178,25 +166,28 @@ def test_sign_in_codes_cannot_spend_the_texts_a_numbers_filings_are_owed(
     hour): counted in the number's daily budget, ten codes asked for by a stranger left
     the texts its filings are owed (a closing, a staff question) unsent for the day. Codes
     have a budget of their own, as large, and the overall one stays shared."""
-    from notify.service import queue_sealed_sms
-    from rewards.keys import keyring
 
     sms_db(sms_daily_budget_per_number="3")
 
-    def code() -> int:
-        with Session(get_engine()) as session:
-            message = queue_sealed_sms(
-                session,
-                ring=keyring(),
-                to="+8613812345678",
-                template="citizen_code",
-                params={"code": "493817", "minutes": "5"},
-            )
-            session.commit()
-            assert message.id is not None
-            return message.id
-
-    assert [send_sms(code()) for _ in range(4)] == ["sent"] * 3 + ["over_budget"]
+    assert [send_sms(_sealed_code()) for _ in range(4)] == ["sent"] * 3 + ["over_budget"]
     assert [send_sms(_queued()) for _ in range(4)] == ["sent"] * 3 + ["over_budget"]
     sms_db(sms_daily_budget_per_number="3", sms_daily_budget_global="6")
     assert send_sms(_queued("+8613900001111")) == "over_budget"  # six sent, codes included
+
+
+def _sealed_code() -> int:
+    """A citizen's sign-in code queued sealed, as citizens.service queues it; its id."""
+    from notify.service import queue_sealed_sms
+    from rewards.keys import keyring
+
+    with Session(get_engine()) as session:
+        message = queue_sealed_sms(
+            session,
+            ring=keyring(),
+            to="+8613812345678",
+            template="citizen_code",
+            params={"code": "493817", "minutes": "5"},
+        )
+        session.commit()
+        assert message.id is not None
+        return message.id
