@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -80,3 +83,16 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def run_cli(*args: str, typed: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`complaints ARGS` in a process of its own, as an administrator runs it, with this
+    test's environment; `typed` is what they would type at its prompts."""
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        env=dict(os.environ),
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

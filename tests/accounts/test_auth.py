@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from schemas import StaffUser
 from schemas.enums import Role
-from tests.helpers import PASSWORD, add_staff, bearer
+from tests.helpers import PASSWORD, add_staff, bearer, run_cli
 
 pytestmark = pytest.mark.usefixtures("sqlite_platform")
 
@@ -152,13 +152,7 @@ def test_users_create_asks_for_the_password_when_it_is_left_off_the_command_line
 
     def create(username: str, typed: list[str]) -> subprocess.CompletedProcess[str]:
         command = ["users", "create", "--username", username, "--role", "admin"]
-        return subprocess.run(
-            [sys.executable, "-m", "service", *command],
-            input="".join(f"{line}\n" for line in typed),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_cli(*command, typed="".join(f"{line}\n" for line in typed))
 
     asked = create("cli6", [PASSWORD, PASSWORD])
     assert asked.returncode == 0, asked.stderr

@@ -2,8 +2,6 @@
 with before: bearer tokens (their credentials version is no longer the current one) and page
 sessions (deleted). Commands are run as an administrator runs them, in their own process."""
 
-import subprocess
-import sys
 from typing import Any
 
 import jwt
@@ -19,7 +17,7 @@ from routing.tasks import route_complaint
 from schemas.complaint import Complaint
 from schemas.enums import Role
 from schemas.staff import StaffSession, StaffUser
-from tests.helpers import PASSWORD, add_staff, bearer, valid_filing
+from tests.helpers import PASSWORD, add_staff, bearer, run_cli, valid_filing
 from tests.web.test_desk import _sign_in as page_sign_in
 
 pytestmark = pytest.mark.usefixtures("sqlite_platform")
@@ -27,14 +25,7 @@ pytestmark = pytest.mark.usefixtures("sqlite_platform")
 NEW_PASSWORD = "another-horse-staple"
 
 
-def _cli(*args: str, typed: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service", *args],
-        input=typed,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+_cli = run_cli
 
 
 def _token(client: TestClient, username: str, password: str) -> Any:

@@ -3,27 +3,19 @@ non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from routing.registry import DEFAULT_REGISTRY
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.slow
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service", *args],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+_run = run_cli
 
 
 def _refused(result: subprocess.CompletedProcess[str], message: str) -> None:
