@@ -67,6 +67,7 @@ def classify_draft(body: ClassifyRequest, session: SessionDep, _staff: StaffDep)
         if office
         else None,
         place=decision.place.as_dict() if decision.place else None,
+        jurisdiction=decision.ground.as_dict(),
         kind=KindSuggestion(
             kind=decision.kind.kind,
             confidence=round(decision.kind.confidence, 4),

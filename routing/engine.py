@@ -1,4 +1,5 @@
-"""What a routing process holds in memory: classifier, gazetteer, threshold, label map.
+"""What a routing process holds in memory: classifier, gazetteer, platforms, threshold,
+label map.
 
 Built once per process and rebuilt only when a new registry is loaded (one cheap query
 per use tells), so every job and every /classify call finds the tokenizer and model warm.
@@ -18,6 +19,7 @@ from classifiers.place import Gazetteer, gazetteer
 from core.errors import ServiceUnavailable
 from core.settings import get_settings
 from routing import repository
+from routing.platforms import Platform, PlatformIndex
 from schemas.department import Department
 
 
@@ -27,6 +29,7 @@ class RoutingEngine:
     classifier: Classifier
     threshold: float  # below it: triage
     places: Gazetteer
+    platforms: PlatformIndex  # e-commerce platforms and where they are registered
     departments: dict[str, str]  # classifier label (code, name or alias) → department code
 
     def department_for(self, label: str) -> str | None:
@@ -53,6 +56,7 @@ def current_engine(session: Session) -> RoutingEngine:
                 classifier=classifier,
                 threshold=threshold,
                 places=gazetteer(load.home_province),
+                platforms=PlatformIndex(Platform.from_stored(p) for p in load.platforms),
                 departments=label_map(departments),
             )
         return _cached

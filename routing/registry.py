@@ -18,11 +18,13 @@ from pydantic import (
 from sqlmodel import Session
 
 from cases.lifecycle import TRANSFERABLE, Actor, transition
+from classifiers.place import gazetteer
 from core.datafile import read_yaml_model
 from core.errors import InvalidInput
 from core.timeutil import utcnow
 from routing import repository
 from routing.offices import OfficeRow, choose_office, expand_offices, stored_place
+from routing.platforms import Platform, PlatformSpec, resolve
 from schemas.department import Department, RegistryLoad
 from schemas.enums import Status
 from schemas.office import Office
@@ -83,6 +85,7 @@ class RegistryFile(BaseModel):
     jurisdiction: Jurisdiction | None = None
     sectors: dict[Code, str] = Field(default_factory=dict)
     departments: list[RegistryDepartment] = Field(min_length=2)
+    platforms: list[PlatformSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> RegistryFile:
@@ -121,6 +124,7 @@ class ParsedRegistry:
     sha256: str
     path: Path
     offices: dict[str, list[OfficeRow]] = field(default_factory=dict)  # by department code
+    platforms: list[Platform] = field(default_factory=list)
 
 
 @dataclass
@@ -137,12 +141,18 @@ class LoadSummary:
 def parse_registry(path: Path) -> ParsedRegistry:
     """Read and check a registry file; InvalidInput says what is wrong and where."""
     registry, raw = read_yaml_model(path, RegistryFile, what="registry")
+    home = registry.jurisdiction.province if registry.jurisdiction else None
     try:
         offices = expand_offices(registry)
+        platforms = resolve(registry.platforms, gazetteer(home))
     except ValueError as exc:
         raise InvalidInput(f"{path}: {exc}") from exc
     return ParsedRegistry(
-        registry=registry, sha256=hashlib.sha256(raw).hexdigest(), path=path, offices=offices
+        registry=registry,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        path=path,
+        offices=offices,
+        platforms=platforms,
     )
 
 
@@ -195,6 +205,7 @@ def load_registry(session: Session, parsed: ParsedRegistry) -> LoadSummary:
             source_sha256=parsed.sha256,
             sectors=dict(registry.sectors),
             home_province=registry.jurisdiction.province if registry.jurisdiction else None,
+            platforms=[p.stored() for p in parsed.platforms],
         )
     )
     session.flush()

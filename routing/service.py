@@ -6,7 +6,9 @@ The fallback chain, in order:
    from settings) and the label names an active department;
 2. otherwise the registry's triage queue, with the top suggestions attached so the person
    who triages starts from them.
-Then the office: the department's office for the most specific place the filing names.
+Then the office: the department's office for the place whose office has jurisdiction
+(routing.jurisdiction: the business's address, an e-commerce platform's registered place,
+the places the text names).
 Every decision is stored on the filing's history with its inputs and reasons.
 """
 
@@ -29,6 +31,7 @@ from core.errors import ServiceUnavailable
 from core.timeutil import stamp
 from routing import repository
 from routing.engine import RoutingEngine
+from routing.jurisdiction import Ground, locate_filing
 from routing.offices import choose_office
 from routing.sectors import guess_sector
 from schemas.complaint import Complaint
@@ -49,6 +52,7 @@ class Filing:
     business_address: str | None = None
     region: str | None = None
     hints: dict[str, Any] = field(default_factory=dict)  # an operator's overrides
+    kind: Kind | None = None  # as filed; a draft's is read from its text
 
     @property
     def classification_text(self) -> str:
@@ -63,6 +67,7 @@ class Filing:
             business_address=complaint.business_address,
             region=complaint.region,
             hints=dict(complaint.routing_hints or {}),
+            kind=complaint.kind,
         )
 
 
@@ -76,6 +81,7 @@ class Decision:
     prediction: Prediction
     threshold: float
     reason: str
+    ground: Ground  # why this place's office: the jurisdiction rule that chose it
     classifier_choice: str | None = None  # the department the classifier alone would pick
 
     @property
@@ -97,6 +103,7 @@ class Decision:
                 for s in self.prediction.top
             ],
             "place": self.place.as_dict() if self.place else None,
+            "jurisdiction": self.ground.as_dict(),
             "kind": {
                 "detected": self.kind.kind.value,
                 "confidence": round(self.kind.confidence, 4),
@@ -109,9 +116,16 @@ class Decision:
 def decide(session: Session, *, filing: Filing, engine: RoutingEngine) -> Decision:
     """Classify a filing and pick its department and office; writes nothing."""
     prediction = engine.classifier.predict(filing.classification_text)
-    hinted_place = filing.hints.get("place")
-    place = (engine.places.locate(hinted_place) if hinted_place else None) or engine.places.locate(
-        filing.business_address, filing.region, filing.text
+    kind = detect_kind(filing.text)
+    place, ground = locate_filing(
+        text=filing.text,
+        business_name=filing.business_name,
+        business_address=filing.business_address,
+        region=filing.region,
+        hinted_place=filing.hints.get("place"),
+        kind=filing.kind or kind.kind,
+        places=engine.places,
+        platforms=engine.platforms,
     )
     chosen, status, reason, suggested = _department(session, filing, prediction, engine)
     assert chosen.id is not None
@@ -121,10 +135,11 @@ def decide(session: Session, *, filing: Filing, engine: RoutingEngine) -> Decisi
         department=chosen,
         office=office,
         place=place,
-        kind=detect_kind(filing.text),
+        kind=kind,
         prediction=prediction,
         threshold=engine.threshold,
         reason=reason,
+        ground=ground,
         classifier_choice=suggested,
     )
 

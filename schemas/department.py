@@ -41,6 +41,10 @@ class RegistryLoad(SQLModel, table=True):
     source_sha256: str = Field(max_length=64)
     sectors: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     home_province: str | None = Field(default=None, max_length=30)
+    # e-commerce platforms with their registered places (routing.platforms.Platform.stored)
+    platforms: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     loaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

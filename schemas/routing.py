@@ -45,6 +45,7 @@ class ClassifyResult(SQLModel):
     department: DepartmentRef
     office: OfficeRef | None
     place: dict[str, Any] | None
+    jurisdiction: dict[str, Any]  # the rule that chose the place: address, platform, text…
     kind: KindSuggestion
     suggestions: list[DepartmentSuggestion]
     classifier: str

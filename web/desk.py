@@ -36,6 +36,7 @@ from intake.service import find_by_tracking_number
 from intake.tracking_number import display_tracking_number
 from rewards.calculation import yuan
 from routing.engine import current_engine
+from routing.jurisdiction import ground_note
 from routing.repository import active_departments
 from routing.transfer import transfer
 from schemas.complaint import Complaint, ComplaintStaffView, QueueItem
@@ -516,6 +517,7 @@ def _routing(payload: dict[str, Any] | None, names: dict[str, str]) -> dict[str,
         ],
         "place": place.get("label"),
         "place_matched": place.get("matched") or [],
+        "jurisdiction": ground_note(payload.get("jurisdiction")),
         "kind": KIND_LABELS.get(Kind(kind["detected"])) if kind.get("detected") else None,
         "kind_percent": _percent(kind.get("confidence")),
         "kind_reasons": kind.get("reasons") or [],

@@ -27,6 +27,7 @@ from intake.operator import caller_history, require_operator, take_call_once
 from intake.repository import department
 from intake.tracking_number import display_tracking_number
 from routing.engine import RoutingEngine, current_engine
+from routing.jurisdiction import ground_note
 from routing.repository import active_departments
 from routing.service import Decision, Filing, decide
 from schemas.enums import KIND_LABELS, Kind, Status
@@ -112,6 +113,7 @@ class Suggestion:
     threshold_percent: int
     place: str | None
     place_matched: tuple[str, ...]
+    jurisdiction: str | None  # the rule that chose the place (平台注册地…)
     top: tuple[Choice, ...]
     elapsed_ms: float
 
@@ -239,6 +241,7 @@ def _suggestion(
         threshold_percent=_percent(decision.threshold),
         place=decision.place.label if decision.place else None,
         place_matched=decision.place.matched if decision.place else (),
+        jurisdiction=ground_note(decision.ground.as_dict()),
         top=tuple(top),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
     )

@@ -209,6 +209,7 @@ def test_the_filing_page_shows_the_record_routing_clocks_and_only_allowed_action
     assert "138****5678" in html  # masked
     assert "13812345678" not in html
     assert "电梯" in html[html.index('id="top3"') :]  # the classifier's terms
+    assert "管辖依据：经营者地址" in html  # the filing gave the business's address
     assert "决定是否受理" in html  # the running clock
     for action in ("accept", "refuse", "refer_to_odr", "note", "reply", "claim", "transfer"):
         assert f'id="act-{action}"' in html, action

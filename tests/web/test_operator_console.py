@@ -96,7 +96,12 @@ def test_the_suggestion_shows_kind_department_place_and_why(
     assert "电梯" in re.search(r'id="department-reasons">([^<]*)', html).group(1)  # type: ignore[union-attr]
     assert "投诉" in re.search(r'id="suggested-kind">([^<]*)', html).group(1)  # type: ignore[union-attr]
     assert "小店区" in re.search(r'id="suggested-place">([^<]*)', html).group(1)  # type: ignore[union-attr]
+    assert "管辖依据：经营者地址" in html
     assert "前三位建议" in html
+    online = {"text": "在拼多多买的电热水器漏电，商家不退货，要求退款"}
+    html = client.post("/staff/operator/suggest", data=online, headers=headers).text
+    assert "上海市长宁区" in re.search(r'id="suggested-place">([^<]*)', html).group(1)  # type: ignore[union-attr]
+    assert "平台注册地（拼多多，上海寻梦信息技术有限公司），不在本省管辖范围" in html
     timing = re.fullmatch(
         r'suggest;dur=([\d.]+);desc="suggestion"', answer.headers["server-timing"]
     )
