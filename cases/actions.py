@@ -55,6 +55,7 @@ class Effect:
     # into it (cases.merge.tell_merged). Steps on the way (a refusal's grounds, a mediation's
     # agreement, a tip-off's case decisions) concern the survivor's own citizen and are not.
     outcome: str | None = None
+    changes: dict[str, Any] = field(default_factory=dict)  # columns the move sets
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,10 @@ def _odr_settled(ctx: Context) -> Effect:
     return Effect(
         "settled by the business",
         f"经营者已与您和解：{ctx.body.summary}",
+        {"recovered_fen": ctx.body.recovered_fen},
         sms=_closed_sms(ctx.body.summary),
         outcome=ctx.body.summary,
+        changes={"recovered_fen": ctx.body.recovered_fen},
     )
 
 
@@ -159,8 +162,9 @@ def _mediation_succeeded(ctx: Context) -> Effect:
     return Effect(
         "mediation succeeded",
         result,
-        {"agreement": ctx.body.agreement},
+        {"agreement": ctx.body.agreement, "recovered_fen": ctx.body.recovered_fen},
         ("mediation_result", {"result": result}),
+        changes={"recovered_fen": ctx.body.recovered_fen},
     )
 
 
@@ -283,7 +287,7 @@ SPECS: dict[str, ActionSpec] = {
         ActionSpec("accept", bodies.AcceptBody, S.accepted, _accept, COMPLAINT),
         ActionSpec("refuse", bodies.RefuseBody, S.refused, _refuse, COMPLAINT),
         ActionSpec("refer_to_odr", bodies.NoFields, S.odr, _refer_to_odr, COMPLAINT),
-        ActionSpec("odr_settled", bodies.SummaryBody, S.closed, _odr_settled, COMPLAINT),
+        ActionSpec("odr_settled", bodies.SettlementBody, S.closed, _odr_settled, COMPLAINT),
         ActionSpec("odr_failed", bodies.SummaryBody, S.routed, _odr_failed, COMPLAINT),
         ActionSpec("start_mediation", bodies.NoFields, S.mediating, _start_mediation, COMPLAINT),
         ActionSpec(
@@ -382,6 +386,7 @@ def perform(
             payload=payload,
             public=public,
             public_note=effect.public_note,
+            changes=effect.changes or None,
         )
     else:
         record(

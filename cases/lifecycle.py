@@ -81,6 +81,7 @@ _MOVABLE = frozenset(
         "split_suggested",
         "merged_into_id",
         "assignee_id",
+        "recovered_fen",
     }
 )
 

@@ -210,3 +210,19 @@ def complaint_outcomes(session: Session, *, scope: Scope, per_department: bool) 
     if per_department:
         query = query.group_by(col(Complaint.department_id)).order_by(col(Complaint.department_id))
     return session.execute(query).all()
+
+
+def recovered(session: Session, *, scope: Scope, per_department: bool) -> Sequence[ROW]:
+    """(department id or None, complaints settled with an amount recorded, of them with
+    money back, the sum in fen): 挽回经济损失, from mediation agreements and ODR settlements."""
+    amount = col(Complaint.recovered_fen)
+    department = col(Complaint.department_id) if per_department else literal(None)
+    query = select(
+        department.label("department_id"),
+        func.count(),
+        func.count(case((amount > 0, 1))),
+        func.coalesce(func.sum(amount), 0),
+    ).where(col(Complaint.kind) == Kind.complaint, amount.is_not(None), *scope.conditions())
+    if per_department:
+        query = query.group_by(col(Complaint.department_id)).order_by(col(Complaint.department_id))
+    return session.execute(query).all()

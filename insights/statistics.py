@@ -1,5 +1,6 @@
 """The supervisor's statistics report: filings by dimension over time, deadline compliance,
-times to accept and close, refusal and mediation rates, satisfaction; one period and place."""
+times to accept and close, refusal and mediation rates, money recovered for consumers,
+satisfaction; one period and place."""
 
 from __future__ import annotations
 
@@ -196,9 +197,18 @@ def _outcomes(session: Session, scope: Scope, labels: Labels) -> list[Outcomes]:
         found: Sequence[Any] = repository.complaint_outcomes(
             session, scope=scope, per_department=per_department
         )
-        for department_id, decided, refused, concluded, succeeded in found:
+        money = {
+            department_id: (int(settled), int(with_money), int(fen))
+            for department_id, settled, with_money, fen in repository.recovered(
+                session, scope=scope, per_department=per_department
+            )
+        }
+        counted = {department_id: rest for department_id, *rest in found}
+        for department_id in sorted(counted.keys() | money.keys(), key=lambda d: d or 0):
+            decided, refused, concluded, succeeded = counted.get(department_id, (0, 0, 0, 0))
+            settled, with_money, fen = money.get(department_id, (0, 0, 0))
             code, label = labels.department(department_id) if per_department else (None, "")
-            if not per_department and not decided and not concluded:
+            if not per_department and not decided and not concluded and not settled:
                 continue
             rows.append(
                 Outcomes(
@@ -210,6 +220,9 @@ def _outcomes(session: Session, scope: Scope, labels: Labels) -> list[Outcomes]:
                     mediations_concluded=int(concluded),
                     mediations_succeeded=int(succeeded),
                     mediation_success_rate=_rate(int(succeeded), int(concluded)),
+                    settled=settled,
+                    settled_with_money=with_money,
+                    recovered_fen=fen,
                 )
             )
     return rows

@@ -35,6 +35,7 @@ FIELDS = (
     "received_on",
     "closed_on",
     "status",
+    "money_back",
     "sector",
     "sector_name",
     "department",
@@ -152,6 +153,9 @@ def record(
         "received_on": as_china(complaint.created_at).date().isoformat(),
         "closed_on": as_china(closed_at).date().isoformat() if finished and closed_at else None,
         "status": "closed" if finished else "open",
+        # Settled with money back (refund, compensation), as CFPB's "closed with monetary
+        # relief"; the amount is not published. None: not settled, or not recorded.
+        "money_back": complaint.recovered_fen > 0 if complaint.recovered_fen is not None else None,
         "sector": complaint.sector,
         "sector_name": sectors.get(complaint.sector) if complaint.sector else None,
         "department": department.code if department and not department.is_triage else None,

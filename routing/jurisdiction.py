@@ -68,10 +68,13 @@ def locate_filing(
     """The place whose office handles the filing, and why."""
     if hinted_place and (place := places.locate(hinted_place)) is not None:
         return place, _ground("operator", place, places)
-    if (given := places.locate(business_address, region)) is not None:
-        place = places.locate(business_address, region, text) or given  # the text refines it
+    # One scan: the address and region first, the text refining them, or read alone when
+    # they name no place; a name found in them says which it was.
+    place = places.locate(business_address, region, text)
+    given = [t for t in (business_address, region) if t]
+    if place is not None and any(name in t for name in place.matched for t in given):
         return place, _ground("business_address", place, places)
-    in_text = places.locate(text)
+    in_text = place
     mention = platforms.find(business_name, text) if kind is Kind.complaint else None
     if mention is not None and not (mention.platform.local_sellers and in_text is not None):
         place = replace(mention.platform.place, matched=(mention.name,))

@@ -9,6 +9,7 @@ registered places (`platforms:`), so a deployment keeps them as it keeps its dep
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -124,6 +125,8 @@ class PlatformIndex:
         self.platforms = tuple(platforms)
         by_name = {name: p for p in self.platforms for name in p.names}
         self._names = sorted(by_name.items(), key=lambda item: -len(item[0]))
+        # Most texts name no platform: one regular-expression pass tells.
+        self._any = re.compile("|".join(re.escape(name) for name, _ in self._names) or "(?!)")
 
     def __bool__(self) -> bool:
         return bool(self.platforms)
@@ -136,6 +139,8 @@ class PlatformIndex:
         return None
 
     def _first(self, text: str) -> Mention | None:
+        if self._any.search(text) is None:
+            return None
         hits: list[tuple[int, int, str, Platform]] = []
         for name, platform in self._names:
             start = text.find(name)

@@ -67,6 +67,14 @@ class TestReportBody(ActionBody):
 
 class AgreementBody(ActionBody):
     agreement: Text
+    recovered_fen: Fen  # refund and compensation the consumer gets (挽回经济损失); 0 if none
+
+
+class SettlementBody(ActionBody):
+    """The business settled with the consumer directly (ODR)."""
+
+    summary: Text
+    recovered_fen: Fen
 
 
 class EndMediationBody(ActionBody):

@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Date, Index, Table, Text, literal_column
+from sqlalchemy import JSON, BigInteger, Column, Date, Index, Table, Text, literal_column
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
@@ -127,6 +127,10 @@ class Complaint(SQLModel, table=True):
     demand: str | None = Field(default=None, max_length=500)
     purchased_on: date | None = Field(default=None)
     order_number: str | None = Field(default=None, max_length=100)
+    # What the consumer got back when the complaint was settled (refund, compensation),
+    # in fen: 挽回经济损失, the figure bureaus report. 0: settled without money; None: not
+    # settled (or settled before it was recorded).
+    recovered_fen: int | None = Field(default=None, sa_type=BigInteger)
     # The registry's sector (product or service type): as filed (Open311 service code), else
     # as the router finds it (routing.sectors); none when nothing says which.
     sector: str | None = Field(default=None, max_length=32, index=True)
@@ -347,6 +351,7 @@ class ComplaintStaffView(SQLModel):
     order_number: str | None = None
     complainant_name: str | None = None
     complainant_address: str | None = None
+    recovered_fen: int | None = None  # 挽回经济损失 on settling, in fen
     department: DepartmentRef | None
     office: OfficeRef | None
     place_province: str | None

@@ -59,6 +59,9 @@ class Outcomes(_Row):
     mediations_concluded: int  # succeeded or ended without agreement
     mediations_succeeded: int
     mediation_success_rate: float | None
+    settled: int = 0  # settled (mediation or ODR) with the amount recovered recorded
+    settled_with_money: int = 0  # of them, with money back to the consumer
+    recovered_fen: int = 0  # 挽回经济损失, in fen
 
 
 class Satisfaction(_Row):

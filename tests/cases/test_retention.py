@@ -406,7 +406,9 @@ def test_a_lab_reports_attachment_goes_with_its_filing_and_a_shared_file_stays(
             "record_test_report",
             {"outcome": "nonconforming", "summary": "温升超标", "attachment": tokens[2]},
         )
-        _act(client, tested, "mediation_succeeded", {"agreement": "退货退款"})
+        _act(
+            client, tested, "mediation_succeeded", {"agreement": "退货退款", "recovered_fen": 5000}
+        )
         _act(client, tested, "close", {"summary": "调解成功"})
     _age([tested], days=1200)
     sha = hashlib.sha256(image).hexdigest()

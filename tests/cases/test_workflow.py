@@ -97,7 +97,13 @@ def test_the_whole_complaint_path(
     )
     assert reported["status"] == "mediating"
     assert reported["arbitration_tests"][0]["objection_until"]
-    _act(client, zj, cid, "mediation_succeeded", {"agreement": "商家退货退款并赔偿200元"})
+    _act(
+        client,
+        zj,
+        cid,
+        "mediation_succeeded",
+        {"agreement": "商家退货退款并赔偿200元", "recovered_fen": 20000},
+    )
     closed = _act(client, zj, cid, "close", {"summary": "调解成功，已履行"})
     assert closed["status"] == "closed"
     assert closed["allowed_actions"] == []
@@ -612,7 +618,13 @@ def test_closing_a_filing_tells_every_filing_merged_into_it_at_any_depth(
     _act(client, any_desk, c, "reply", {"text": "请提供维保合同"})
     _act(client, any_desk, c, "accept")
     _act(client, any_desk, c, "start_mediation")
-    _act(client, any_desk, c, "mediation_succeeded", {"agreement": "物业修复电梯并退款"})
+    _act(
+        client,
+        any_desk,
+        c,
+        "mediation_succeeded",
+        {"agreement": "物业修复电梯并退款", "recovered_fen": 0},
+    )
     assert _texts(session, "merged_closed") == []
     ours = {a: session.get(Complaint, a), b: session.get(Complaint, b)}
     theirs = session.get(Complaint, c)
@@ -758,3 +770,35 @@ def test_a_tip_off_and_a_complaint_are_never_merged_into_each_other(
     assert row is not None
     assert (row.status, row.merged_into_id) == (Status.routed, None)
     assert _public_notes(session, duplicate)[-1] != MERGED_NOTE
+
+
+def test_a_settlement_records_what_the_consumer_got_back(
+    desk: dict[str, dict[str, str]], client: TestClient, session: Session
+) -> None:
+    """挽回经济损失: every mediation agreement and ODR settlement says the amount, 0 if none."""
+    zj = desk["zj"]
+    cid = _routed(client)
+    _act(client, zj, cid, "accept")
+    _act(client, zj, cid, "start_mediation")
+    path = f"/api/v1/complaints/{cid}/actions/mediation_succeeded"
+    for body in ({"agreement": "商家退款"}, {"agreement": "商家退款", "recovered_fen": -1}):
+        refused = client.post(path, json=body, headers=zj)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "recovered_fen"
+    assert session.get(Complaint, cid).status is Status.mediating  # type: ignore[union-attr]
+    settled = _act(
+        client, zj, cid, "mediation_succeeded", {"agreement": "退款", "recovered_fen": 129950}
+    )
+    assert (settled["status"], settled["recovered_fen"]) == ("resolved", 129950)
+
+    other = _routed(client, text="买的电动车充电器用了三天就冒烟，商家不肯退换，请质监部门处理。")
+    _act(client, zj, other, "refer_to_odr")
+    closed = _act(client, zj, other, "odr_settled", {"summary": "商家同意换货", "recovered_fen": 0})
+    assert (closed["status"], closed["recovered_fen"]) == ("closed", 0)
+    event = session.exec(
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == other)
+        .order_by(col(ComplaintEvent.id).desc())
+    ).first()
+    assert event is not None
+    assert event.payload["recovered_fen"] == 0

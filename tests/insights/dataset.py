@@ -42,10 +42,15 @@ class Record:
     close_days: float | None = None
     clocks: list[tuple[str, str]] = field(default_factory=list)  # (step, state)
     rating: int | None = None
+    recovered_fen: int | None = None  # settled (mediation or ODR): what the consumer got back
+    odr: bool = False  # settled by the business directly, never accepted
 
     @property
     def china_day(self) -> date:
         return as_china(self.created_at).date()
+
+
+RECOVERED = [0, 9900, 150000, 1234567, 10**12]  # fen; the last beyond 32 bits
 
 
 def generate(seed: int = 9, n: int = 240) -> list[Record]:
@@ -82,6 +87,11 @@ def generate(seed: int = 9, n: int = 240) -> list[Record]:
                 record.clocks.append(("mediation", "met" if outcome else "active"))
                 if outcome:
                     record.close_days = record.accept_days + rng.choice([5.0, 20.0, 30.5])
+                if outcome == "resolved":
+                    record.recovered_fen = rng.choice(RECOVERED)
+            elif rng.random() < 0.5:  # the business settled in ODR
+                record.odr, record.close_days = True, 4.0
+                record.recovered_fen = rng.choice(RECOVERED)
             else:
                 record.clocks.append(("accept_decision", "active"))
         elif kind is Kind.inquiry:
@@ -111,6 +121,7 @@ def store(session: Session, records: list[Record]) -> None:
             place_code=code,
             created_at=record.created_at,
             updated_at=record.created_at,
+            recovered_fen=record.recovered_fen,
         )
         session.add(complaint)
         session.flush()
@@ -128,6 +139,9 @@ def store(session: Session, records: list[Record]) -> None:
                 to = Status.resolved if record.mediation == "resolved" else Status.mediation_ended
                 moves.append((last, to, record.accept_days + 1))
                 last = to
+        if record.odr:
+            moves.append((last, Status.odr, 0.02))
+            last = Status.odr
         if record.close_days is not None:
             moves.append((last, Status.closed, record.close_days))
         for from_status, to_status, days in moves:
@@ -226,6 +240,9 @@ def expected_outcomes(records: list[Record], department: str | None) -> dict[str
         "refused": sum(1 for r in mine if r.refused),
         "mediations_concluded": sum(1 for r in mine if r.mediation),
         "mediations_succeeded": sum(1 for r in mine if r.mediation == "resolved"),
+        "settled": sum(1 for r in mine if r.recovered_fen is not None),
+        "settled_with_money": sum(1 for r in mine if r.recovered_fen),
+        "recovered_fen": sum(r.recovered_fen or 0 for r in mine),
     }
 
 

@@ -81,6 +81,11 @@ def test_every_figure_matches_the_generated_answers(
         assert row.refused == expected["refused"]
         assert row.mediations_concluded == expected["mediations_concluded"]
         assert row.mediations_succeeded == expected["mediations_succeeded"]
+        assert (row.settled, row.settled_with_money, row.recovered_fen) == (
+            expected["settled"],
+            expected["settled_with_money"],
+            expected["recovered_fen"],
+        )
         assert row.refusal_rate == (round(row.refused / row.decided, 4) if row.decided else None)
 
     satisfaction = {row.department: (row.ratings, row.average) for row in got.satisfaction}

@@ -158,7 +158,10 @@ def test_a_merged_filing_does_not_hand_out_another_citizens_tracking_number(
         ("2/actions/merge", {"into": 1, "reason": "同一健身房同一事项"}),
         ("1/actions/accept", {}),
         ("1/actions/start_mediation", {}),
-        ("1/actions/mediation_succeeded", {"agreement": "健身房退还剩余费用"}),
+        (
+            "1/actions/mediation_succeeded",
+            {"agreement": "健身房退还剩余费用", "recovered_fen": 120000},
+        ),
         ("1/actions/close", {"summary": "调解成功"}),
     ]:
         answer = client.post(f"/api/v1/complaints/{path}", json=body, headers=zj)

@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from core.db import get_engine
 from opendata.scrub import scrub
-from tests.helpers import run_worker_until_idle, valid_filing
+from schemas.enums import Role
+from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
 
 # Each is personal data a citizen may type into a complaint; none may reach the export.
 CANARIES = {
@@ -93,7 +94,7 @@ def test_the_export_holds_no_canary_and_no_tip_off(platform: str, client: TestCl
         assert number not in body  # the tracking number opens the tracking page
         assert "13812345678" not in body  # the contact number
         assert "某某路1号" not in body  # the business address
-    assert as_csv.text.splitlines()[0].startswith("id,received_on,closed_on,status")
+    assert as_csv.text.splitlines()[0].startswith("id,received_on,closed_on,status,money_back")
 
 
 def _export(*args: str) -> subprocess.CompletedProcess[str]:
@@ -177,3 +178,28 @@ def test_a_complaint_split_from_a_call_publishes_no_text(platform: str, client: 
     ):
         assert TIP_CANARY not in body
         assert "三无产品" not in body
+
+
+def test_the_export_says_whether_a_settlement_gave_money_back_but_not_how_much(
+    sqlite_platform: str, client: TestClient, session: Session
+) -> None:
+    add_staff(session, "zj", Role.department, "quality")
+    staff = bearer(client, "zj")
+    for text in (TEXT, "买的电动车充电器用了三天就冒烟，商家不肯退换，请质监部门处理。"):
+        assert client.post("/api/v1/complaints", json=valid_filing(text=text)).status_code == 201
+    run_worker_until_idle()
+    ids = sorted(c["id"] for c in client.get("/api/v1/queue", headers=staff).json()["data"])
+    for action, body in (
+        ("accept", {}),
+        ("start_mediation", {}),
+        ("mediation_succeeded", {"agreement": "商家退款", "recovered_fen": 76543}),
+    ):
+        answer = client.post(
+            f"/api/v1/complaints/{ids[0]}/actions/{action}", json=body, headers=staff
+        )
+        assert answer.status_code == 200, answer.text
+    data = client.get("/api/v1/open-data/complaints", params={"format": "json"}).json()["data"]
+    assert sorted(row["money_back"] is True for row in data) == [False, True]
+    assert [row["money_back"] for row in data if row["money_back"] is not True] == [None]
+    assert "76543" not in json.dumps(data)
+    assert "765.43" not in json.dumps(data)

@@ -85,7 +85,7 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "accept": {},
     "refuse": {"reason_code": "other", "explanation": "不属于投诉"},
     "refer_to_odr": {},
-    "odr_settled": {"summary": "商家已处理"},
+    "odr_settled": {"summary": "商家已处理", "recovered_fen": 0},
     "odr_failed": {"summary": "商家未处理"},
     "start_mediation": {},
     "request_testing": {
@@ -99,7 +99,7 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
         "due_on": "2036-12-31",
     },
     "record_test_report": {"outcome": "inconclusive", "summary": "无法判定"},
-    "mediation_succeeded": {"agreement": "达成一致"},
+    "mediation_succeeded": {"agreement": "达成一致", "recovered_fen": 0},
     "end_mediation": {"reason_code": "other", "explanation": "调解终止"},
     "start_verification": PROGRESSION[0][1],
     "open_case": PROGRESSION[1][1],

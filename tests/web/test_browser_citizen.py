@@ -128,7 +128,13 @@ def test_a_citizen_files_on_a_phone_tracks_and_rates(production: Production, chr
     assert cid is not None
     _act(production.url, gs, cid, "accept", {})
     _act(production.url, gs, cid, "start_mediation", {})
-    _act(production.url, gs, cid, "mediation_succeeded", {"agreement": "超市同意退货退款"})
+    _act(
+        production.url,
+        gs,
+        cid,
+        "mediation_succeeded",
+        {"agreement": "超市同意退货退款", "recovered_fen": 3990},
+    )
     _act(production.url, gs, cid, "close", {"summary": "调解成功，已退款"})
 
     page.reload()

@@ -600,7 +600,9 @@ def test_a_department_works_a_complaint_from_queue_to_closing_in_the_browser(
     _submit(page, "record_test_report")
     assert "检验不合格" in page.inner_text("#tests")
     page.fill("#mediation_succeeded-agreement", "商家退货退款并赔偿200元")
+    page.fill("#mediation_succeeded-recovered_fen", "1,299.50")  # the price back and ¥200
     _submit(page, "mediation_succeeded")
+    assert page.inner_text("#recovered") == "1,299.50元"
     page.fill("#close-summary", "调解成功，商家已退款并赔偿")
     _submit(page, "close")
     assert page.inner_text("#status") == "已办结"

@@ -259,7 +259,7 @@ def test_the_tracking_page_after_rating_does_not_ask_again(
     for path, body in [
         ("1/actions/accept", {}),
         ("1/actions/start_mediation", {}),
-        ("1/actions/mediation_succeeded", {"agreement": "物业维修电梯"}),
+        ("1/actions/mediation_succeeded", {"agreement": "物业维修电梯", "recovered_fen": 0}),
         ("1/actions/close", {"summary": "调解成功"}),
     ]:
         assert client.post(f"/api/v1/complaints/{path}", json=body, headers=zj).status_code == 200

@@ -149,6 +149,9 @@ def test_the_statistics_page_draws_its_charts_and_map_in_chromium(
         ".getOption().xAxis[0].data"
     )
     assert trend == ["2026-01", "2026-02", "2026-03"]
+    total = sum(r.recovered_fen or 0 for r in dataset.generate())
+    first = page.locator("#outcomes tbody tr").first  # every department together
+    assert first.locator("td.recovered").inner_text() == f"{total / 100:,.2f}元"
     assert errors == []
     shot(page, "stats-page")
 
