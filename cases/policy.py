@@ -206,6 +206,18 @@ class QualitySupervisors(_Strict):
     starting_priority: Annotated[int, Field(ge=1, le=9)] = 1  # ordinary filings have 0
 
 
+class FollowUp(_Strict):
+    """回访: calling complainants back after closing (SAMR Order 121, in force 2026-04-15).
+
+    The order requires follow-up calls; the number of working days it allows is not
+    verified here, so 5 is this platform's default, not the order's figure.
+    """
+
+    within_working_days: Annotated[int, Field(ge=1, le=60)] = 5  # after the day of closing
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3  # unreached calls, then unreachable
+    skip_if_rated: bool = True  # a complaint its citizen already rated needs no call
+
+
 class Policy(_Strict):
     schema_version: int = Field(alias="schema")
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -220,6 +232,7 @@ class Policy(_Strict):
     credit: Credit = Field(default_factory=Credit)
     product_risk: ProductRisk = Field(default_factory=ProductRisk)
     quality_supervisors: QualitySupervisors = Field(default_factory=QualitySupervisors)
+    follow_up: FollowUp = Field(default_factory=FollowUp)
 
     @model_validator(mode="after")
     def _schema(self) -> Policy:

@@ -16,6 +16,7 @@ from schemas.correction import RoutingCorrection
 from schemas.department import Department, RegistryLoad
 from schemas.duplicate import DuplicateLink, SignatureBand, TextSignature
 from schemas.event import ComplaintEvent
+from schemas.follow_up import FollowUpCall
 from schemas.idempotency import IdempotencyKey
 from schemas.insights import Alert, AlertEvent, BusinessCredit, CreditChange
 from schemas.office import Office
@@ -57,6 +58,7 @@ __all__ = [
     "DepartmentWebhook",
     "DuplicateLink",
     "FilingProduct",
+    "FollowUpCall",
     "IdempotencyKey",
     "OdrBusiness",
     "Office",
