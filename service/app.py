@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 import schemas  # noqa: F401  (registers every table before the first query)
 from accounts.api import router as accounts_router
 from cases.api import router as cases_router
+from cases.follow_up_api import router as follow_up_router
 from cases.policy import current_policy
 from citizens.api import router as citizens_router
 from core.settings import get_settings
@@ -92,6 +93,7 @@ def create_app() -> FastAPI:
         accounts_router,
         routing_router,  # before cases: its /actions/transfer is more specific
         cases_router,
+        follow_up_router,
         webhooks_router,
         reporter_router,
         rewards_router,
