@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
@@ -21,7 +21,7 @@ from schemas.casework import SatisfactionRating
 from schemas.complaint import Complaint
 from schemas.enums import Kind, Status
 from schemas.event import ComplaintEvent
-from schemas.follow_up import UNREACHED, CallOutcome, FollowUpCall
+from schemas.follow_up import UNREACHED, CallOutcome, CallSatisfaction, FollowUpCall
 
 FOLLOW_UP_CHANNEL = "follow_up"  # a SatisfactionRating given on a call
 FINISHING = (CallOutcome.reached, CallOutcome.declined)
@@ -148,3 +148,86 @@ def calls_of(session: Session, complaint_id: int) -> list[FollowUpCall]:
             .order_by(col(FollowUpCall.attempt))
         ).scalars()
     )
+
+
+def _any_call(*outcomes: CallOutcome) -> Any:
+    return case((exists(_calls_with(*outcomes)), 1), else_=0)
+
+
+def figures(
+    session: Session,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    per_department: bool,
+    skip_if_rated: bool,
+    max_attempts: int,
+    overdue_before: datetime,
+) -> Sequence[tuple[Any, ...]]:
+    """(department id or None, due, done, unreachable, overdue, called, reached) over the
+    complaints owed a call that `where` selects (insights: period, place)."""
+    done = finished()
+    per_filing = (
+        select(
+            col(Complaint.department_id).label("department_id"),
+            case((done, 1), else_=0).label("done"),
+            case((and_(~done, unreached_count() >= max_attempts), 1), else_=0).label("unreachable"),
+            closed_at().label("closed_at"),
+            _any_call(*CallOutcome).label("called"),
+            _any_call(CallOutcome.reached).label("reached"),
+        )
+        .where(*needs_call(skip_if_rated=skip_if_rated), *where)
+        .subquery()
+    )
+    c = per_filing.c
+    waiting = and_(c.done == 0, c.unreachable == 0)
+    department = c.department_id if per_department else literal(None)
+    query = select(
+        department.label("department_id"),
+        func.count(),
+        func.coalesce(func.sum(c.done), 0),
+        func.coalesce(func.sum(c.unreachable), 0),
+        func.coalesce(func.sum(case((and_(waiting, c.closed_at < overdue_before), 1), else_=0)), 0),
+        func.coalesce(func.sum(c.called), 0),
+        func.coalesce(func.sum(c.reached), 0),
+    )
+    if per_department:
+        query = query.group_by(c.department_id).order_by(c.department_id)
+    return session.execute(query).all()
+
+
+def satisfaction_counts(
+    session: Session, *, where: Sequence[ColumnElement[bool]], per_department: bool
+) -> Sequence[tuple[Any, ...]]:
+    """(department id or None, satisfaction, calls) over the reached calls on the complaints
+    `where` selects."""
+    department = col(Complaint.department_id) if per_department else literal(None)
+    query = (
+        select(department.label("department_id"), col(FollowUpCall.satisfaction), func.count())
+        .join(Complaint, col(Complaint.id) == col(FollowUpCall.complaint_id))
+        .where(col(FollowUpCall.outcome) == CallOutcome.reached, *where)
+        .group_by(col(FollowUpCall.satisfaction))
+    )
+    if per_department:
+        query = query.group_by(col(Complaint.department_id))
+    return session.execute(query).all()
+
+
+def unsatisfied_calls(
+    session: Session, *, where: Sequence[ColumnElement[bool]], limit: int
+) -> Sequence[tuple[Any, ...]]:
+    """(complaint id, tracking number, department id, called at, note) of the calls on which
+    the complainant said 不满意, newest first."""
+    query = (
+        select(
+            col(Complaint.id),
+            col(Complaint.tracking_number),
+            col(Complaint.department_id),
+            col(FollowUpCall.called_at),
+            col(FollowUpCall.note),
+        )
+        .join(Complaint, col(Complaint.id) == col(FollowUpCall.complaint_id))
+        .where(col(FollowUpCall.satisfaction) == CallSatisfaction.unsatisfied, *where)
+        .order_by(col(FollowUpCall.id).desc())
+        .limit(limit)
+    )
+    return session.execute(query).all()

@@ -16,11 +16,13 @@ from core.errors import InvalidInput
 from schemas.statistics import (
     DeadlineCompliance,
     FilingCount,
+    FollowUps,
     Outcomes,
     Satisfaction,
     StatsFilter,
     StatsReport,
     Timing,
+    UnsatisfiedCall,
 )
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -31,6 +33,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "timings": Timing,
     "outcomes": Outcomes,
     "satisfaction": Satisfaction,
+    "follow_ups": FollowUps,
+    "unsatisfied_calls": UnsatisfiedCall,
 }
 _FIELDS = dict.fromkeys(name for model in SECTIONS.values() for name in model.model_fields)
 COLUMNS = ["section", *_FIELDS]

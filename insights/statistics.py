@@ -9,24 +9,28 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cases import satisfaction
+from cases import follow_up_repository, follow_ups, satisfaction
 from cases.deadlines import STEPS
+from cases.policy import current_policy
 from core.errors import InvalidInput
-from core.timeutil import check_period
+from core.timeutil import as_china, check_period
 from insights import repository
 from insights.repository import Scope
 from routing.repository import latest_registry_load
 from schemas.department import Department
 from schemas.enums import KIND_LABELS, Channel, Kind, Status
+from schemas.follow_up import CallSatisfaction
 from schemas.statistics import (
     DIMENSIONS,
     DeadlineCompliance,
     FilingCount,
+    FollowUps,
     Outcomes,
     Satisfaction,
     StatsFilter,
     StatsReport,
     Timing,
+    UnsatisfiedCall,
 )
 
 CHANNEL_LABELS = {
@@ -36,6 +40,7 @@ CHANNEL_LABELS = {
     Channel.open311: "开放接口（Open311）",
 }
 NOT_STATED = "未注明"
+UNSATISFIED_LISTED = 200  # the most recent 不满意 calls the report lists
 ALL_DEPARTMENTS = "全部承办部门"
 
 
@@ -104,6 +109,8 @@ def report(session: Session, *, chosen: StatsFilter) -> StatsReport:
         deadlines=_deadlines(session, scope, labels),
         timings=_timings(session, scope, labels),
         outcomes=_outcomes(session, scope, labels),
+        follow_ups=_follow_ups(session, scope, labels),
+        unsatisfied_calls=_unsatisfied_calls(session, scope, labels),
         satisfaction=[
             Satisfaction(
                 department=str(row["department"]),
@@ -225,4 +232,72 @@ def _outcomes(session: Session, scope: Scope, labels: Labels) -> list[Outcomes]:
                     recovered_fen=fen,
                 )
             )
+    return rows
+
+
+def _follow_ups(session: Session, scope: Scope, labels: Labels) -> list[FollowUps]:
+    """Calls due, done, unreachable, overdue today, reach rate and what was said, overall
+    and per department (the overall row only when a call was owed)."""
+    rules = current_policy().follow_up
+    where = scope.conditions()
+    cutoff = follow_ups.overdue_before()
+    rows = []
+    for per_department in (False, True):
+        said: dict[tuple[int | None, str], int] = {
+            (department_id, str(answer)): int(count)
+            for department_id, answer, count in follow_up_repository.satisfaction_counts(
+                session, where=where, per_department=per_department
+            )
+        }
+        found = follow_up_repository.figures(
+            session,
+            where=where,
+            per_department=per_department,
+            skip_if_rated=rules.skip_if_rated,
+            max_attempts=rules.max_attempts,
+            overdue_before=cutoff,
+        )
+        for department_id, due, done, unreachable, overdue, called, reached in found:
+            if not due:
+                continue
+            code, label = labels.department(department_id) if per_department else (None, "")
+            counts = [said.get((department_id, answer.value), 0) for answer in CallSatisfaction]
+            rows.append(
+                FollowUps(
+                    department=code,
+                    department_label=label if per_department else ALL_DEPARTMENTS,
+                    due=int(due),
+                    done=int(done),
+                    unreachable=int(unreachable),
+                    waiting=int(due) - int(done) - int(unreachable),
+                    overdue=int(overdue),
+                    called=int(called),
+                    reached=int(reached),
+                    reach_rate=_rate(int(reached), int(called)),
+                    satisfied=counts[0],
+                    basically_satisfied=counts[1],
+                    unsatisfied=counts[2],
+                    satisfaction_rate=_rate(counts[0] + counts[1], sum(counts)),
+                )
+            )
+    return rows
+
+
+def _unsatisfied_calls(session: Session, scope: Scope, labels: Labels) -> list[UnsatisfiedCall]:
+    found = follow_up_repository.unsatisfied_calls(
+        session, where=scope.conditions(), limit=UNSATISFIED_LISTED
+    )
+    rows = []
+    for complaint_id, number, department_id, called_at, note in found:
+        code, label = labels.department(department_id)
+        rows.append(
+            UnsatisfiedCall(
+                complaint_id=int(complaint_id),
+                tracking_number=str(number),
+                department=code,
+                department_label=label,
+                called_on=as_china(called_at).date(),
+                note=note,
+            )
+        )
     return rows

@@ -72,6 +72,36 @@ class Satisfaction(_Row):
     index: float  # the average as a share of 5, in percent
 
 
+class FollowUps(_Row):
+    """Follow-up calls (回访) on the complaints received in the period, as of today."""
+
+    department: str | None  # None: every department together
+    department_label: str
+    due: int  # closed complaints owed a call (with a number; not rated online, by policy)
+    done: int  # reached, or the complainant declined to talk
+    unreachable: int  # the policy's attempts made, nobody reached
+    waiting: int  # still to call
+    overdue: int  # still to call, past the due date
+    called: int  # at least one call made
+    reached: int
+    reach_rate: float | None  # reached / called
+    satisfied: int  # 满意, said on a call
+    basically_satisfied: int  # 基本满意
+    unsatisfied: int  # 不满意
+    satisfaction_rate: float | None  # (满意 + 基本满意) / reached with an answer
+
+
+class UnsatisfiedCall(_Row):
+    """A complainant who said 不满意 on a follow-up call: for a supervisor to act on."""
+
+    complaint_id: int
+    tracking_number: str
+    department: str | None
+    department_label: str
+    called_on: date  # China day
+    note: str | None
+
+
 class StatsReport(_Row):
     filter: StatsFilter
     filings: list[FilingCount]  # per dimension, key and period
@@ -80,3 +110,5 @@ class StatsReport(_Row):
     timings: list[Timing]
     outcomes: list[Outcomes]
     satisfaction: list[Satisfaction]
+    follow_ups: list[FollowUps] = []
+    unsatisfied_calls: list[UnsatisfiedCall] = []
