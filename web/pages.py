@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from web import (
     citizen,
     desk,
+    follow_ups,
     my_filings,
     operator_console,
     product_risks,
@@ -22,6 +23,7 @@ for module in (
     my_filings,
     staff,
     operator_console,
+    follow_ups,
     desk,
     reward_desk,
     stats,
