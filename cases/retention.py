@@ -4,8 +4,8 @@ A filing closed (or merged) longer ago than `retention.closed_tip_days` (tip-off
 `retention.closed_filing_days` (complaints, inquiries) loses everything that could name a
 person: the contact number, the complainant's name and address, the order number, the free
 text and the demand, the sealed identity and receipt code, the SMS
-numbers and texts, attachments (rows and files), rating comments, the text fingerprints,
-free text in its history, and the officers' free text in its reward file and vault reads.
+numbers and texts, attachments (rows and files), rating comments and follow-up call notes,
+the text fingerprints, free text in its history, and the officers' free text in its reward file and vault reads.
 What statistics count stays: kind, channel, department, place, statuses and the days they
 changed. Rows are overwritten or deleted, not flagged:
 no soft-deleted copy is left, and on SQLite `secure_delete` zeroes the freed bytes and a
@@ -39,6 +39,7 @@ from schemas.complaint import Complaint
 from schemas.duplicate import SignatureBand, TextSignature
 from schemas.enums import FINAL_STATUSES, Kind
 from schemas.event import ComplaintEvent
+from schemas.follow_up import FollowUpCall
 from schemas.product import ProductRiskCase, ProductRiskFiling
 from schemas.sms import SmsInbound, SmsOutbound
 
@@ -263,6 +264,9 @@ def _purge_rows(session: Session, ids: list[int]) -> int:
         update(SatisfactionRating)
         .where(col(SatisfactionRating.complaint_id).in_(ids))
         .values(comment=None)
+    )
+    session.execute(  # what the complainant said on a follow-up call
+        update(FollowUpCall).where(col(FollowUpCall.complaint_id).in_(ids)).values(note=None)
     )
     session.execute(delete(SignatureBand).where(col(SignatureBand.complaint_id).in_(ids)))
     session.execute(delete(TextSignature).where(col(TextSignature.complaint_id).in_(ids)))

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from cases.follow_ups import due_on, overdue_before
 from cases.policy import DEFAULT_POLICY
+from cases.retention import purge_due
 from core.db import get_engine
 from core.timeutil import utcnow
 from schemas import AuditEntry, Complaint, ComplaintEvent, SatisfactionRating
@@ -321,3 +322,25 @@ def test_no_phone_number_reaches_the_log(
     assert "follow-up call 1" in caplog.text
     assert PHONE not in caplog.text
     assert PHONE[-8:] not in caplog.text
+
+
+def test_retention_erases_what_the_complainant_said_on_a_call(
+    staff: Headers, client: TestClient, session: Session
+) -> None:
+    cid = closed_complaint(client, staff)
+    note = f"王建国说商家没退款，电话{PHONE}"
+    answer = call(
+        client, staff["op"], cid, outcome="reached", satisfaction="unsatisfied", note=note
+    )
+    assert answer.status_code == 201
+    with Session(get_engine()) as db:  # closed longer ago than the retention period
+        db.execute(
+            update(Complaint)
+            .where(col(Complaint.id) == cid)
+            .values(updated_at=utcnow() - timedelta(days=1200))
+        )
+        db.commit()
+    with Session(get_engine()) as db:
+        assert purge_due(db).filings == 1
+    stored = session.exec(select(FollowUpCall)).one()
+    assert (stored.note, stored.satisfaction) == (None, "unsatisfied")  # the figure stays

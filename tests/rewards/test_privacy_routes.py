@@ -371,6 +371,19 @@ def _every_route(run: Run, tip: Tip, state: str, receiver: Receiver) -> set[tupl
         "/api/v1/operator/calls",
         json={"caller_phone": "13800001234", "text": TWIN, "business_name": "某某公司"},
     )
+    # Follow-up calls are the operators' and supervisors' (403 here); a tip-off is never one.
+    call("GET", "/api/v1/follow-ups", "/api/v1/follow-ups")
+    call(
+        "POST",
+        "/api/v1/follow-ups/{complaint_id}/contact",
+        f"/api/v1/follow-ups/{cid}/contact",
+    )
+    call(
+        "POST",
+        "/api/v1/follow-ups/{complaint_id}/calls",
+        f"/api/v1/follow-ups/{cid}/calls",
+        json={"outcome": "no_answer"},
+    )
     call(
         "POST",
         "/api/v1/vault/tipoffs/{complaint_id}/identity",
