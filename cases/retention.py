@@ -3,9 +3,10 @@
 A filing closed (or merged) longer ago than `retention.closed_tip_days` (tip-offs) or
 `retention.closed_filing_days` (complaints, inquiries) loses everything that could name a
 person: the contact number, the complainant's name and address, the order number, the free
-text and the demand, the sealed identity and receipt code, the SMS
-numbers and texts, attachments (rows and files), rating comments and follow-up call notes,
-the text fingerprints, free text in its history, and the officers' free text in its reward file and vault reads.
+text and the demand, the sealed identity and receipt code, the SMS numbers and texts,
+attachments (rows and files), rating comments and follow-up call notes, the text
+fingerprints, free text in its history, and the officers' free text in its reward file and
+vault reads.
 What statistics count stays: kind, channel, department, place, statuses and the days they
 changed. Rows are overwritten or deleted, not flagged:
 no soft-deleted copy is left, and on SQLite `secure_delete` zeroes the freed bytes and a
