@@ -73,6 +73,12 @@ class Labels:
         code = self.department_codes.get(department_id) if department_id else None
         return code, (self.department_names.get(code, code) if code else NOT_STATED)
 
+    def row_department(
+        self, department_id: int | None, per_department: bool
+    ) -> tuple[str | None, str]:
+        """A row's department code and label: every department together unless per department."""
+        return self.department(department_id) if per_department else (None, ALL_DEPARTMENTS)
+
     def key(self, dimension: str, raw: Any) -> tuple[str | None, str]:
         if raw is None:
             return None, NOT_STATED
@@ -182,13 +188,13 @@ def _timings(session: Session, scope: Scope, labels: Labels) -> list[Timing]:
         for department_id, values in sorted(
             figures(per_department).items(), key=lambda item: item[0] or 0
         ):
-            code, label = labels.department(department_id) if per_department else (None, "")
+            code, label = labels.row_department(department_id, per_department)
             accepted = values.get("accept", (0, None))
             closed = values.get("close", (0, None))
             rows.append(
                 Timing(
                     department=code,
-                    department_label=label if per_department else ALL_DEPARTMENTS,
+                    department_label=label,
                     accepted=accepted[0],
                     average_days_to_accept=accepted[1],
                     closed=closed[0],
@@ -214,13 +220,13 @@ def _outcomes(session: Session, scope: Scope, labels: Labels) -> list[Outcomes]:
         for department_id in sorted(counted.keys() | money.keys(), key=lambda d: d or 0):
             decided, refused, concluded, succeeded = counted.get(department_id, (0, 0, 0, 0))
             settled, with_money, fen = money.get(department_id, (0, 0, 0))
-            code, label = labels.department(department_id) if per_department else (None, "")
+            code, label = labels.row_department(department_id, per_department)
             if not per_department and not decided and not concluded and not settled:
                 continue
             rows.append(
                 Outcomes(
                     department=code,
-                    department_label=label if per_department else ALL_DEPARTMENTS,
+                    department_label=label,
                     decided=int(decided),
                     refused=int(refused),
                     refusal_rate=_rate(int(refused), int(decided)),
@@ -260,12 +266,12 @@ def _follow_ups(session: Session, scope: Scope, labels: Labels) -> list[FollowUp
         for department_id, due, done, unreachable, overdue, called, reached in found:
             if not due:
                 continue
-            code, label = labels.department(department_id) if per_department else (None, "")
+            code, label = labels.row_department(department_id, per_department)
             counts = [said.get((department_id, answer.value), 0) for answer in CallSatisfaction]
             rows.append(
                 FollowUps(
                     department=code,
-                    department_label=label if per_department else ALL_DEPARTMENTS,
+                    department_label=label,
                     due=int(due),
                     done=int(done),
                     unreachable=int(unreachable),

@@ -536,11 +536,9 @@ def _submit(page: Any, action: str) -> None:
     assert page.is_visible("#notice"), page.inner_text("main")
 
 
-@pytest.mark.browser
-def test_a_department_works_a_complaint_from_queue_to_closing_in_the_browser(
-    production: Production, chromium: Any
-) -> None:
-    base = production.url
+def routed_to_quality(base: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A web complaint about a charger, once the worker has routed it to 质监: its queue row,
+    and zj's API headers."""
     filed = httpx.post(
         f"{base}/api/v1/complaints",
         json={
@@ -554,12 +552,23 @@ def test_a_department_works_a_complaint_from_queue_to_closing_in_the_browser(
     assert filed.status_code == 201, filed.text
     number = filed.json()["tracking_number"]
     zj_api = {"Authorization": bearer_header(base, "zj")}
+    found: list[dict[str, Any]] = []
 
-    def routed_to_quality() -> bool:
+    def queued() -> bool:
         queue = httpx.get(f"{base}/api/v1/queue", headers=zj_api).json()
-        return any(row["tracking_number"] == number for row in queue["data"])
+        found[:] = [row for row in queue["data"] if row["tracking_number"] == number]
+        return bool(found)
 
-    wait_for(routed_to_quality)
+    wait_for(queued)
+    return found[0], zj_api
+
+
+@pytest.mark.browser
+def test_a_department_works_a_complaint_from_queue_to_closing_in_the_browser(
+    production: Production, chromium: Any
+) -> None:
+    base = production.url
+    number = routed_to_quality(base)[0]["tracking_number"]
 
     page = _signed_in(chromium, base, "zj")
     row = page.locator("#queue tbody tr", has_text=display_tracking_number(number))

@@ -15,8 +15,8 @@ from schemas.enums import Role
 from schemas.follow_up import FollowUpCall
 from tests.cases.test_follow_ups import closed_complaint
 from tests.helpers import PASSWORD, add_staff, bearer
-from tests.web.conftest import Production, shot, wait_for
-from tests.web.test_desk import QUALITY_TEXT, bearer_header
+from tests.web.conftest import Production, shot
+from tests.web.test_desk import routed_to_quality
 from tests.web.test_operator_console import _sign_in, _token
 
 LIST = "/staff/operator/follow-ups"
@@ -94,30 +94,7 @@ def test_an_operator_records_a_follow_up_call_in_the_browser(
     production: Production, chromium: Any
 ) -> None:
     base = production.url
-    filed = httpx.post(
-        f"{base}/api/v1/complaints",
-        json={
-            "kind": "complaint",
-            "text": QUALITY_TEXT,
-            "contact_phone": "13812345678",
-            "business_name": "太原市某某电器厂",
-            "business_address": "山西省太原市小店区亲贤北街1号",
-        },
-    )
-    assert filed.status_code == 201, filed.text
-    number = filed.json()["tracking_number"]
-    zj = {"Authorization": bearer_header(base, "zj")}
-
-    def routed() -> bool:
-        queue = httpx.get(f"{base}/api/v1/queue", headers=zj).json()
-        return any(row["tracking_number"] == number for row in queue["data"])
-
-    wait_for(routed)
-    [row] = [
-        r
-        for r in httpx.get(f"{base}/api/v1/queue", headers=zj).json()["data"]
-        if r["tracking_number"] == number
-    ]
+    row, zj = routed_to_quality(base)
     cid = row["id"]
     for action, body in (
         ("refuse", {"reason_code": "time_barred", "explanation": "购买已超过三年"}),
