@@ -1,7 +1,7 @@
 """recovered amount: what the consumer got back when a complaint was settled (挽回经济损失)
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
