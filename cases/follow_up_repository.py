@@ -102,6 +102,7 @@ def due_page(
     *,
     skip_if_rated: bool,
     max_attempts: int,
+    closed_since: datetime,
     after: tuple[datetime, int] | None,
     limit: int,
 ) -> Sequence[tuple[Complaint, datetime, int]]:
@@ -114,6 +115,7 @@ def due_page(
         .where(*needs_call(skip_if_rated=skip_if_rated))
         .where(~finished())
         .where(unreached_count() < max_attempts)
+        .where(closed_at() >= closed_since)  # older ones expired
     )
     if after is not None:
         when, complaint_id = after
@@ -162,9 +164,11 @@ def figures(
     skip_if_rated: bool,
     max_attempts: int,
     overdue_before: datetime,
+    expired_before: datetime,
 ) -> Sequence[tuple[Any, ...]]:
-    """(department id or None, due, done, unreachable, overdue, called, reached) over the
-    complaints owed a call that `where` selects (insights: period, place)."""
+    """(department id or None, due, done, unreachable, expired, overdue, called, reached)
+    over the complaints owed a call that `where` selects (insights: period, place). Reached
+    counts a complainant who answered but declined to talk."""
     done = finished()
     per_filing = (
         select(
@@ -173,20 +177,23 @@ def figures(
             case((and_(~done, unreached_count() >= max_attempts), 1), else_=0).label("unreachable"),
             closed_at().label("closed_at"),
             _any_call(*CallOutcome).label("called"),
-            _any_call(CallOutcome.reached).label("reached"),
+            _any_call(CallOutcome.reached, CallOutcome.declined).label("reached"),
         )
         .where(*needs_call(skip_if_rated=skip_if_rated), *where)
         .subquery()
     )
     c = per_filing.c
-    waiting = and_(c.done == 0, c.unreachable == 0)
+    open_ = and_(c.done == 0, c.unreachable == 0)
+    expired = and_(open_, c.closed_at < expired_before)
+    overdue = and_(open_, c.closed_at >= expired_before, c.closed_at < overdue_before)
     department = c.department_id if per_department else literal(None)
     query = select(
         department.label("department_id"),
         func.count(),
         func.coalesce(func.sum(c.done), 0),
         func.coalesce(func.sum(c.unreachable), 0),
-        func.coalesce(func.sum(case((and_(waiting, c.closed_at < overdue_before), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((expired, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
         func.coalesce(func.sum(c.called), 0),
         func.coalesce(func.sum(c.reached), 0),
     )

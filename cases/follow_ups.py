@@ -7,7 +7,8 @@ citizen alone was asked to rate (cases.merge.tell_merged), so one matter gets on
 
 A call is due `follow_up.within_working_days` working days after the day of closing. Each
 attempt is a row; a call that reached the complainant (or that they declined) finishes the
-work; after `max_attempts` unreached calls the filing is unreachable and leaves the list.
+work; after `max_attempts` unreached calls the filing is unreachable and leaves the list,
+as it does, expired, once closed longer ago than `stop_after_days`.
 A reached call's satisfaction becomes the filing's SatisfactionRating (channel follow_up)
 through cases.satisfaction.rate, the one rating path, when the filing has none yet. rate()
 keeps its window (`limits.satisfaction_window_days`): a call after it is still recorded with
@@ -31,9 +32,9 @@ from cases.audit import audit
 from cases.deadlines import calendar_for, today
 from cases.lifecycle import Actor, record
 from cases.policy import FollowUp, current_policy
-from cases.satisfaction import rate, rating_of
+from cases.satisfaction import closed_at, rate, rating_of
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.timeutil import CHINA, as_china
+from core.timeutil import CHINA, as_china, utcnow
 from schemas.complaint import Complaint
 from schemas.department import Department, DepartmentRef
 from schemas.enums import Kind, Role, Status
@@ -60,6 +61,7 @@ class State(StrEnum):
     due = "due"
     done = "done"  # reached, or the complainant declined to talk
     unreachable = "unreachable"  # max_attempts unreached calls
+    expired = "expired"  # closed longer ago than stop_after_days, never reached
 
 
 def require_caller(staff: Staff) -> None:
@@ -87,6 +89,11 @@ def overdue_before(on: date | None = None) -> datetime:
     return datetime.combine(closed_on + timedelta(days=1), time.min, tzinfo=CHINA)
 
 
+def expired_before(now: datetime | None = None) -> datetime:
+    """Complaints closed before this instant are no longer called (policy stop_after_days)."""
+    return (now or utcnow()) - timedelta(days=current_policy().follow_up.stop_after_days)
+
+
 def due_list(session: Session, *, staff: Staff, cursor: str | None, limit: int) -> FollowUpPage:
     """A page of the complaints waiting for a call: overdue first, then by due date."""
     require_caller(staff)
@@ -95,6 +102,7 @@ def due_list(session: Session, *, staff: Staff, cursor: str | None, limit: int) 
         session,
         skip_if_rated=rules.skip_if_rated,
         max_attempts=rules.max_attempts,
+        closed_since=expired_before(),
         after=_parse_cursor(cursor),
         limit=limit + 1,
     )
@@ -175,6 +183,12 @@ def _callable(session: Session, complaint_id: int) -> tuple[Complaint, list[Foll
         raise Conflict(
             f"the complainant was not reached in {rules.max_attempts} calls: unreachable",
             state=State.unreachable,
+        )
+    closing = closed_at(session, complaint_id)
+    if closing is not None and closing.at < expired_before():
+        raise Conflict(
+            f"closed more than {rules.stop_after_days} days ago: no longer called",
+            state=State.expired,
         )
     rating = rating_of(session, complaint_id)
     if rules.skip_if_rated and rating is not None:

@@ -216,6 +216,9 @@ class FollowUp(_Strict):
     within_working_days: Annotated[int, Field(ge=1, le=60)] = 5  # after the day of closing
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 3  # unreached calls, then unreachable
     skip_if_rated: bool = True  # a complaint its citizen already rated needs no call
+    # Closed longer ago than this, a complaint is no longer called (expired): the call cannot
+    # rate it any more and the complainant hardly remembers; it leaves the list.
+    stop_after_days: Annotated[int, Field(ge=1, le=3650)] = 60
 
 
 class Policy(_Strict):

@@ -247,6 +247,7 @@ def _follow_ups(session: Session, scope: Scope, labels: Labels) -> list[FollowUp
     rules = current_policy().follow_up
     where = scope.conditions()
     cutoff = follow_ups.overdue_before()
+    expired = follow_ups.expired_before()
     rows = []
     for per_department in (False, True):
         said: dict[tuple[int | None, str], int] = {
@@ -262,8 +263,9 @@ def _follow_ups(session: Session, scope: Scope, labels: Labels) -> list[FollowUp
             skip_if_rated=rules.skip_if_rated,
             max_attempts=rules.max_attempts,
             overdue_before=cutoff,
+            expired_before=expired,
         )
-        for department_id, due, done, unreachable, overdue, called, reached in found:
+        for department_id, due, done, unreachable, lapsed, overdue, called, reached in found:
             if not due:
                 continue
             code, label = labels.row_department(department_id, per_department)
@@ -275,7 +277,8 @@ def _follow_ups(session: Session, scope: Scope, labels: Labels) -> list[FollowUp
                     due=int(due),
                     done=int(done),
                     unreachable=int(unreachable),
-                    waiting=int(due) - int(done) - int(unreachable),
+                    expired=int(lapsed),
+                    waiting=int(due) - int(done) - int(unreachable) - int(lapsed),
                     overdue=int(overdue),
                     called=int(called),
                     reached=int(reached),

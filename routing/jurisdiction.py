@@ -4,10 +4,11 @@ In order:
 1. the place an operator gave (they heard the caller);
 2. the business's address (or the region given with it), the free text refining it: a
    complaint goes where the business operates;
-3. for a complaint naming an e-commerce platform with no address of the seller: where the
-   platform is registered (SAMR Order 121). A platform whose sellers are local shops (外卖)
-   yields to a place the text names, as that is where the shop is;
-4. the places the free text names;
+3. the places the free text names (the seller's, or where it was bought; for a seller on a
+   platform, where it operates is as lawful a choice as where the platform is registered,
+   and the office that receives a complaint first may handle it);
+4. for a complaint naming an e-commerce platform and no place at all: where the platform is
+   registered (SAMR Order 121: a platform seller with no reachable address);
 5. none: the department's broadest office passes it on.
 The ground is stored with the routing decision and shown to staff, with whether the place
 lies outside the deployment's province (its office there cannot act; it forwards).
@@ -74,13 +75,12 @@ def locate_filing(
     given = [t for t in (business_address, region) if t]
     if place is not None and any(name in t for name in place.matched for t in given):
         return place, _ground("business_address", place, places)
-    in_text = place
+    if place is not None:  # the places the text names: the seller's, or where it was bought
+        return place, _ground("text", place, places)
     mention = platforms.find(business_name, text) if kind is Kind.complaint else None
-    if mention is not None and not (mention.platform.local_sellers and in_text is not None):
+    if mention is not None:
         place = replace(mention.platform.place, matched=(mention.name,))
         return place, _ground("platform", place, places, mention)
-    if in_text is not None:
-        return in_text, _ground("text", in_text, places)
     return None, Ground("none")
 
 
@@ -100,3 +100,28 @@ def ground_note(stored: dict[str, Any] | None) -> str | None:
     if stored.get("outside_jurisdiction"):
         note += "，不在本省管辖范围，由省级承办机构移送"
     return note
+
+
+def where_to_go(payload: dict[str, Any] | None) -> str | None:
+    """For a filing routed to a place outside the province: where the citizen should go, as
+    a refusal for lack of jurisdiction tells them (DOMAIN: a bureau without authority says
+    where to go). None when the place is the province's own or unknown."""
+    if not payload:
+        return None
+    stored, place = payload.get("jurisdiction") or {}, payload.get("place") or {}
+    if not stored.get("outside_jurisdiction") or not place.get("label"):
+        return None
+    platform = stored.get("platform")
+    if stored.get("rule") == "platform" and platform:
+        about = (
+            f"您投诉的是{platform.get('name')}平台上的经营者，未提供其实际经营地址；"
+            f"该平台经营者（{platform.get('operator')}）的注册地在{place['label']}"
+        )
+    elif stored.get("rule") == "text":
+        about = f"据投诉内容，被投诉经营者在{place['label']}"
+    else:
+        about = f"被投诉经营者在{place['label']}"
+    return (
+        f"{about}，不属于本机关管辖。请向{place['label']}市场监督管理部门投诉，"
+        "或通过全国12315平台（www.12315.cn）提交。"
+    )

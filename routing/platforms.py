@@ -32,9 +32,6 @@ class PlatformSpec(BaseModel):
     aliases: list[Name] = Field(default_factory=list)
     operator: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
     place: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
-    # Sellers are shops with a street address (外卖, 到店): where the filing names a place,
-    # that is where the seller is; the platform's place is the last resort.
-    local_sellers: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -48,7 +45,6 @@ class Platform:
     names: tuple[str, ...]
     operator: str
     place: Place
-    local_sellers: bool = False
 
     def stored(self) -> dict[str, Any]:
         """The platform as a registry load keeps it (JSON)."""
@@ -57,7 +53,6 @@ class Platform:
             "name": self.name,
             "names": list(self.names),
             "operator": self.operator,
-            "local_sellers": self.local_sellers,
             "place": {
                 "province": self.place.province,
                 "city": self.place.city,
@@ -74,7 +69,6 @@ class Platform:
             names=tuple(row["names"]),
             operator=row["operator"],
             place=Place(**row["place"]),
-            local_sellers=bool(row.get("local_sellers", False)),
         )
 
 
@@ -106,7 +100,6 @@ def resolve(specs: Iterable[PlatformSpec], places: Gazetteer) -> list[Platform]:
                 place=Place(
                     province=place.province, city=place.city, county=place.county, code=place.code
                 ),
-                local_sellers=spec.local_sellers,
             )
         )
     return platforms
@@ -151,9 +144,14 @@ class PlatformIndex:
             return None
         bounds = shared_tokenizer().word_bounds(text)
         for start, negative_length, name, platform in sorted(hits, key=lambda h: h[:2]):
-            if _names_it(bounds, start, start - negative_length):
+            end = start - negative_length
+            if _names_it(bounds, start, end) and not _STORE.match(text, end):
                 return Mention(platform, name)
         return None
+
+
+# A platform's shop in a street (苏宁易购门店, 京东之家) is a business with an address.
+_STORE = re.compile(r"(?:线下)?(?:门店|实体店|体验店|专卖店|专柜|之家|超市店|营业厅)")
 
 
 def _names_it(bounds: frozenset[int], start: int, end: int) -> bool:

@@ -80,10 +80,11 @@ class FollowUps(_Row):
     due: int  # closed complaints owed a call (with a number; not rated online, by policy)
     done: int  # reached, or the complainant declined to talk
     unreachable: int  # the policy's attempts made, nobody reached
+    expired: int  # never reached, closed longer ago than the policy's stop_after_days
     waiting: int  # still to call
     overdue: int  # still to call, past the due date
     called: int  # at least one call made
-    reached: int
+    reached: int  # answered (including those who declined to talk)
     reach_rate: float | None  # reached / called
     satisfied: int  # 满意, said on a call
     basically_satisfied: int  # 基本满意

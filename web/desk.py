@@ -36,7 +36,7 @@ from intake.service import find_by_tracking_number
 from intake.tracking_number import display_tracking_number
 from rewards.calculation import yuan
 from routing.engine import current_engine
-from routing.jurisdiction import ground_note
+from routing.jurisdiction import ground_note, where_to_go
 from routing.repository import active_departments
 from routing.transfer import transfer
 from schemas.complaint import Complaint, ComplaintStaffView, QueueItem
@@ -653,9 +653,24 @@ def _filing_context(
         "reads_complainant": staff.role in views.CONTACT_READERS,
         "staff_department": staff.department_code,
         "errors": {},
-        "values": {},
+        "values": _filled_in(view.routing, allowed),
         "problems": {},
     } | extra
+
+
+# The refusal ground for "this office has no jurisdiction" in the policy's refusal_grounds.
+NO_JURISDICTION = "not_in_duties"
+
+
+def _filled_in(routing: dict[str, Any] | None, allowed: set[str]) -> dict[str, dict[str, str]]:
+    """Forms filled in for staff to check and send: a filing whose place lies outside the
+    province gets its refusal for lack of jurisdiction, saying where to go instead."""
+    advice = where_to_go(routing)
+    if advice is None or "refuse" not in allowed:
+        return {}
+    if NO_JURISDICTION not in current_policy().refusal_grounds:
+        return {}
+    return {"refuse": {"reason_code": NO_JURISDICTION, "explanation": advice}}
 
 
 def _filing_page(

@@ -267,6 +267,21 @@ def test_a_call_after_the_rating_window_is_recorded_without_a_rating(
     assert (stored.satisfaction, stored.rating_id) == ("unsatisfied", None)
 
 
+def test_a_complaint_closed_longer_ago_than_the_policy_allows_is_no_longer_called(
+    staff: Headers, client: TestClient
+) -> None:
+    """After an upgrade, years of closed complaints must not bury the ones a call can still
+    rate: past stop_after_days (60) a complaint leaves the list and a call is refused."""
+    old, recent = closed_complaint(client, staff), closed_complaint(client, staff)
+    move_closing(old, days_ago=61)
+    move_closing(recent, days_ago=59)
+    assert due_ids(client, staff["op"]) == [recent]
+    refused = call(client, staff["op"], old, outcome="reached", satisfaction="satisfied")
+    assert refused.status_code == 409
+    assert refused.json()["state"] == "expired"
+    assert call(client, staff["op"], recent, outcome="no_answer").status_code == 201
+
+
 def test_the_list_is_overdue_first_then_by_due_date_in_bounded_pages(
     staff: Headers, client: TestClient
 ) -> None:

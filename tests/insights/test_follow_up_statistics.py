@@ -22,8 +22,8 @@ def test_follow_up_figures_and_the_unsatisfied_list(
     staff: Headers, client: TestClient, session: Session
 ) -> None:
     op = staff["op"]
-    pleased, displeased, unreachable, late, declined, rated, waiting = (
-        closed_complaint(client, staff) for _ in range(7)
+    pleased, displeased, unreachable, late, declined, rated, waiting, forgotten = (
+        closed_complaint(client, staff) for _ in range(8)
     )
     assert call(client, op, pleased, outcome="reached", satisfaction="satisfied").status_code == 201
     note = "商家至今未退款，要求重新处理"
@@ -32,6 +32,7 @@ def test_follow_up_figures_and_the_unsatisfied_list(
     for _ in range(3):
         assert call(client, op, unreachable, outcome="no_answer").status_code == 201
     move_closing(late, days_ago=20)
+    move_closing(forgotten, days_ago=61)  # past stop_after_days: expired, not overdue
     assert call(client, op, declined, outcome="declined").status_code == 201
     number = session.get(Complaint, rated)
     assert number is not None
@@ -45,9 +46,10 @@ def test_follow_up_figures_and_the_unsatisfied_list(
     rows = {row.department: row for row in body.follow_ups}
     assert set(rows) == {None, "quality"}
     for row in rows.values():
-        figures = (row.due, row.done, row.unreachable, row.waiting, row.overdue)
-        assert figures == (6, 3, 1, 2, 1)
-        assert (row.called, row.reached, row.reach_rate) == (4, 2, 0.5)
+        figures = (row.due, row.done, row.unreachable, row.expired, row.waiting, row.overdue)
+        assert figures == (7, 3, 1, 1, 2, 1)
+        # The complainant who declined to talk answered the phone: reached.
+        assert (row.called, row.reached, row.reach_rate) == (4, 3, 0.75)
         assert (row.satisfied, row.basically_satisfied, row.unsatisfied) == (1, 0, 1)
         assert row.satisfaction_rate == 0.5
     [listed] = body.unsatisfied_calls

@@ -61,8 +61,7 @@ def _locate(
 
 
 def test_a_platform_seller_without_an_address_is_handled_where_the_platform_is_registered() -> None:
-    # The consumer's own county in the text is not where the seller operates.
-    place, ground = _locate("在拼多多上买的羽绒服是假货，商家拒绝退款。我住在太原市小店区")
+    place, ground = _locate("在拼多多上买的羽绒服是假货，商家拒绝退款，要求退一赔三")
     assert (place.province, place.county, place.code) == ("上海市", "长宁区", "310105")
     assert place.matched == ("拼多多",)
     assert ground.rule == "platform"
@@ -90,19 +89,45 @@ def test_an_operators_place_comes_first() -> None:
     assert ground.rule == "operator"
 
 
-def test_a_delivery_platforms_shop_is_where_the_text_says() -> None:
-    place, ground = _locate("美团外卖点的餐有异物，店在太原市迎泽区柳巷")
-    assert (place.county, ground.rule) == ("迎泽区", "text")
-    # With no place at all, the platform's is the last resort.
-    place, ground = _locate("美团外卖点的餐有异物")
-    assert (place.county, ground.rule) == ("朝阳区", "platform")
+@pytest.mark.parametrize(
+    ("text", "county"),
+    [
+        ("美团外卖点的餐有异物，店在太原市迎泽区柳巷", "迎泽区"),  # the shop is local
+        ("拼多多上的商家卖假酒，商家地址在吕梁市汾阳市", "汾阳市"),  # the seller's place
+        ("在拼多多上买的羽绒服是假货，我住在太原市小店区", "小店区"),  # lawful too: first received
+        ("在携程订的太原市杏花岭区某酒店，入住时被加价", "杏花岭区"),
+    ],
+)
+def test_a_place_the_text_names_keeps_a_platform_complaint_in_the_province(
+    text: str, county: str
+) -> None:
+    # Where the seller operates and where the platform is registered are both lawful
+    # (DOMAIN); the text's place is the seller's or the buyer's, and the office that
+    # receives a complaint first may handle it.
+    place, ground = _locate(text)
+    assert (place.county, ground.rule, ground.outside) == (county, "text", False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "在苏宁易购门店买的空调不制冷，要求退货",  # a shop in a street, not an online purchase
+        "在京东之家实体店买的耳机有杂音",
+        "装修的时候师傅是个快手，结果水管漏水",  # 快手 is also an everyday word
+    ],
+)
+def test_a_platforms_shop_or_an_everyday_word_is_no_platform(text: str) -> None:
+    place, ground = _locate(text)
+    assert place is None
+    assert ground == Ground("none")
 
 
 def test_only_complaints_follow_the_platform() -> None:
     # A tip-off goes where the conduct happened, an inquiry nowhere in particular.
     for kind in (Kind.tip, Kind.inquiry):
-        place, ground = _locate("举报拼多多上有人卖假烟，我在太原市小店区", kind=kind)
-        assert (place.county, ground.rule) == ("小店区", "text")
+        place, ground = _locate("举报拼多多上有人卖假烟", kind=kind)
+        assert place is None
+        assert ground.rule == "none"
 
 
 def test_no_place_and_no_platform() -> None:
@@ -180,7 +205,7 @@ def test_a_complaint_about_a_platform_seller_is_routed_to_the_office_that_forwar
     filed = client.post(
         "/api/v1/complaints",
         json=valid_filing(
-            text="在拼多多买的电热水器漏电，商家不退货，要求退款并赔偿。我住在太原市小店区。",
+            text="在拼多多买的电热水器漏电，商家不退货，要求退款并赔偿。",
             business_name="某某电器拼多多店",
             business_address=None,
             business_uscc=None,
@@ -203,7 +228,31 @@ def test_a_complaint_about_a_platform_seller_is_routed_to_the_office_that_forwar
     office = event.payload["office"]
     assert office.endswith("-140000"), office
 
-    # Staff read why on the filing's page; operators see it while typing (/classify).
+    # Staff read why on the filing's page, its refusal for lack of jurisdiction filled in
+    # with where the citizen should go; operators see it while typing (/classify).
+    department = event.payload["department"]
+    add_staff(session, "desk1", Role.department, department)
+    from tests.web.test_desk import _sign_in
+
+    token = _sign_in(client, "desk1")
+    page = client.get(f"/staff/desk/{complaint.id}").text
+    assert "管辖依据：平台注册地（拼多多，上海寻梦信息技术有限公司），不在本省管辖范围" in page
+    refuse = page[page.index('id="act-refuse"') :]
+    refuse = refuse[: refuse.index("</form>")]
+    assert '<option value="not_in_duties" selected>' in refuse
+    assert "注册地在上海市长宁区，不属于本机关管辖。请向上海市长宁区市场监督管理部门投诉" in refuse
+    sent = client.post(
+        f"/staff/desk/{complaint.id}/actions/refuse",
+        data={
+            "csrf_token": token,
+            "reason_code": "not_in_duties",
+            "explanation": "该平台经营者注册地在上海市长宁区，请向当地市场监督管理部门投诉。",
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    session.refresh(complaint)
+    assert complaint.status is Status.refused
+    client.cookies.clear()
     add_staff(session, "op1", Role.operator)
     draft = client.post(
         "/api/v1/classify",
