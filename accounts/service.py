@@ -226,7 +226,13 @@ def staff_from_token(session: Session, *, token: str, settings: Settings) -> Sta
     epoch = claims.get("epoch", 0)
     if type(epoch) is not int:  # a bool is an int to isinstance; no issuer writes one
         raise NotAuthenticated("invalid token")
-    user = session.get(StaffUser, user_id)
+    return staff_signed_in_at(session, session.get(StaffUser, user_id), epoch)
+
+
+def staff_signed_in_at(session: Session, user: StaffUser | None, epoch: int) -> Staff:
+    """The Staff of a bearer token or page session issued under credentials version `epoch`;
+    NotAuthenticated once the account's version moved on (a new password, role or a disable
+    since) or it is gone or disabled."""
     if user is not None and epoch != user.token_epoch:
         raise NotAuthenticated(
             "the password, role or access of this account changed; sign in again"

@@ -38,6 +38,10 @@ class StaffSession(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     staff_id: int = Field(foreign_key="staff_users.id", index=True)
+    # The account's credentials version when the session started: refused once the account's
+    # version moves on, so a sign-in that raced a new password or a disable (its row written
+    # after the change deleted the account's sessions) does not outlive it.
+    token_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 

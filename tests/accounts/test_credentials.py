@@ -299,3 +299,34 @@ def test_a_token_from_before_a_disable_stays_refused_after_enable(
 
     _refused(client.get("/api/v1/queue", headers=old))
     assert client.get("/api/v1/queue", headers=bearer(client, "returning")).status_code == 200
+
+
+def _bump_version_only(username: str) -> None:
+    """The account's credentials version raised and nothing else: its page sessions are left
+    in place, as a sign-in racing the change leaves its row."""
+    from sqlalchemy import update
+
+    with Session(get_engine()) as db:
+        db.execute(
+            update(StaffUser)
+            .where(col(StaffUser.username) == username)
+            .values(token_epoch=StaffUser.token_epoch + 1)
+        )
+        db.commit()
+
+
+def test_a_page_session_from_an_older_credentials_version_is_refused(
+    client: TestClient, session: Session
+) -> None:
+    add_staff(session, "versioned", Role.department, "quality")
+    page_sign_in(client, "versioned")
+    assert client.get("/staff/desk", follow_redirects=False).status_code == 200
+    assert [s.token_epoch for s in _sessions_of("versioned")] == [0]
+
+    _bump_version_only("versioned")
+
+    assert _sessions_of("versioned") != []  # the row is there; its version is not current
+    assert client.get("/staff/desk", follow_redirects=False).status_code in (302, 303)
+    page_sign_in(client, "versioned")  # a new sign-in is under the new version
+    assert client.get("/staff/desk", follow_redirects=False).status_code == 200
+    assert sorted(s.token_epoch for s in _sessions_of("versioned")) == [0, 1]

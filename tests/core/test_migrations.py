@@ -3,7 +3,7 @@ from collections.abc import Callable
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, inspect
+from sqlalchemy import Connection, insert, inspect, text
 from sqlmodel import SQLModel, col, select
 
 import schemas  # noqa: F401
@@ -79,24 +79,48 @@ def test_0015_takes_the_other_filings_number_out_of_old_merged_notes(
         )
 
 
+def _account_row(connection: Connection, username: str) -> None:
+    """A staff account as SQL of an older schema writes it (no column added since 0016)."""
+    connection.execute(
+        text(
+            "INSERT INTO staff_users (username, password_hash, role, active, created_at) "
+            "VALUES (:username, 'x', 'admin', :yes, :now)"
+        ),
+        {"username": username, "yes": True, "now": utcnow()},
+    )
+
+
+def _one(sql: str) -> object:
+    with get_engine().connect() as connection:
+        return connection.execute(text(sql)).scalar_one()
+
+
 def test_0017_starts_existing_accounts_at_credentials_version_0(platform: str) -> None:
     """Version 0 is what a token issued before 0017 (no version claim) is read as: an account
     that existed at the upgrade keeps its signed-in staff until its first change."""
-    from sqlalchemy import text
-
     engine = get_engine()
     migrate.downgrade(revision="0016")
     with engine.begin() as connection:
+        _account_row(connection, "before")
+    migrate.upgrade()
+    assert _one("SELECT token_epoch FROM staff_users WHERE username = 'before'") == 0
+
+
+def test_0021_gives_open_page_sessions_their_accounts_current_version(platform: str) -> None:
+    """Nobody signed in at the upgrade is signed out by it: an open session takes the version
+    its account has, so only a later change refuses it."""
+    engine = get_engine()
+    migrate.downgrade(revision="0018")
+    now = utcnow()
+    with engine.begin() as connection:
+        _account_row(connection, "moved")
+        connection.execute(text("UPDATE staff_users SET token_epoch = 3"))
         connection.execute(
             text(
-                "INSERT INTO staff_users (username, password_hash, role, active, created_at) "
-                "VALUES ('before', 'x', 'admin', :yes, :now)"
+                "INSERT INTO staff_sessions (token_hash, staff_id, created_at, expires_at) "
+                "SELECT 'h', id, :now, :now FROM staff_users WHERE username = 'moved'"
             ),
-            {"yes": True, "now": utcnow()},
+            {"now": now},
         )
     migrate.upgrade()
-    with engine.connect() as connection:
-        epoch = connection.execute(
-            text("SELECT token_epoch FROM staff_users WHERE username = 'before'")
-        ).scalar_one()
-    assert epoch == 0
+    assert _one("SELECT token_epoch FROM staff_sessions WHERE token_hash = 'h'") == 3
