@@ -100,7 +100,13 @@ def fan_out(
 
 def payload(complaint: Complaint, event: ComplaintEvent, department: str | None) -> dict[str, Any]:
     """What a delivery carries; `department` is the code of the department the filing is
-    with now (a transfer's delivery to the one it left says where it went)."""
+    with now (a transfer's delivery to the one it left says where it went).
+
+    The department's system handles the filing, so it gets what the desk's own staff read:
+    the full contact number, and with it the complainant's name and address (personal data
+    like the number, never logged); the demand, purchase day and order number to settle it.
+    A tip-off carries none of them: its reporter is in the vault, never on its row."""
+    complaint_only = complaint.kind is Kind.complaint
     return {
         "event": {
             "id": event.id,
@@ -123,6 +129,13 @@ def payload(complaint: Complaint, event: ComplaintEvent, department: str | None)
             "business_name": complaint.business_name,
             "business_uscc": complaint.business_uscc,
             "business_address": complaint.business_address,
+            "complainant_name": complaint.complainant_name if complaint_only else None,
+            "complainant_address": complaint.complainant_address if complaint_only else None,
+            "demand": complaint.demand if complaint_only else None,
+            "purchased_on": complaint.purchased_on.isoformat()
+            if complaint_only and complaint.purchased_on
+            else None,
+            "order_number": complaint.order_number if complaint_only else None,
             "place_code": complaint.place_code,
             "deadline_due_on": complaint.deadline_due_on.isoformat()
             if complaint.deadline_due_on

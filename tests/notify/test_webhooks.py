@@ -203,3 +203,33 @@ def test_a_transfer_is_pushed_to_the_department_the_filing_leaves(
     )
     run_worker_until_idle()
     assert len(receiver.received) == 2
+
+
+def test_a_complaints_content_goes_to_the_department_and_a_tip_offs_carries_no_one(
+    hooked: TestClient, receiver: Receiver
+) -> None:
+    """The department's system handles the complaint: it gets the demand, purchase day and
+    order number, and the complainant's name and address with the number it already gets.
+    A tip-off's push names no one."""
+    import json
+
+    from tests.intake.test_complaint_content import CONTENT
+
+    assert _register(hooked, receiver.url).status_code == 200
+    filed = hooked.post(
+        "/api/v1/complaints", json=valid_filing(business_name="某某电梯维保公司", **CONTENT)
+    )
+    assert filed.status_code == 201, filed.text
+    tip = valid_filing(kind="tip", business_name="某某电梯维保公司", contact_phone=None)
+    tip = {key: value for key, value in tip.items() if key not in CONTENT}
+    assert hooked.post("/api/v1/complaints", json=tip).status_code == 201
+    run_worker_until_idle()
+    pushed = {
+        body["complaint"]["kind"]: body["complaint"]
+        for body in (json.loads(r["body"]) for r in receiver.received)
+    }
+    assert set(pushed) == {"complaint", "tip"}
+    assert {key: pushed["complaint"][key] for key in CONTENT} == CONTENT
+    assert pushed["complaint"]["contact_phone"] == "+8613812345678"
+    assert {key: pushed["tip"][key] for key in CONTENT} == dict.fromkeys(CONTENT)
+    assert pushed["tip"]["contact_phone"] is None
