@@ -37,11 +37,19 @@ from schemas.open311 import Open311Key
 
 DEFAULT_DAYS = 90
 MAX_REQUESTS = 1000
+# A request's fields beyond GeoReport's own, posted as attribute[code]: each code is the
+# field of ComplaintCreate it fills, validated as the JSON API validates it.
 ATTRIBUTES = [
     ("business_name", "被投诉经营者名称", True),
     ("business_uscc", "经营者统一社会信用代码（18位）", False),
     ("business_address", "经营者地址", False),
+    ("complainant_name", "投诉人姓名", False),
+    ("complainant_address", "投诉人地址", False),
+    ("demand", "诉求（如退货退款、赔偿）", False),
+    ("purchased_on", "购买日期（YYYY-MM-DD）", False),
+    ("order_number", "订单号", False),
 ]
+_ATTRIBUTE_NAMES = re.compile(r"\b(" + "|".join(name for name, _, _ in ATTRIBUTES) + r")\b")
 
 
 def _sectors(session: Session) -> dict[str, str]:
@@ -309,24 +317,22 @@ def create_request(session: Session, *, key: Open311Key, form: dict[str, str]) -
         raise InvalidInput(f"service_code: no service {code!r}; see GET services")
     attributes = {name: (form.get(f"attribute[{name}]") or "").strip() for name, _, _ in ATTRIBUTES}
     try:
-        data = ComplaintCreate(
-            kind=Kind.complaint,
-            text=form.get("description") or "",
-            contact_phone=form.get("phone") or None,
-            business_name=attributes["business_name"] or None,
-            business_uscc=attributes["business_uscc"] or None,
-            business_address=attributes["business_address"] or None,
-            region=(form.get("address_string") or "").strip()[:100] or None,
+        data = ComplaintCreate.model_validate(
+            {
+                "kind": Kind.complaint,
+                "text": form.get("description") or "",
+                "contact_phone": form.get("phone") or None,
+                "region": (form.get("address_string") or "").strip()[:100] or None,
+                **{name: value or None for name, value in attributes.items()},
+            }
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "request"
         field = {"text": "description", "contact_phone": "phone"}.get(where, where)
-        if field.startswith("business_"):
-            field = f"attribute[{field}]"
+        field = _ATTRIBUTE_NAMES.sub(r"attribute[\1]", field)
         reason = str(first["msg"]).removeprefix("Value error, ")
-        reason = reason.replace("contact_phone", "phone")
-        reason = reason.replace("business_name", "attribute[business_name]")
+        reason = _ATTRIBUTE_NAMES.sub(r"attribute[\1]", reason.replace("contact_phone", "phone"))
         raise InvalidInput(f"{field}: {reason}") from exc
     filed = intake.file_complaint(
         session, data=data, channel=Channel.open311, actor=Actor(name=f"open311:{key.name}")

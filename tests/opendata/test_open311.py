@@ -7,9 +7,11 @@ the GeoReport v2 specification describes (form-encoded, api_key in the body).
 
 from __future__ import annotations
 
+from datetime import date
+
 import requests
 from georeport import GeoReport
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core.db import get_engine
 from opendata.api_keys import create_key, revoke_key
@@ -18,6 +20,15 @@ from tests.helpers import run_worker_until_idle, serving, valid_filing
 DESCRIPTION = (
     "小区电梯上个月困人两次，特种设备检验合格标志过期，物业一直不修。我叫张伟，电话13912345678。"
 )
+
+
+# A request as a client system posts it (with api_key added).
+FIELDS = {
+    "service_code": "special_equipment",
+    "description": DESCRIPTION,
+    "phone": "13812345678",
+    "attribute[business_name]": "太原市某某物业服务有限公司",
+}
 
 
 def _key(name: str = "county-portal") -> str:
@@ -46,15 +57,7 @@ def test_georeport_lists_services_posts_a_request_and_reads_it_back(platform: st
         definition = client.get_service_definition("special_equipment")
         assert next(a["code"] for a in definition["attributes"]) == "business_name"
 
-        posted = _post(
-            root,
-            api_key=key,
-            service_code="special_equipment",
-            description=DESCRIPTION,
-            phone="13812345678",
-            address_string="太原市小店区",
-            **{"attribute[business_name]": "太原市某某物业服务有限公司"},
-        )
+        posted = _post(root, api_key=key, address_string="太原市小店区", **FIELDS)
         assert posted.status_code == 201, posted.text
         answer = posted.json()[0]
         request_id = answer["service_request_id"]
@@ -84,12 +87,7 @@ def test_posting_needs_a_valid_key_and_valid_fields(platform: str) -> None:
     from service.app import create_app
 
     key = _key()
-    fields = {
-        "service_code": "special_equipment",
-        "description": DESCRIPTION,
-        "phone": "13812345678",
-        "attribute[business_name]": "太原市某某物业服务有限公司",
-    }
+    fields = FIELDS
     with serving(create_app()) as url:
         root = f"{url}/open311/v2"
         for bad_key in ({}, {"api_key": "o311_guessed"}):
@@ -101,6 +99,10 @@ def test_posting_needs_a_valid_key_and_valid_fields(platform: str) -> None:
             ({"description": "太短"}, "description"),
             ({"phone": "12345"}, "phone"),
             ({"attribute[business_name]": ""}, "attribute[business_name]"),
+            ({"attribute[purchased_on]": "2999-01-01"}, "attribute[purchased_on]"),
+            ({"attribute[purchased_on]": "去年"}, "attribute[purchased_on]"),
+            ({"attribute[demand]": "退" * 501}, "attribute[demand]"),
+            ({"attribute[complainant_name]": "名" * 61}, "attribute[complainant_name]"),
         ):
             refused = _post(root, **{**fields, **change, "api_key": key})
             assert refused.status_code == 422, refused.text
@@ -182,3 +184,33 @@ def test_requests_publish_days_and_filter_by_days_not_times(platform: str) -> No
             assert len(listed(end_date=f"2026-11-02T{hour}+08:00")) == 1
         assert listed(end_date="2026-11-01T23:59:59+08:00") == []
         assert len(listed(start_date="2026-11-01T16:00:00Z")) == 1  # China midnight in UTC
+
+
+def test_a_request_carries_the_complaints_content_as_attributes_and_publishes_none_of_it(
+    platform: str,
+) -> None:
+    """Name, address, demand, purchase day and order number are attribute[code] fields, stored
+    as the JSON API stores them; the request read back shows none of the personal ones."""
+    from schemas.complaint import Complaint
+    from service.app import create_app
+    from tests.intake.test_complaint_content import ADDRESS, CONTENT, NAME, ORDER
+
+    key = _key()
+    with serving(create_app()) as url:
+        root = f"{url}/open311/v2"
+        definition = GeoReport(root, api_key=key).get_service_definition("special_equipment")
+        assert {a["code"] for a in definition["attributes"]} >= set(CONTENT)
+        content = {f"attribute[{name}]": value for name, value in CONTENT.items()}
+        posted = _post(root, api_key=key, **FIELDS, **content)
+        assert posted.status_code == 201, posted.text
+        run_worker_until_idle()
+        with Session(get_engine()) as session:
+            row = session.exec(select(Complaint)).one()
+        assert {name: getattr(row, name) for name in CONTENT} == CONTENT | {
+            "purchased_on": date(2026, 3, 1)
+        }
+        request_id = posted.json()[0]["service_request_id"]
+        published = requests.get(f"{root}/requests/{request_id}.json", timeout=10).text
+        assert request_id in published
+        for private in (NAME, ADDRESS, ORDER):
+            assert private not in published

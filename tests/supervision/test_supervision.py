@@ -15,6 +15,7 @@ from schemas import AuditEntry, Complaint, SupervisorInspection
 from schemas.enums import Role, Status
 from tests.conftest import SMS_PATH_TOKEN
 from tests.helpers import add_staff, bearer, valid_filing
+from tests.intake.test_complaint_content import CONTENT
 
 PHONE = "13900000001"
 APPOINTMENT = {
@@ -69,7 +70,7 @@ def test_a_supervisor_files_on_every_channel_with_identity_and_priority(
     assert appointed["phone"] == "139****0001"
     mine = bearer(client, "qs1")
     web = client.post(
-        "/api/v1/quality-supervision/filings", json=_supervisor_filing(), headers=mine
+        "/api/v1/quality-supervision/filings", json=_supervisor_filing(**CONTENT), headers=mine
     )
     assert web.status_code == 201, web.text
     _sms(client, TEXT, 1795000000)
@@ -86,6 +87,8 @@ def test_a_supervisor_files_on_every_channel_with_identity_and_priority(
         ("hotline", appointed["id"], 1),
         ("web", None, 0),
     ]
+    # The supervisor's complaint carries its content as a citizen's does.
+    assert {key: str(getattr(filings[0], key)) for key in CONTENT} == CONTENT
     inspection = session.exec(select(SupervisorInspection)).one()
     assert inspection.place == "小店区某商场二楼"
     assert inspection.inspected_at is not None
