@@ -44,6 +44,18 @@ from schemas.validators import normalize_cn_phone, normalize_uscc, uscc_problem
 TEXT_MIN, TEXT_MAX = 10, 5000
 # Said by the web form's rule below and by the hotline's (intake.operator).
 BUSINESS_REQUIRED = "business_name is required for a complaint or a tip-off"
+PHONE_REQUIRED = "contact_phone is required for a complaint or an inquiry"
+
+
+def _missing_reason(field: str, kind: Kind) -> str | None:
+    """Why a filing of this kind cannot leave `field` out, or None if it may."""
+    if field == "contact_phone" and kind is not Kind.tip:
+        # 投诉 and 咨询 need a way to reach the person; a 举报 may be anonymous.
+        return PHONE_REQUIRED
+    if field == "business_name" and kind is not Kind.inquiry:
+        # 投诉 and 举报 are about a business; the regulator must know which.
+        return BUSINESS_REQUIRED
+    return None
 
 
 # What the rules ask of a complaint only (the complainant, the demand, the purchase): a
@@ -204,13 +216,17 @@ def _KIND_IS(*kinds: str) -> dict[str, Any]:
     return {"required": ["kind"], "properties": {"kind": {"enum": list(kinds)}}}
 
 
+# A field a kind requires is validated when left out too, so that its error names it.
+_CHECKED_WHEN_MISSING = PydanticField(validate_default=True)
+
+
 class ComplaintCreate(SQLModel):
     """What a citizen sends. Server-owned fields (status, department…) are refused."""
 
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         str_strip_whitespace=True,
-        # The rules of _required_for_kind, in the schema.
+        # The rules of _required_for_kind and _reporter_for_tips, in the schema.
         json_schema_extra={
             "allOf": [
                 required_when(_KIND_IS("complaint", "inquiry"), "contact_phone"),
@@ -229,10 +245,12 @@ class ComplaintCreate(SQLModel):
 
     kind: Kind
     text: FilingText = Field(description=f"what happened, {TEXT_MIN}–{TEXT_MAX} characters")
-    contact_phone: Annotated[str, AfterValidator(_phone), CN_PHONE] | None = Field(
+    contact_phone: Annotated[
+        Annotated[str, AfterValidator(_phone), CN_PHONE] | None, _CHECKED_WHEN_MISSING
+    ] = Field(
         default=None, description="mainland China mobile or landline; required but for tip-offs"
     )
-    business_name: Annotated[str, Trimmed(1, 200)] | None = None
+    business_name: Annotated[Annotated[str, Trimmed(1, 200)] | None, _CHECKED_WHEN_MISSING] = None
     business_uscc: Annotated[str, AfterValidator(_uscc), CN_USCC] | None = Field(
         default=None, description="统一社会信用代码, 18 characters, check digit verified"
     )
@@ -283,16 +301,21 @@ class ComplaintCreate(SQLModel):
             raise ValueError(complaint_only_reason(info.field_name or "", kind))
         return value
 
+    @field_validator("contact_phone", "business_name")
+    @classmethod
+    def _required_for_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        # Per field, so that the error names the field left out (no kind: its own error).
+        kind = info.data.get("kind")
+        if value is None and kind is not None:
+            reason = _missing_reason(info.field_name or "", kind)
+            if reason:
+                raise ValueError(reason)
+        return value
+
     @model_validator(mode="after")
-    def _required_for_kind(self) -> ComplaintCreate:
+    def _reporter_for_tips(self) -> ComplaintCreate:
         if self.reporter is not None and self.kind is not Kind.tip:
             raise ValueError("reporter is for tip-offs; a complaint or inquiry gives contact_phone")
-        # 投诉 and 咨询 need a way to reach the person; a 举报 may be anonymous.
-        if self.kind is not Kind.tip and self.contact_phone is None:
-            raise ValueError("contact_phone is required for a complaint or an inquiry")
-        # 投诉 and 举报 are about a business; the regulator must know which.
-        if self.kind is not Kind.inquiry and self.business_name is None:
-            raise ValueError(BUSINESS_REQUIRED)
         return self
 
 

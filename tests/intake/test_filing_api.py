@@ -120,6 +120,8 @@ def test_what_each_kind_requires(
     answer = client.post("/api/v1/complaints", json=body)
     assert answer.status_code == 422
     assert reason in answer.json()["detail"]
+    # The error names the field left out, as it names a wrong one (it said "body").
+    assert [e["field"] for e in answer.json()["errors"]] == [missing]
     assert _stored(session) == (0, 0, 0)
 
 
