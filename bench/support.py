@@ -49,6 +49,7 @@ BODY = {
     "text": "我在太原市小店区某某超市买的电热水壶用了三天就漏电，差点引起火灾，要求退货退款并赔偿，"
     "超市不同意，说是我自己用坏的，请市场监督管理部门处理。",
     "contact_phone": "13812345678",
+    "complainant_name": "李秀英",  # a complaint is made under a real name (SAMR Order 121)
     "business_name": "太原市某某超市有限公司",
     "business_address": "山西省太原市小店区某某路1号",
 }
@@ -256,6 +257,7 @@ def file_filings(count: int, *, per_transaction: int = 500, progress: bool = Tru
                         kind=Kind.complaint,
                         text=f"{TEXTS[n % len(TEXTS)]}（第{n}号）",
                         contact_phone=f"+86139{n % 100_000_000:08d}",
+                        complainant_name="李秀英",
                         business_name=f"太原市某某{n % 997}号商店",
                         business_address="山西省太原市小店区某某路1号",
                     ),

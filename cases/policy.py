@@ -221,6 +221,15 @@ class FollowUp(_Strict):
     stop_after_days: Annotated[int, Field(ge=1, le=3650)] = 60
 
 
+class Intake(_Strict):
+    """What a filing must give beyond its schema's fixed rules (schemas.complaint)."""
+
+    # SAMR Order 121 (in force 2026-04-15): a complaint is made under the complainant's real
+    # identity, so it needs the complainant's name; a tip-off may stay anonymous and an
+    # inquiry needs none. SMS carries no name: such a complaint is filed and marked missing it.
+    complaint_requires_name: bool = True
+
+
 class Policy(_Strict):
     schema_version: int = Field(alias="schema")
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -236,6 +245,8 @@ class Policy(_Strict):
     product_risk: ProductRisk = Field(default_factory=ProductRisk)
     quality_supervisors: QualitySupervisors = Field(default_factory=QualitySupervisors)
     follow_up: FollowUp = Field(default_factory=FollowUp)
+
+    intake: Intake = Field(default_factory=Intake)
 
     @model_validator(mode="after")
     def _schema(self) -> Policy:

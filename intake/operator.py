@@ -23,7 +23,13 @@ from intake.service import Filed, FilingDraft, create_filing, file_tip
 from intake.tracking_number import display_tracking_number
 from rewards import receipts
 from routing.repository import department_by_code
-from schemas.complaint import BUSINESS_REQUIRED, Complaint, complaint_only_reason
+from schemas.complaint import (
+    BUSINESS_REQUIRED,
+    Complaint,
+    complaint_only_reason,
+    name_missing,
+    name_required,
+)
 from schemas.enums import Channel, Kind, Role
 from schemas.operator import FiledRef, OperatorCall, OperatorFiled
 from schemas.reporter import ReporterIdentityIn
@@ -55,6 +61,12 @@ def file_call(session: Session, *, call: OperatorCall, staff: Staff) -> tuple[li
         raise InvalidInput(
             f"business_name: {BUSINESS_REQUIRED}",
             errors=[{"field": "business_name", "reason": BUSINESS_REQUIRED}],
+        )
+    if call.caller_name is None and Kind.complaint in kinds and name_required(Kind.complaint):
+        # As on the web form: a complaint is made under the complainant's real name.
+        reason = name_missing("caller_name")
+        raise InvalidInput(
+            f"caller_name: {reason}", errors=[{"field": "caller_name", "reason": reason}]
         )
     if Kind.complaint not in kinds:
         # Known once the kind is (detected or given), as business_name is above.

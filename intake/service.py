@@ -20,7 +20,13 @@ from intake.attachments import attach
 from intake.tracking_number import new_tracking_number, normalize_tracking_number
 from products.service import link_filing
 from rewards import receipts, vault
-from schemas.complaint import COMPLAINT_ONLY, Complaint, ComplaintCreate, TrackingView
+from schemas.complaint import (
+    COMPLAINT_ONLY,
+    Complaint,
+    ComplaintCreate,
+    TrackingView,
+    name_required,
+)
 from schemas.department import DepartmentRef
 from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.event import EventPublic
@@ -101,6 +107,11 @@ def create_filing(
             **asdict(draft),
         )
         extra = dict(payload or {})
+        if not draft.complainant_name and name_required(draft.kind):
+            # Every channel that can carry a name refuses a complaint without one; an SMS
+            # cannot, and is filed all the same, marked for the department to obtain it
+            # (refusal ground `incomplete` if it cannot be had).
+            extra["missing"] = ["complainant_name"]
         if supervisor is not None:
             extra["quality_supervisor_id"] = supervisor.id
         if not open_complaint(session, complaint=complaint, actor=actor, payload=extra):

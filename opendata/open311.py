@@ -29,7 +29,7 @@ from opendata.export import public_text, split_from_calls
 from opendata.public_ids import public_id, row_id
 from opendata.scrub import scrub
 from routing.repository import active_departments, latest_registry_load
-from schemas.complaint import Complaint, ComplaintCreate
+from schemas.complaint import Complaint, ComplaintCreate, name_required
 from schemas.enums import FINAL_STATUSES, Channel, Kind
 from schemas.event import ComplaintEvent
 from schemas.office import Office
@@ -89,6 +89,7 @@ def services(session: Session) -> list[dict[str, Any]]:
 def service_definition(session: Session, code: str) -> dict[str, Any]:
     if code not in {s["service_code"] for s in services(session)}:
         raise NotFound(f"no service {code!r}")
+    name_needed = name_required(Kind.complaint)  # while the policy asks for a real name
     return {
         "service_code": code,
         "attributes": [
@@ -96,7 +97,7 @@ def service_definition(session: Session, code: str) -> dict[str, Any]:
                 "variable": True,
                 "code": name,
                 "datatype": "string",
-                "required": required,
+                "required": required or (name == "complainant_name" and name_needed),
                 "datatype_description": label,
                 "order": order,
                 "description": label,

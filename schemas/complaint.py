@@ -19,6 +19,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, BigInteger, Column, Date, Index, Table, Text, literal_column
 from sqlmodel import Field, SQLModel
 
+from cases.policy import current_policy
 from core.db import UTCDateTime
 from core.timeutil import china_today, utcnow
 from schemas.attachment import AttachmentStaffView
@@ -47,6 +48,21 @@ BUSINESS_REQUIRED = "business_name is required for a complaint or a tip-off"
 PHONE_REQUIRED = "contact_phone is required for a complaint or an inquiry"
 
 
+def name_missing(field: str = "complainant_name") -> str:
+    """Why a complaint without its complainant's name is refused (the hotline's field is
+    caller_name)."""
+    return (
+        f"{field} is required for a complaint: it is made under the complainant's real name "
+        "(a tip-off may be anonymous)"
+    )
+
+
+def name_required(kind: Kind) -> bool:
+    """Whether a filing of this kind must name its complainant: a complaint, while the policy
+    says so (intake.complaint_requires_name, SAMR Order 121)."""
+    return kind is Kind.complaint and current_policy().intake.complaint_requires_name
+
+
 def _missing_reason(field: str, kind: Kind) -> str | None:
     """Why a filing of this kind cannot leave `field` out, or None if it may."""
     if field == "contact_phone" and kind is not Kind.tip:
@@ -55,6 +71,8 @@ def _missing_reason(field: str, kind: Kind) -> str | None:
     if field == "business_name" and kind is not Kind.inquiry:
         # 投诉 and 举报 are about a business; the regulator must know which.
         return BUSINESS_REQUIRED
+    if field == "complainant_name" and name_required(kind):
+        return name_missing()
     return None
 
 
@@ -216,8 +234,29 @@ def _KIND_IS(*kinds: str) -> dict[str, Any]:
     return {"required": ["kind"], "properties": {"kind": {"enum": list(kinds)}}}
 
 
+def _kind_rules(schema: dict[str, Any]) -> None:
+    """The per-kind rules of ComplaintCreate's validators, in its schema; whether a complaint
+    must name its complainant is the policy's, read when the schema is made (at start-up)."""
+    rules = [
+        required_when(_KIND_IS("complaint", "inquiry"), "contact_phone"),
+        required_when(_KIND_IS("complaint", "tip"), "business_name"),
+        {
+            "if": _KIND_IS("tip", "inquiry"),
+            "then": {"properties": {f: {"type": "null"} for f in COMPLAINT_ONLY}},
+        },
+        {
+            "if": _KIND_IS("complaint", "inquiry"),
+            "then": {"properties": {"reporter": {"type": "null"}}},
+        },
+    ]
+    if name_required(Kind.complaint):
+        rules.append(required_when(_KIND_IS("complaint"), "complainant_name"))
+    schema["allOf"] = rules
+
+
 # A field a kind requires is validated when left out too, so that its error names it.
 _CHECKED_WHEN_MISSING = PydanticField(validate_default=True)
+_RequiredName = Annotated[Annotated[str, Trimmed(1, 60)] | None, _CHECKED_WHEN_MISSING]
 
 
 class ComplaintCreate(SQLModel):
@@ -226,21 +265,7 @@ class ComplaintCreate(SQLModel):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         str_strip_whitespace=True,
-        # The rules of _required_for_kind and _reporter_for_tips, in the schema.
-        json_schema_extra={
-            "allOf": [
-                required_when(_KIND_IS("complaint", "inquiry"), "contact_phone"),
-                required_when(_KIND_IS("complaint", "tip"), "business_name"),
-                {
-                    "if": _KIND_IS("tip", "inquiry"),
-                    "then": {"properties": {f: {"type": "null"} for f in COMPLAINT_ONLY}},
-                },
-                {
-                    "if": _KIND_IS("complaint", "inquiry"),
-                    "then": {"properties": {"reporter": {"type": "null"}}},
-                },
-            ]
-        },
+        json_schema_extra=_kind_rules,
     )
 
     kind: Kind
@@ -256,10 +281,11 @@ class ComplaintCreate(SQLModel):
     )
     business_address: Annotated[str, Trimmed(1, 300)] | None = None
     region: Annotated[str, Trimmed(1, 100)] | None = None
-    complainant_name: Annotated[str, Trimmed(1, 60)] | None = Field(
+    complainant_name: _RequiredName = Field(
         default=None,
-        description="complaint only: the complainant's name (姓名); the rules require it for a "
-        "complaint",
+        description="complaint only: the complainant's real name (姓名); the rules require it "
+        "for a complaint, refused without it while the policy's intake.complaint_requires_name "
+        "is on (SAMR Order 121)",
     )
     complainant_address: Annotated[str, Trimmed(1, 300)] | None = Field(
         default=None,
@@ -301,7 +327,7 @@ class ComplaintCreate(SQLModel):
             raise ValueError(complaint_only_reason(info.field_name or "", kind))
         return value
 
-    @field_validator("contact_phone", "business_name")
+    @field_validator("contact_phone", "business_name", "complainant_name")
     @classmethod
     def _required_for_kind(cls, value: Any, info: ValidationInfo) -> Any:
         # Per field, so that the error names the field left out (no kind: its own error).

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, model_validator
 from sqlmodel import Field, SQLModel
 
-from schemas.complaint import FilingText, _phone, _uscc
+from schemas.complaint import _KIND_IS, FilingText, _phone, _uscc, name_required
 from schemas.department import DepartmentRef
 from schemas.enums import Kind, Status
 from schemas.formats import CN_PHONE, CN_USCC, Trimmed, given, required_when
 from schemas.product import ProductIn
+
+_SPLIT = {"required": ["split"], "properties": {"split": {"const": True}}}
+
+
+def _call_rules(schema: dict[str, Any]) -> None:
+    """The rules of _reason_for_overrides, in the schema; and what a complaint or tip-off must
+    give (intake.operator checks it once the kind is known, detected or given): its business,
+    and a complaint its caller's name while the policy asks for it (read at start-up)."""
+    rules = [
+        required_when({"anyOf": [given("department"), given("place")]}, "override_reason"),
+        required_when({"anyOf": [_KIND_IS("complaint", "tip"), _SPLIT]}, "business_name"),
+        {"if": _SPLIT, "then": {"properties": {"kind": {"type": "null"}}}},
+        # A complaint's own content; a detected kind is checked by intake.operator.
+        {
+            "if": _KIND_IS("tip", "inquiry"),
+            "then": {
+                "properties": {"caller_address": {"type": "null"}, "demand": {"type": "null"}}
+            },
+        },
+    ]
+    if name_required(Kind.complaint):
+        rules.append(required_when({"anyOf": [_KIND_IS("complaint"), _SPLIT]}, "caller_name"))
+    schema["allOf"] = rules
 
 
 class OperatorCall(SQLModel):
@@ -21,49 +44,15 @@ class OperatorCall(SQLModel):
     model_config = ConfigDict(  # type: ignore[assignment]
         extra="forbid",
         str_strip_whitespace=True,
-        # The rules of _reason_for_overrides, in the schema; and a complaint or tip-off names
-        # its business (intake.operator checks it once the kind is known, detected or given).
-        json_schema_extra={
-            "allOf": [
-                required_when({"anyOf": [given("department"), given("place")]}, "override_reason"),
-                required_when(
-                    {
-                        "anyOf": [
-                            {
-                                "required": ["kind"],
-                                "properties": {"kind": {"enum": ["complaint", "tip"]}},
-                            },
-                            {"required": ["split"], "properties": {"split": {"const": True}}},
-                        ]
-                    },
-                    "business_name",
-                ),
-                {
-                    "if": {"required": ["split"], "properties": {"split": {"const": True}}},
-                    "then": {"properties": {"kind": {"type": "null"}}},
-                },
-                # A complaint's own content; a detected kind is checked by intake.operator.
-                {
-                    "if": {
-                        "required": ["kind"],
-                        "properties": {"kind": {"enum": ["tip", "inquiry"]}},
-                    },
-                    "then": {
-                        "properties": {
-                            "caller_address": {"type": "null"},
-                            "demand": {"type": "null"},
-                        }
-                    },
-                },
-            ]
-        },
+        json_schema_extra=_call_rules,
     )
 
     caller_phone: Annotated[str, AfterValidator(_phone), CN_PHONE]
     caller_name: Annotated[str, Trimmed(1, 60)] | None = Field(
         default=None,
-        description="a complaint's complainant_name (the rules require it for a complaint); "
-        "for a tip-off: sealed in the identity vault, never on the filing",
+        description="a complaint's complainant_name, required for a complaint (given, split or "
+        "detected) while the policy asks for a complainant's real name; for a tip-off: sealed "
+        "in the identity vault, never on the filing",
     )
     caller_address: Annotated[str, Trimmed(1, 300)] | None = Field(
         default=None,

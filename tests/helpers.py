@@ -22,9 +22,13 @@ from schemas.enums import Role
 from workers.worker import run_worker
 
 PASSWORD = "correct-horse-battery"
+# A complaint is made under the complainant's real name (policy intake.complaint_requires_name).
+COMPLAINANT = "李秀英"
 
 
 def valid_filing(**overrides: Any) -> dict[str, Any]:
+    """A filing the JSON API accepts: a complaint by default, with its complainant's name;
+    another kind gets no name (a complaint's field), `complainant_name=None` leaves it out."""
     body: dict[str, Any] = {
         "kind": "complaint",
         "text": "我家小区的电梯上个月困人两次，物业一直不修，电梯年检标志也过期了，请质监部门检查。",
@@ -35,6 +39,10 @@ def valid_filing(**overrides: Any) -> dict[str, Any]:
         "region": "太原市小店区",
     }
     body.update(overrides)
+    if body.get("kind") == "complaint":
+        body.setdefault("complainant_name", COMPLAINANT)
+    if body.get("complainant_name", "") is None:
+        del body["complainant_name"]
     return body
 
 

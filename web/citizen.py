@@ -26,7 +26,7 @@ from intake.service import Filed
 from intake.tracking_number import display_tracking_number
 from rewards import follow_up, receipts
 from schemas.attachment import Attachment
-from schemas.complaint import COMPLAINT_ONLY, FIRST_PURCHASE_DAY, ComplaintCreate
+from schemas.complaint import COMPLAINT_ONLY, FIRST_PURCHASE_DAY, ComplaintCreate, name_required
 from schemas.enums import Channel, Kind
 from schemas.reporter import ReporterIdentityIn
 from web.errors import size_label
@@ -69,6 +69,7 @@ def _form_context(values: dict[str, str], messages: dict[str, str]) -> dict[str,
         "attachment_size": size_label(settings.attachment_max_bytes),
         "first_purchase_day": FIRST_PURCHASE_DAY.isoformat(),
         "today": china_today().isoformat(),
+        "name_required": name_required(Kind.complaint),
     }
 
 

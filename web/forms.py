@@ -17,7 +17,7 @@ FIELD_HELP = {
     "business_name": "投诉和举报请填写商家或单位名称。",
     "business_uscc": "统一社会信用代码为 18 位，校验位不符，请核对（不知道可以不填）。",
     "business_address": "地址最多 300 字。",
-    "complainant_name": "姓名最多 60 字。",
+    "complainant_name": "姓名最多 60 字；投诉须实名，请填写投诉人的真实姓名。",
     "complainant_address": "地址最多 300 字。",
     "demand": "诉求最多 500 字，例如：退货退款、赔偿。",
     "purchased_on": "购买日期不能晚于今天，也不能早于 1990 年 1 月 1 日。",

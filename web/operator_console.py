@@ -60,7 +60,7 @@ _CALL_FIELDS = (
 # its message names (the reason for an override, the split box).
 HELP = {
     "caller_phone": "请填写来电号码：有效的中国大陆手机号或座机号。",
-    "caller_name": "姓名最多 60 字。",
+    "caller_name": "姓名最多 60 字；投诉须实名，请记录来电人的真实姓名（举报可匿名）。",
     "caller_address": "地址最多 300 字；仅投诉填写，举报和咨询请留空。",
     "demand": "诉求最多 500 字；仅投诉填写，举报和咨询请留空。",
     "text": FIELD_HELP["text"],
@@ -133,7 +133,9 @@ def _percent(score: float) -> int:
 def _messages(exc: ValidationError | InvalidInput) -> dict[str, str]:
     """{field: Chinese message} for a call the schema or the service refused."""
     if isinstance(exc, InvalidInput):
-        problems = [("", exc.detail)]
+        # The service names the field where it can (errors); else its message mentions it.
+        named = [str(e.get("field", "")) for e in exc.extra.get("errors", [])]
+        problems = [(f if f in HELP else "", exc.detail) for f in named] or [("", exc.detail)]
     else:
         problems = [
             (next((str(p) for p in e.get("loc", ()) if str(p) in HELP), ""), str(e.get("msg")))

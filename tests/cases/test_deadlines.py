@@ -43,7 +43,7 @@ def zj(sqlite_platform: str, client: TestClient, session: Session) -> dict[str, 
 
 def _file_on(client: TestClient, day: date, **changes: Any) -> int:
     """File and route a complaint as if it arrived on `day` (10:00 Beijing time)."""
-    body = valid_filing(business_name="某某电梯维保公司") | changes
+    body = valid_filing(**{"business_name": "某某电梯维保公司"} | changes)
     number = client.post("/api/v1/complaints", json=body).json()["tracking_number"]
     with Session(get_engine()) as session:
         session.execute(

@@ -41,7 +41,7 @@ def desk(sqlite_platform: str, client: TestClient, session: Session) -> dict[str
 
 
 def _routed(client: TestClient, **changes: Any) -> int:
-    body = valid_filing(business_name="某某电梯维保公司") | changes
+    body = valid_filing(**{"business_name": "某某电梯维保公司"} | changes)
     number = client.post("/api/v1/complaints", json=body).json()["tracking_number"]
     run_worker_until_idle()
     from core.db import get_engine

@@ -17,6 +17,7 @@ CALLER = "13812345678"
 CALLER_E164 = "+8613812345678"
 CALL = {
     "caller_phone": CALLER,
+    "caller_name": "李秀英",  # a complaint's complainant, who must be named
     "text": "来电人反映在小店区某超市买的电动车充电器用了两天就冒烟，要求退货赔偿。",
     "business_name": "某某超市",
     "business_address": "太原市小店区亲贤北街8号",

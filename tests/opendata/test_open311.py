@@ -28,6 +28,7 @@ FIELDS = {
     "description": DESCRIPTION,
     "phone": "13812345678",
     "attribute[business_name]": "太原市某某物业服务有限公司",
+    "attribute[complainant_name]": "李秀英",  # a complaint is made under a real name
 }
 
 
@@ -100,6 +101,7 @@ def test_posting_needs_a_valid_key_and_valid_fields(platform: str) -> None:
             ({"phone": "12345"}, "phone"),
             ({"phone": ""}, "phone"),
             ({"attribute[business_name]": ""}, "attribute[business_name]"),
+            ({"attribute[complainant_name]": ""}, "attribute[complainant_name]"),
             ({"attribute[purchased_on]": "2999-01-01"}, "attribute[purchased_on]"),
             ({"attribute[purchased_on]": "去年"}, "attribute[purchased_on]"),
             ({"attribute[demand]": "退" * 501}, "attribute[demand]"),
@@ -201,9 +203,12 @@ def test_a_request_carries_the_complaints_content_as_attributes_and_publishes_no
     with serving(create_app()) as url:
         root = f"{url}/open311/v2"
         definition = GeoReport(root, api_key=key).get_service_definition("special_equipment")
-        assert {a["code"] for a in definition["attributes"]} >= set(CONTENT)
+        attributes = {a["code"]: a for a in definition["attributes"]}
+        assert set(attributes) >= set(CONTENT)
+        assert attributes["complainant_name"]["required"] is True  # SAMR Order 121
+        assert attributes["demand"]["required"] is False
         content = {f"attribute[{name}]": value for name, value in CONTENT.items()}
-        posted = _post(root, api_key=key, **FIELDS, **content)
+        posted = _post(root, api_key=key, **(FIELDS | content))
         assert posted.status_code == 201, posted.text
         run_worker_until_idle()
         with Session(get_engine()) as session:

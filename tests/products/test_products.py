@@ -79,6 +79,7 @@ def test_three_channels_about_one_batch_link_to_one_product(
     add_staff(session, "op", Role.operator)
     call = {
         "caller_phone": "13800000003",
+        "caller_name": "李秀英",
         "text": "来电人反映买的电热水壶冒烟，商家拒绝退货，要求处理。",
         "business_name": "某某超市",
         # By name only, spelled differently: still the barcoded product's record.

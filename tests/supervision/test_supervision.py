@@ -52,13 +52,13 @@ def _sms(client: TestClient, text: str, time: int) -> None:
 
 
 def _supervisor_filing(**changes: Any) -> dict[str, Any]:
-    body = valid_filing(
-        text=TEXT,
-        contact_phone=PHONE,
-        product={"gtin": "6901234567892", "batch": "B7"},
-        inspection={"place": "小店区某商场二楼", "inspected_at": "2026-12-01T10:30:00+08:00"},
-    )
-    return body | changes
+    defaults = {
+        "text": TEXT,
+        "contact_phone": PHONE,
+        "product": {"gtin": "6901234567892", "batch": "B7"},
+        "inspection": {"place": "小店区某商场二楼", "inspected_at": "2026-12-01T10:30:00+08:00"},
+    }
+    return valid_filing(**(defaults | changes))
 
 
 @ON_SQLITE
@@ -75,7 +75,7 @@ def test_a_supervisor_files_on_every_channel_with_identity_and_priority(
     assert web.status_code == 201, web.text
     _sms(client, TEXT, 1795000000)
     add_staff(session, "op", Role.operator)
-    call = {"caller_phone": PHONE, "text": TEXT, "business_name": "某商场"}
+    call = {"caller_phone": PHONE, "caller_name": "王监督", "text": TEXT, "business_name": "某商场"}
     hotline = client.post("/api/v1/operator/calls", json=call, headers=bearer(client, "op"))
     assert hotline.status_code == 201, hotline.text
     client.post("/api/v1/complaints", json=valid_filing(text=TEXT))  # an ordinary citizen
@@ -220,6 +220,9 @@ def test_only_supervisors_appoint_and_bad_input_says_why(
     refused = client.post("/api/v1/quality-supervision/filings", json=tip, headers=mine)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "reporter"
+    nameless = _supervisor_filing(complainant_name=None)  # a complaint names its complainant
+    refused = client.post("/api/v1/quality-supervision/filings", json=nameless, headers=mine)
+    assert [e["field"] for e in refused.json()["errors"]] == ["complainant_name"]
     bad_code = _supervisor_filing(product={"gtin": "12345678"})
     answer = client.post("/api/v1/quality-supervision/filings", json=bad_code, headers=mine)
     assert answer.status_code == 422

@@ -44,6 +44,7 @@ def test_an_unknown_page_and_a_refused_form_say_what_to_do(
     page.goto(f"{production.url}/file")
     page.fill("#text", "我在太原市小店区某某超市买的电热水壶用了三天就漏电，要求退货退款。")
     page.fill("#contact_phone", "13812345678")
+    page.fill("#complainant_name", "李秀英")
     page.fill("#business_name", "太原市小店区某某超市")
     # The form's token goes missing, as when a page is left open past a restart of keys, or
     # the post comes from another site.

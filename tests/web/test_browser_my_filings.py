@@ -51,6 +51,7 @@ def test_a_citizen_finds_their_filing_by_phone_and_code(
     page.goto(f"{base}/file?kind=complaint")
     page.fill("#text", TEXT)
     page.fill("#contact_phone", "138 1234 5678")
+    page.fill("#complainant_name", "李秀英")
     page.fill("#business_name", "太原市小店区某某超市")
     page.get_by_role("button", name="提交").click()
     number = page.inner_text("#number").replace(" ", "")

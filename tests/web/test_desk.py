@@ -66,7 +66,7 @@ def _sign_in(client: TestClient, username: str) -> str:
 
 
 def _file(client: TestClient, text: str, **changes: Any) -> int:
-    body = valid_filing(text=text) | changes
+    body = valid_filing(**{"text": text} | changes)
     answer = client.post("/api/v1/complaints", json=body)
     assert answer.status_code == 201, answer.text
     number = answer.json()["tracking_number"]
@@ -246,7 +246,7 @@ def test_the_filing_page_shows_what_the_complainant_asks_and_who_they_are(
     # Filed without them: the desk sees at once what refusal ground 5 would be about.
     bare = client.get(f"/staff/desk/{filings[0]}").text
     assert 'id="demand">未填写</dd>' in bare
-    assert 'id="complainant-name">未填写</dd>' in bare
+    assert 'id="complainant-address">未填写</dd>' in bare
     assert 'id="order-number"' not in bare
 
 
@@ -545,6 +545,7 @@ def routed_to_quality(base: str) -> tuple[dict[str, Any], dict[str, str]]:
             "kind": "complaint",
             "text": QUALITY_TEXT,
             "contact_phone": "13812345678",
+            "complainant_name": "李秀英",
             "business_name": "太原市某某电器厂",
             "business_address": "山西省太原市小店区亲贤北街1号",
         },

@@ -20,6 +20,7 @@ CALLER = "13812345678"
 TEXT = "来电人反映小区电梯上周困人两次，物业一直不修，电梯年检标志也过期了，请质监部门检查。"
 CALL = {
     "caller_phone": CALLER,
+    "caller_name": "李秀英",  # a complaint's complainant, who must be named
     "text": TEXT,
     "business_name": "太原市某某物业服务有限公司",
     "business_address": "太原市小店区亲贤北街8号",

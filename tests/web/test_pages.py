@@ -26,6 +26,7 @@ FILING = {
     "kind": "complaint",
     "text": "我在小店区某某超市买的电水壶用了三天就漏电，要求退货，超市不同意。",
     "contact_phone": "13812345678",
+    "complainant_name": "李秀英",  # a complaint is made under a real name
     "business_name": "某某超市",
 }
 
