@@ -106,11 +106,11 @@ def test_0017_starts_existing_accounts_at_credentials_version_0(platform: str) -
     assert _one("SELECT token_epoch FROM staff_users WHERE username = 'before'") == 0
 
 
-def test_0021_gives_open_page_sessions_their_accounts_current_version(platform: str) -> None:
+def test_0022_gives_open_page_sessions_their_accounts_current_version(platform: str) -> None:
     """Nobody signed in at the upgrade is signed out by it: an open session takes the version
     its account has, so only a later change refuses it."""
     engine = get_engine()
-    migrate.downgrade(revision="0018")
+    migrate.downgrade(revision="0021")
     now = utcnow()
     with engine.begin() as connection:
         _account_row(connection, "moved")

@@ -1,7 +1,7 @@
 """staff session epoch: a page session records the credentials version it was started under
 
-Revision ID: 0021
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | None = "0018"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
