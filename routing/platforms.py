@@ -121,9 +121,6 @@ class PlatformIndex:
         # Most texts name no platform: one regular-expression pass tells.
         self._any = re.compile("|".join(re.escape(name) for name, _ in self._names) or "(?!)")
 
-    def __bool__(self) -> bool:
-        return bool(self.platforms)
-
     def find(self, *texts: str | None) -> Mention | None:
         """The platform the first text that names one names (business name, then free text)."""
         for text in texts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -66,6 +67,26 @@ def add_staff(
         office_code=office,
     )
     session.commit()
+
+
+def form_token(html: str) -> str:
+    """The CSRF form token a staff page carries."""
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def sign_in_page(client: TestClient, username: str) -> str:
+    """Sign in on the staff pages (any earlier session dropped); returns the form token."""
+    client.cookies.clear()
+    token = form_token(client.get("/staff/login").text)
+    signed = client.post(
+        "/staff/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    return form_token(client.get("/staff/login").text)
 
 
 def bearer(client: TestClient, username: str) -> dict[str, str]:

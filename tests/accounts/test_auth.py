@@ -229,7 +229,7 @@ def test_users_disable_shuts_out_the_token_and_the_page_session_and_enable_lets_
     """A member of staff who leaves is shut out by a command, not by editing the database:
     the bearer token and the signed-in page stop working at once, and the session rows go."""
     from schemas.staff import StaffSession
-    from tests.web.test_desk import _sign_in as page_sign_in
+    from tests.helpers import sign_in_page as page_sign_in
 
     add_staff(session, "leaver", Role.department, "quality")
     headers = bearer(client, "leaver")

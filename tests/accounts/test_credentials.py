@@ -18,7 +18,7 @@ from schemas.complaint import Complaint
 from schemas.enums import Role
 from schemas.staff import StaffSession, StaffUser
 from tests.helpers import PASSWORD, add_staff, bearer, run_cli, valid_filing
-from tests.web.test_desk import _sign_in as page_sign_in
+from tests.helpers import sign_in_page as page_sign_in
 
 pytestmark = pytest.mark.usefixtures("sqlite_platform")
 

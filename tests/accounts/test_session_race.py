@@ -12,7 +12,7 @@ from schemas.enums import Role
 from schemas.staff import StaffUser
 from tests.accounts.test_credentials import NEW_PASSWORD, _sessions_of, _user
 from tests.helpers import add_staff
-from tests.web.test_desk import _sign_in as page_sign_in
+from tests.helpers import sign_in_page as page_sign_in
 
 
 @pytest.mark.parametrize(

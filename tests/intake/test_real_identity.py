@@ -21,10 +21,9 @@ from routing.tasks import route_complaint
 from schemas import Complaint, ComplaintEvent
 from schemas.enums import Kind, Role
 from tests.conftest import SMS_PATH_TOKEN
-from tests.helpers import add_staff, bearer, valid_filing
+from tests.helpers import add_staff, bearer, form_token, valid_filing
+from tests.helpers import sign_in_page as page_sign_in
 from tests.intake.test_operator import CALL
-from tests.web.test_desk import _sign_in as page_sign_in
-from tests.web.test_desk import _token as form_token
 
 pytestmark = pytest.mark.usefixtures("sqlite_sms_platform")
 

@@ -19,7 +19,7 @@ from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas.complaint import Complaint
 from schemas.department import RegistryLoad
 from schemas.enums import Kind, Role, Status
-from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
+from tests.helpers import add_staff, bearer, run_worker_until_idle, sign_in_page, valid_filing
 
 PLACES = gazetteer("山西省")
 PLATFORMS = PlatformIndex(parse_registry(DEFAULT_REGISTRY).platforms)
@@ -232,9 +232,7 @@ def test_a_complaint_about_a_platform_seller_is_routed_to_the_office_that_forwar
     # with where the citizen should go; operators see it while typing (/classify).
     department = event.payload["department"]
     add_staff(session, "desk1", Role.department, department)
-    from tests.web.test_desk import _sign_in
-
-    token = _sign_in(client, "desk1")
+    token = sign_in_page(client, "desk1")
     page = client.get(f"/staff/desk/{complaint.id}").text
     assert "管辖依据：平台注册地（拼多多，上海寻梦信息技术有限公司），不在本省管辖范围" in page
     refuse = page[page.index('id="act-refuse"') :]

@@ -22,7 +22,13 @@ from schemas import Complaint, ComplaintEvent
 from schemas.casework import AuditEntry
 from schemas.duplicate import DuplicateLink
 from schemas.enums import Role, Status
-from tests.helpers import PASSWORD, add_staff, run_worker_until_idle, valid_filing
+from tests.helpers import (
+    PASSWORD,
+    add_staff,
+    run_worker_until_idle,
+    sign_in_page,
+    valid_filing,
+)
 from tests.intake.test_attachments_and_limits import png_bytes
 from tests.web.conftest import Production, shot, wait_for
 from web import desk as desk_pages
@@ -44,25 +50,6 @@ TESTING = {
     "payment_timing": "出具报告前由被投诉人支付",
     "due_on": (today() + timedelta(days=20)).isoformat(),
 }
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-def _sign_in(client: TestClient, username: str) -> str:
-    """Sign in on the page; returns the session's form token."""
-    client.cookies.clear()
-    token = _token(client.get("/staff/login").text)
-    signed = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303, signed.text
-    return _token(client.get("/staff/login").text)
 
 
 def _file(client: TestClient, text: str, **changes: Any) -> int:
@@ -121,7 +108,7 @@ def test_the_queue_shows_badges_and_sorts_by_deadline(
     filings: list[int], client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     later, due_today, overdue = filings
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     page = client.get("/staff/desk")
     assert page.status_code == 200
     assert "质量技术监督部门" in page.text
@@ -148,9 +135,9 @@ def test_the_queue_shows_badges_and_sorts_by_deadline(
     assert _numbers(second.text) == [later]
     assert 'id="next"' not in second.text
     # Another department's queue has none of them; a supervisor sees all, by department.
-    _sign_in(client, "gs")
+    sign_in_page(client, "gs")
     assert _numbers(client.get("/staff/desk").text) == []
-    _sign_in(client, "boss")
+    sign_in_page(client, "boss")
     monkeypatch.setattr(desk_pages, "PAGE_SIZE", 50)
     everything = client.get("/staff/desk?department=quality")
     assert _numbers(everything.text) == [overdue, due_today, later]
@@ -160,7 +147,7 @@ def test_the_queue_shows_badges_and_sorts_by_deadline(
 def test_a_forged_cursor_gets_the_chinese_error_page(
     filings: list[int], client: TestClient
 ) -> None:
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     forged = client.get("/staff/desk", params={"cursor": "2026-01-01_9223372036854775808"})
     assert forged.status_code == 422, forged.text
     assert "Traceback" not in forged.text
@@ -168,7 +155,7 @@ def test_a_forged_cursor_gets_the_chinese_error_page(
 
 def test_other_roles_get_the_chinese_403_page(filings: list[int], client: TestClient) -> None:
     for name in ("op", "ro1"):
-        token = _sign_in(client, name)
+        token = sign_in_page(client, name)
         for path in ("/staff/desk", f"/staff/desk/{filings[0]}"):
             refused = client.get(path)
             assert refused.status_code == 403
@@ -184,7 +171,7 @@ def test_other_roles_get_the_chinese_403_page(filings: list[int], client: TestCl
 
 
 def test_another_departments_filing_is_the_404_page(filings: list[int], client: TestClient) -> None:
-    token = _sign_in(client, "gs")
+    token = sign_in_page(client, "gs")
     for path in (f"/staff/desk/{filings[0]}", "/staff/desk/999999"):
         missing = client.get(path)
         assert missing.status_code == 404
@@ -199,7 +186,7 @@ def test_another_departments_filing_is_the_404_page(filings: list[int], client: 
 def test_the_filing_page_shows_the_record_routing_clocks_and_only_allowed_actions(
     filings: list[int], client: TestClient
 ) -> None:
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     page = client.get(f"/staff/desk/{filings[0]}")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
@@ -233,7 +220,7 @@ def test_the_filing_page_shows_what_the_complainant_asks_and_who_they_are(
         order_number="JD-778899",
     )
     run_worker_until_idle()
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     html = client.get(f"/staff/desk/{cid}").text
     for where, shown in (
         ("complainant-name", "闻人清和"),
@@ -254,7 +241,7 @@ def test_a_bad_action_body_gets_a_chinese_message_and_changes_nothing(
     filings: list[int], client: TestClient
 ) -> None:
     cid = filings[0]
-    token = _sign_in(client, "zj")
+    token = sign_in_page(client, "zj")
     before = _events(cid)
     empty = client.post(f"/staff/desk/{cid}/actions/refuse", data={"csrf_token": token})
     assert empty.status_code == 422
@@ -295,7 +282,7 @@ def test_a_bad_action_body_gets_a_chinese_message_and_changes_nothing(
 
 def test_testing_fields_are_checked_in_chinese(filings: list[int], client: TestClient) -> None:
     cid = filings[0]
-    token = _sign_in(client, "zj")
+    token = sign_in_page(client, "zj")
     for action in ("accept", "start_mediation"):
         done = client.post(
             f"/staff/desk/{cid}/actions/{action}",
@@ -340,7 +327,7 @@ def test_testing_fields_are_checked_in_chinese(filings: list[int], client: TestC
     assert download.status_code == 200
     assert download.headers["content-type"] == "image/png"
     assert download.content == png_bytes()
-    _sign_in(client, "gs")
+    sign_in_page(client, "gs")
     assert client.get(link.group(1)).status_code == 404
 
 
@@ -348,7 +335,7 @@ def test_a_form_without_the_token_is_refused_and_changes_nothing(
     filings: list[int], client: TestClient
 ) -> None:
     cid = filings[0]
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     refused = client.post(f"/staff/desk/{cid}/actions/accept", data={})
     assert refused.status_code == 403
     assert "表单已过期" in refused.text
@@ -362,7 +349,7 @@ def test_actions_note_reply_contact_and_transfer(
     filings: list[int], client: TestClient, session: Session
 ) -> None:
     cid = filings[0]
-    token = _sign_in(client, "zj")
+    token = sign_in_page(client, "zj")
     steps = [
         ("note", {"text": "已电话联系投诉人核实情况"}),
         ("reply", {"text": "您反映的问题已转维保单位整改"}),
@@ -409,12 +396,12 @@ def test_actions_note_reply_contact_and_transfer(
     assert moved.headers["location"] == "/staff/desk?done=transfer-away"
     assert "这件已离开本部门的队列" in client.get(moved.headers["location"]).text
     assert client.get(f"/staff/desk/{cid}").status_code == 404
-    _sign_in(client, "gs")
+    sign_in_page(client, "gs")
     assert cid in _numbers(client.get("/staff/desk").text)
 
 
 def test_duplicates_are_merged_or_dismissed(filings: list[int], client: TestClient) -> None:
-    token = _sign_in(client, "zj")
+    token = sign_in_page(client, "zj")
     with Session(get_engine(read_only=True)) as db:
         links = db.exec(select(DuplicateLink).order_by(col(DuplicateLink.id))).all()
     if not links:  # the texts are alike, but the suggestion is the worker's call: make one
@@ -474,7 +461,7 @@ def test_a_tip_off_shows_no_identity_and_its_own_actions(
         reporter={"name": "张三", "phone": "13900001111"},
     )
     run_worker_until_idle()
-    token = _sign_in(client, "zj")
+    token = sign_in_page(client, "zj")
     page = client.get(f"/staff/desk/{cid}").text
     assert "举报人身份信息依法保密" in page
     for secret in ("张三", "13900001111", "139****1111", "13812345678", "显示完整号码"):

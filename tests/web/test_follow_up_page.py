@@ -14,10 +14,9 @@ from schemas import AuditEntry, SatisfactionRating
 from schemas.enums import Role
 from schemas.follow_up import FollowUpCall
 from tests.cases.test_follow_ups import closed_complaint
-from tests.helpers import PASSWORD, add_staff, bearer
+from tests.helpers import PASSWORD, add_staff, bearer, form_token, sign_in_page
 from tests.web.conftest import Production, shot
 from tests.web.test_desk import routed_to_quality
-from tests.web.test_operator_console import _sign_in, _token
 
 LIST = "/staff/operator/follow-ups"
 
@@ -28,8 +27,8 @@ def operator(sqlite_platform: str, client: TestClient, session: Session) -> tupl
     add_staff(session, "zj", Role.department, "quality")
     add_staff(session, "op", Role.operator)
     cid = closed_complaint(client, {"zj": bearer(client, "zj")})
-    _sign_in(client, "op")
-    return cid, _token(client.get(LIST).text)
+    sign_in_page(client, "op")
+    return cid, form_token(client.get(LIST).text)
 
 
 def test_the_list_shows_the_call_to_make_and_a_bad_form_is_refused_in_chinese(
@@ -83,7 +82,7 @@ def test_the_page_is_for_operators_and_supervisors(
     operator: tuple[int, str], client: TestClient
 ) -> None:
     client.post("/staff/logout", data={"csrf_token": operator[1]})
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     refused = client.get(LIST)
     assert refused.status_code == 403
     assert "<html" in refused.text  # a page in Chinese, not JSON

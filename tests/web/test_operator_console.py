@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from core.db import get_engine
 from schemas import Complaint
 from schemas.enums import Channel, Kind, Role
-from tests.helpers import PASSWORD, add_staff, valid_filing
+from tests.helpers import PASSWORD, add_staff, form_token, sign_in_page, valid_filing
 from tests.web.conftest import Production, shot, wait_for
 
 CALLER = "13812345678"
@@ -27,28 +27,12 @@ CALL = {
 }
 
 
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-def _sign_in(client: TestClient, username: str) -> None:
-    token = _token(client.get("/staff/login").text)
-    signed = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303, signed.text
-
-
 @pytest.fixture
 def operator(sqlite_platform: str, client: TestClient, session: Session) -> str:
     """The operator signed in on the page; the CSRF token of their session."""
     add_staff(session, "op", Role.operator)
-    _sign_in(client, "op")
-    return _token(client.get("/staff/operator").text)
+    sign_in_page(client, "op")
+    return form_token(client.get("/staff/operator").text)
 
 
 def test_the_console_is_for_operators_and_the_number_brings_up_earlier_filings(
@@ -76,7 +60,7 @@ def test_the_console_is_for_operators_and_the_number_brings_up_earlier_filings(
 
     add_staff(session, "zj", Role.department, "quality")
     client.cookies.clear()
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     refused = client.get("/staff/operator")
     assert refused.status_code == 403
     assert "无权访问" in refused.text
