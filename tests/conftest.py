@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -71,14 +73,17 @@ def redis_url() -> Iterator[str]:
     connection.close()
 
 
+def _pg_base() -> str:
+    return PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
     name = f"complaints_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
+    yield f"{_pg_base()}/{name}"
     dispose_engines()
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -118,38 +123,137 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Calla
 SMS_PATH_TOKEN = "s3cret-path-token"
 
 
-def _migrated(configure: Callable[..., None], url: str, redis_url: str, **extra: str) -> str:
-    """Settings pointed at `url`, the schema migrated and the default registry loaded."""
-    configure(database_url=url, redis_url=redis_url, **extra)
-    migrate.upgrade()
+def _migrate_and_load(url: str) -> None:
+    """The schema migrated at `url` and the default registry loaded, through the platform's
+    own engine (its SQLite pragmas, its PostgreSQL settings)."""
+    migrate.upgrade(url)
     with Session(get_engine()) as session:
         load_registry(session, parse_registry(DEFAULT_REGISTRY))
         session.commit()
+
+
+class Templates:
+    """One migrated database with the default registry per backend, made the first time a
+    test asks for it; each test then gets a copy (a file copy on SQLite, CREATE DATABASE …
+    TEMPLATE on PostgreSQL) instead of running every migration and loading the registry
+    again, which was half a second of each of a thousand tests."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+
+    def _build(self, url: str) -> None:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("COMPLAINTS_DATABASE_URL", url)
+            patch.setenv("COMPLAINTS_DATA_DIR", str(self.root / "var"))
+            patch.setenv("COMPLAINTS_REDIS_URL", REDIS_TEST_URL)
+            patch.setenv("COMPLAINTS_SECRET_KEY", "test-secret-key-" + "x" * 32)
+            _reset_process_caches()
+            try:
+                _migrate_and_load(url)
+            finally:
+                _reset_process_caches()
+
+    def sqlite(self) -> Path:
+        if self._sqlite is None:
+            path = self.root / "template.db"
+            self._build(f"sqlite:///{path}")
+            with sqlite3.connect(path) as connection:  # everything in the main file
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.close()
+            self._sqlite = path
+        return self._sqlite
+
+    def postgres(self) -> str:
+        if self._postgres is None:
+            name = f"complaints_template_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')
+            self._build(f"{_pg_base()}/{name}")
+            self._postgres = name
+        return self._postgres
+
+    def drop(self) -> None:
+        if self._postgres is not None:
+            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self._postgres}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("templates"))
+    yield made
+    made.drop()
+
+
+def _copy_of_template(templates: Templates, url: str) -> None:
+    """The database at `url` (a path not yet written, or an empty PostgreSQL database)
+    replaced by a copy of the migrated template."""
+    if url.startswith("sqlite:///"):
+        target = Path(url.removeprefix("sqlite:///"))
+        if target.exists():
+            raise RuntimeError(f"{target} exists: a template copy would overwrite it")
+        shutil.copyfile(templates.sqlite(), target)
+        return
+    template = templates.postgres()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+def migrated_platform(
+    configure: Callable[..., None],
+    url: str,
+    redis_url: str,
+    templates: Templates | None = None,
+    **extra: str,
+) -> str:
+    """Settings pointed at `url`, the schema migrated and the default registry loaded
+    (copied from the session's template when there is one)."""
+    if templates is not None:
+        _copy_of_template(templates, url)
+    configure(database_url=url, redis_url=redis_url, **extra)
+    if templates is None:
+        _migrate_and_load(url)
     return url
 
 
 @pytest.fixture
-def platform(configure: Callable[..., None], database_url: str, redis_url: str) -> str:
+def platform(
+    configure: Callable[..., None], database_url: str, redis_url: str, templates: Templates
+) -> str:
     """A migrated database with the default registry, on both databases, with real Redis."""
-    return _migrated(configure, database_url, redis_url)
+    return migrated_platform(configure, database_url, redis_url, templates)
 
 
 @pytest.fixture
-def sqlite_platform(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> str:
+def sqlite_platform(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, templates: Templates
+) -> str:
     """As `platform`, on SQLite only, for tests whose subject is not the database."""
-    return _migrated(configure, sqlite_url, redis_url)
+    return migrated_platform(configure, sqlite_url, redis_url, templates)
 
 
 @pytest.fixture
-def sms_platform(configure: Callable[..., None], database_url: str, redis_url: str) -> str:
+def sms_platform(
+    configure: Callable[..., None], database_url: str, redis_url: str, templates: Templates
+) -> str:
     """As `platform`, with the SMS webhooks switched on (path token SMS_PATH_TOKEN)."""
-    return _migrated(configure, database_url, redis_url, sms_path_token=SMS_PATH_TOKEN)
+    return migrated_platform(
+        configure, database_url, redis_url, templates, sms_path_token=SMS_PATH_TOKEN
+    )
 
 
 @pytest.fixture
-def sqlite_sms_platform(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> str:
+def sqlite_sms_platform(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, templates: Templates
+) -> str:
     """As `sms_platform`, on SQLite only."""
-    return _migrated(configure, sqlite_url, redis_url, sms_path_token=SMS_PATH_TOKEN)
+    return migrated_platform(
+        configure, sqlite_url, redis_url, templates, sms_path_token=SMS_PATH_TOKEN
+    )
 
 
 @pytest.fixture

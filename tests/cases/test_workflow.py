@@ -517,9 +517,9 @@ def test_two_staff_merging_two_filings_into_each_other_cannot_both_win(
     from schemas.duplicate import DuplicateLink
     from schemas.staff import StaffUser
     from service.app import create_app
-    from tests.conftest import _migrated
+    from tests.conftest import migrated_platform
 
-    _migrated(configure, postgres_url, redis_url)
+    migrated_platform(configure, postgres_url, redis_url)
     with Session(get_engine()) as s:
         add_staff(s, "zj", Role.department, "quality")
         add_staff(s, "zj2", Role.department, "quality")

@@ -17,10 +17,9 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from core import migrate
 from core.db import dispose_engines, get_engine
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas.enums import Role
+from tests.conftest import Templates, migrated_platform
 from tests.helpers import add_staff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,14 +50,12 @@ def _free_port() -> int:
 
 @pytest.fixture
 def production(
-    configure: object, sqlite_url: str, redis_url: str, tmp_path: Path
+    configure: object, sqlite_url: str, redis_url: str, templates: Templates, tmp_path: Path
 ) -> Iterator[Production]:
     """API (uvicorn, 2 workers), one RQ worker and the relay, as production runs them."""
     assert callable(configure)
-    configure(database_url=sqlite_url, redis_url=redis_url)
-    migrate.upgrade()
+    migrated_platform(configure, sqlite_url, redis_url, templates)
     with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
         for username, role, department in STAFF:
             add_staff(session, username, role, department)
         session.commit()
