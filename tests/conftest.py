@@ -30,7 +30,25 @@ from service.metrics import forget_counts
 from tests.helpers import serving
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# scripts/test runs the suite in two pytest-xdist workers; each flushes its own Redis
+# database (TEST_REDIS_URL's number, plus the worker's).
+_REDIS_BASE, _, _REDIS_DB = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9").rpartition(
+    "/"
+)
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_TEST_URL = f"{_REDIS_BASE}/{int(_REDIS_DB) + _WORKER}"
+
+# Tests that take a minute or whole processes go first, so that the two workers do not end
+# with one of them running a long drill alone.
+_FIRST = ("drill", "browser", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        marks = {mark.name for mark in item.iter_markers()}
+        return next((i for i, name in enumerate(_FIRST) if name in marks), len(_FIRST))
+
+    items.sort(key=rank)  # stable: the same order on every worker
 
 
 def _reset_process_caches() -> None:

@@ -59,6 +59,7 @@ def test_rotation_moves_values_to_the_new_key_and_the_old_key_can_go() -> None:
         ('{"k1": "' + base64.b64encode(b"short").decode() + '"}', "k1", "32 bytes"),
         ('{"k1": "' + OLD + '"}', "k2", "not among the keys"),
     ],
+    ids=["not-json", "not-base64", "short-key", "active-key-missing"],  # OLD is random
 )
 def test_bad_key_settings_are_refused(text: str, active: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
