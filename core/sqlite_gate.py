@@ -41,11 +41,16 @@ class WriterGate:
         self._pid = os.getpid()
 
     def _file(self) -> int:
-        if self._pid != os.getpid():  # forked: the lock and the open file were the parent's
-            self._reset()
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        return self._fd
+        """The process's one open file of the gate. Opened once under a lock: two threads
+        that each opened their own (the first writes of a new process, at once) held
+        two open files, and a flock on one of them waits for the other, in the same
+        process, forever (the platform's API workers stopped writing, bench/intake.py)."""
+        with _OPENING:
+            if self._pid != os.getpid():  # forked: the lock and the open file were the parent's
+                self._reset()
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            return self._fd
 
     def enter(self, info: dict[str, Any]) -> None:
         """Wait for this connection's turn to write (before BEGIN IMMEDIATE)."""
@@ -77,15 +82,17 @@ class WriterGate:
 
 
 _gates: dict[str, WriterGate] = {}
+_OPENING = threading.Lock()  # one gate per file and one open file per gate, per process
 
 
 def gate_for(database_path: str, timeout_seconds: float) -> WriterGate:
     """One gate per database file per process, whatever the number of engines on it."""
     key = os.path.abspath(database_path)
-    gate = _gates.get(key)
-    if gate is None:
-        gate = _gates[key] = WriterGate(key, timeout_seconds)
-    return gate
+    with _OPENING:
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = WriterGate(key, timeout_seconds)
+        return gate
 
 
 def leave_any(info: dict[str, Any]) -> None:

@@ -138,3 +138,52 @@ def test_a_second_transaction_in_the_same_thread_is_refused_not_deadlocked(
         second.rollback()
         first.commit()
     assert not _gate_taken(database)
+
+
+def test_threads_writing_at_once_through_a_new_gate_share_one_open_file(tmp_path: Path) -> None:
+    # A new process's first writes come at once (a client's kept-alive connections on an
+    # API worker just started). Each thread that opened the gate's file itself held a flock
+    # on its own open file, which its neighbours' flocks wait for, in the same process,
+    # forever: the API stopped writing after a few filings.
+    from core.sqlite_gate import WriterGate
+
+    gate = WriterGate(str(tmp_path / "notes.db"), timeout_seconds=2)
+    threads, rounds = 16, 20
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        start.wait()
+        try:
+            for _ in range(rounds):
+                info: dict[str, object] = {}
+                gate.enter(info)
+                gate.leave(info)
+        except BaseException as exc:
+            failures.append(exc)
+
+    def opened() -> int:
+        gate_file = os.stat(gate.path).st_ino
+        return sum(
+            1
+            for fd in os.listdir("/proc/self/fd")
+            if _inode(f"/proc/self/fd/{fd}") == gate_file
+        )
+
+    workers = [threading.Thread(target=writer, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 20
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    assert not any(worker.is_alive() for worker in workers), "writers deadlocked at the gate"
+    assert not failures
+    assert opened() == 1
+    assert not _gate_taken(tmp_path / "notes.db")
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
