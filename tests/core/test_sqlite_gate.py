@@ -165,9 +165,7 @@ def test_threads_writing_at_once_through_a_new_gate_share_one_open_file(tmp_path
     def opened() -> int:
         gate_file = os.stat(gate.path).st_ino
         return sum(
-            1
-            for fd in os.listdir("/proc/self/fd")
-            if _inode(f"/proc/self/fd/{fd}") == gate_file
+            1 for fd in os.listdir("/proc/self/fd") if _inode(f"/proc/self/fd/{fd}") == gate_file
         )
 
     workers = [threading.Thread(target=writer, daemon=True) for _ in range(threads)]

@@ -1,13 +1,24 @@
-"""The API's listening socket hands out connections with Nagle's algorithm off."""
+"""The API's listening sockets: one per worker on the shared port, spreading connections
+over the workers, each handing out connections with Nagle's algorithm off."""
 
 from __future__ import annotations
 
 import asyncio.base_events as base_events
+import os
+import re
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import httpx
+import pytest
 import uvicorn
 
-from service.http_server import _Config
+from service.http_server import _Config, hold_port, worker_listener
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_connections_accepted_on_the_workers_socket_have_tcp_nodelay() -> None:
@@ -39,3 +50,92 @@ def test_plain_uvicorn_socket_would_leave_nagle_on() -> None:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
     finally:
         listener.close()
+
+
+def test_each_workers_own_listener_has_tcp_nodelay_too() -> None:
+    with hold_port("127.0.0.1", 0) as holder:
+        port = holder.getsockname()[1]
+        listener = worker_listener("127.0.0.1", port, 16)
+        with listener, socket.create_connection(("127.0.0.1", port), timeout=5):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_a_port_something_else_listens_on_is_refused() -> None:
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # even one that shares
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        with pytest.raises(OSError, match="in use"):
+            hold_port("127.0.0.1", other.getsockname()[1])
+
+
+def pid_app() -> object:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/pid")
+    def pid() -> int:
+        return os.getpid()
+
+    return app
+
+
+@pytest.mark.slow
+def test_kept_alive_connections_are_spread_over_the_workers() -> None:
+    # With one socket shared by the workers, the first to wake accepted every waiting
+    # connection: under wrk -c32 one worker did all the work and the other idled.
+    with hold_port("127.0.0.1", 0) as probe:
+        port = probe.getsockname()[1]
+    code = (
+        "from service.http_server import serve; "
+        f"serve('tests.service.test_http_server:pid_app', host='127.0.0.1', port={port}, "
+        "workers=2, log_level='warning')"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        # Both workers up: a fresh connection lands on each within a few tries.
+        seen: set[int] = set()
+
+        def both_answer() -> bool:
+            try:
+                seen.add(int(httpx.get(f"http://127.0.0.1:{port}/pid", timeout=2).json()))
+            except httpx.HTTPError:
+                return False
+            return len(seen) == 2
+
+        deadline = time.monotonic() + 60
+        while not both_answer():
+            assert time.monotonic() < deadline, f"workers answering: {seen}"
+            time.sleep(0.1)
+        # 32 connections made at once, as a load generator or a proxy opens them, then
+        # each asked twice.
+        connections = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(32)]
+        try:
+            pids = [_ask_pid(connection) for connection in connections]
+            again = [_ask_pid(connection) for connection in connections]
+        finally:
+            for connection in connections:
+                connection.close()
+        assert pids == again  # kept alive: each connection stays with its worker
+        shares = sorted(pids.count(pid) for pid in set(pids))
+        assert len(shares) == 2, shares
+        assert shares[0] >= 4, shares
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _ask_pid(connection: socket.socket) -> int:
+    connection.sendall(b"GET /pid HTTP/1.1\r\nHost: test\r\n\r\n")
+    answer = b""
+    while True:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = re.search(rb"(?i)content-length: *(\d+)", head) if _ else None
+        if length and len(body) >= int(length.group(1)):
+            return int(body[: int(length.group(1))])
+        chunk = connection.recv(4096)
+        assert chunk, "connection closed"
+        answer += chunk
