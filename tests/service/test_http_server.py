@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio.base_events as base_events
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -123,6 +124,15 @@ def test_kept_alive_connections_are_spread_over_the_workers() -> None:
         shares = sorted(pids.count(pid) for pid in set(pids))
         assert len(shares) == 2, shares
         assert shares[0] >= 4, shares
+        # A worker killed is replaced by uvicorn, and the new one listens on its own socket.
+        dead = pids[0]
+        os.kill(dead, signal.SIGKILL)
+        seen.clear()
+        deadline = time.monotonic() + 60
+        while not both_answer():
+            assert time.monotonic() < deadline, f"workers answering: {seen}"
+            time.sleep(0.1)
+        assert dead not in seen
     finally:
         server.terminate()
         server.wait(30)
