@@ -22,7 +22,7 @@ from schemas.enums import Role
 from schemas.reporter import ReporterIdentityIn
 from schemas.reward import Reward
 from schemas.staff import StaffUser
-from tests.helpers import PASSWORD, add_staff
+from tests.helpers import PASSWORD, add_staff, sign_in_page
 from tests.rewards.test_workflow import tip_off
 from tests.web.conftest import Production, shot, wait_for
 
@@ -35,28 +35,10 @@ ELIGIBLE = {
 }
 
 
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
 def _found(pattern: str, html: str) -> str:
     match = re.search(pattern, html)
     assert match, pattern
     return match.group(1)
-
-
-def _sign_in(client: TestClient, username: str) -> str:
-    """Sign in on the page; returns the session's form token."""
-    token = _token(client.get("/staff/login").text)
-    signed = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303, signed.text
-    return _token(client.get("/staff/login").text)
 
 
 @pytest.fixture
@@ -92,13 +74,13 @@ def test_only_reward_officers_see_the_desk(tip: int, client: TestClient) -> None
     away = client.get("/staff/rewards", follow_redirects=False)
     assert away.status_code == 303
     assert away.headers["location"].startswith("/staff/login")
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     for path in ("/staff/rewards", f"/staff/rewards/tipoffs/{tip}/open"):
         refused = client.get(path)
         assert refused.status_code == 403
         assert "无权访问" in refused.text
         assert "Traceback" not in refused.text
-    _sign_in(client, "ro1")
+    sign_in_page(client, "ro1")
     desk = client.get("/staff/rewards")
     assert desk.status_code == 200
     assert "200,000.00元" in desk.text
@@ -112,7 +94,7 @@ def test_only_reward_officers_see_the_desk(tip: int, client: TestClient) -> None
 def test_a_form_without_the_token_is_refused_and_opens_nothing(
     tip: int, client: TestClient, session: Session
 ) -> None:
-    _sign_in(client, "ro1")
+    sign_in_page(client, "ro1")
     refused = client.post(f"/staff/rewards/tipoffs/{tip}/open", data=ELIGIBLE | {"tier": "1"})
     assert refused.status_code == 403
     assert "表单已过期" in refused.text
@@ -124,7 +106,7 @@ def test_a_form_without_the_token_is_refused_and_opens_nothing(
 def test_opening_asks_every_question_and_shows_the_computed_amount(
     tip: int, client: TestClient
 ) -> None:
-    token = _sign_in(client, "ro1")
+    token = sign_in_page(client, "ro1")
     form = client.get(f"/staff/rewards/tipoffs/{tip}/open")
     assert "举报人是自然人吗？" in form.text
     assert "比例 5%，最低 5,000.00元" in form.text  # the policy's tiers, next to the form
@@ -145,7 +127,7 @@ def test_opening_asks_every_question_and_shows_the_computed_amount(
 
 
 def test_a_refused_reward_shows_its_reasons(tip: int, client: TestClient) -> None:
-    token = _sign_in(client, "ro1")
+    token = sign_in_page(client, "ro1")
     refused = _open(client, token, tip, natural_person="no", paid_to_report="yes")
     assert refused.status_code == 200
     assert "不予奖励" in refused.text
@@ -157,7 +139,7 @@ def test_a_refused_reward_shows_its_reasons(tip: int, client: TestClient) -> Non
 def test_an_officer_is_not_offered_a_second_approval_and_payment_needs_both(
     tip: int, client: TestClient
 ) -> None:
-    token = _sign_in(client, "ro1")
+    token = sign_in_page(client, "ro1")
     page = _open(client, token, tip)
     rid = _found(r"/staff/rewards/(\d+)/approvals", page.text)
     amount_id = _found(r'name="amount_id" value="(\d+)"', page.text)
@@ -206,7 +188,7 @@ def test_an_officer_is_not_offered_a_second_approval_and_payment_needs_both(
 
 
 def test_the_vault_opens_only_with_a_reason(tip: int, client: TestClient, session: Session) -> None:
-    token = _sign_in(client, "ro1")
+    token = sign_in_page(client, "ro1")
     page = _open(client, token, tip)
     rid = _found(r"/staff/rewards/(\d+)/vault", page.text)
     for reason in ("", "看看"):

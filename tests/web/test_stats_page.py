@@ -18,7 +18,7 @@ from insights.report_csv import from_csv
 from insights.statistics import report
 from schemas.enums import Role
 from schemas.statistics import StatsFilter
-from tests.helpers import PASSWORD, add_staff
+from tests.helpers import PASSWORD, add_staff, sign_in_page
 from tests.insights import dataset
 from tests.insights.test_surges import _surge
 from tests.web.conftest import Production, shot
@@ -47,17 +47,6 @@ def _seed() -> None:
         session.commit()
 
 
-def _sign_in(client: TestClient, username: str) -> None:
-    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/staff/login").text)
-    assert token
-    signed = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303
-
-
 def test_the_page_is_for_supervisors_and_says_what_is_wrong_in_chinese(
     sqlite_platform: str, client: TestClient, session: Session
 ) -> None:
@@ -65,10 +54,10 @@ def test_the_page_is_for_supervisors_and_says_what_is_wrong_in_chinese(
     add_staff(session, "boss", Role.supervisor)
     add_staff(session, "zj", Role.department, "quality")
     assert client.get("/staff/stats", follow_redirects=False).status_code in {303, 401}
-    _sign_in(client, "zj")
+    sign_in_page(client, "zj")
     assert client.get("/staff/stats").status_code == 403
     client.cookies.clear()
-    _sign_in(client, "boss")
+    sign_in_page(client, "boss")
     page = client.get("/staff/stats", params={"place": "太原市"})
     assert page.status_code == 200
     assert 'id="chart-map"' in page.text
@@ -91,7 +80,7 @@ def test_the_page_says_a_day_out_of_range_in_chinese(
     sqlite_platform: str, client: TestClient, session: Session
 ) -> None:
     add_staff(session, "boss", Role.supervisor)
-    _sign_in(client, "boss")
+    sign_in_page(client, "boss")
     for path in ("/staff/stats", "/staff/stats.csv"):
         for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}):
             answer = client.get(path, params=params)
@@ -103,7 +92,7 @@ def test_a_forged_alert_id_on_the_page_is_a_422_not_a_500(
     sqlite_platform: str, client: TestClient, session: Session
 ) -> None:
     add_staff(session, "boss", Role.supervisor)
-    _sign_in(client, "boss")
+    sign_in_page(client, "boss")
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/staff/stats").text)
     assert token
     for alert_id in ("1" * 23, "0"):
