@@ -12,8 +12,9 @@ SO_REUSEPORT cannot take it, and port 0 becomes one port for every worker) after
 that nothing else listens on it (another SO_REUSEPORT server would otherwise share its
 connections with this one).
 
-Nagle: uvicorn binds with protocol number 0, and asyncio then leaves TCP_NODELAY off on the
-connections it accepts (it sets it only for sockets that say IPPROTO_TCP). A response goes
+Nagle: a socket made as `socket.socket(AF_INET)` has protocol number 0, and asyncio then
+leaves TCP_NODELAY off on the connections it accepts (it sets it only for sockets that say
+IPPROTO_TCP). A response goes
 out as two writes, headers then body, so the body waited for the client's delayed ACK: every
 request on a kept-alive connection took 40 ms more. Linux copies TCP_NODELAY from a listening
 socket to the connections it accepts, so it is set once on each listening socket.
@@ -32,24 +33,13 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _nodelay(sock: socket.socket) -> socket.socket:
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
-class _Config(uvicorn.Config):
-    def bind_socket(self) -> socket.socket:
-        return _nodelay(super().bind_socket())
-
-
 def worker_listener(host: str, port: int, backlog: int) -> socket.socket:
     """A worker's own listening socket on the shared port (made in the worker process)."""
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        _nodelay(sock)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # see above
         sock.bind((host, port))
         sock.listen(backlog)
     except OSError:
@@ -90,7 +80,7 @@ def hold_port(host: str, port: int) -> socket.socket:
 
 def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
     """`uvicorn.run(app, factory=True, …)`: one listening socket per worker, TCP_NODELAY."""
-    config = _Config(app, factory=True, host=host, port=port, workers=workers, **options)
+    config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
     if workers > 1:
         with hold_port(host, port) as holder:
             bound = holder.getsockname()[1]

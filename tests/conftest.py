@@ -225,16 +225,13 @@ def migrated_platform(
     configure: Callable[..., None],
     url: str,
     redis_url: str,
-    templates: Templates | None = None,
+    templates: Templates,
     **extra: str,
 ) -> str:
-    """Settings pointed at `url`, the schema migrated and the default registry loaded
-    (copied from the session's template when there is one)."""
-    if templates is not None:
-        _copy_of_template(templates, url)
+    """Settings pointed at `url`, holding a copy of the migrated database with the default
+    registry."""
+    _copy_of_template(templates, url)
     configure(database_url=url, redis_url=redis_url, **extra)
-    if templates is None:
-        _migrate_and_load(url)
     return url
 
 

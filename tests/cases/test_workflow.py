@@ -504,7 +504,7 @@ def test_a_forged_queue_cursor_is_a_422_not_a_500(
 @pytest.mark.postgres
 @pytest.mark.parametrize("suggested", [True, False], ids=["suggested", "not-linked"])
 def test_two_staff_merging_two_filings_into_each_other_cannot_both_win(
-    configure: Any, postgres_url: str, redis_url: str, suggested: bool
+    configure: Any, postgres_url: str, redis_url: str, templates: Any, suggested: bool
 ) -> None:
     import threading
     import time
@@ -519,7 +519,7 @@ def test_two_staff_merging_two_filings_into_each_other_cannot_both_win(
     from service.app import create_app
     from tests.conftest import migrated_platform
 
-    migrated_platform(configure, postgres_url, redis_url)
+    migrated_platform(configure, postgres_url, redis_url, templates)
     with Session(get_engine()) as s:
         add_staff(s, "zj", Role.department, "quality")
         add_staff(s, "zj2", Role.department, "quality")

@@ -25,13 +25,14 @@ pytestmark = [pytest.mark.drill, pytest.mark.timeout(900)]
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-# Each role over the operations it is for, with the seconds its fuzzing phase may take (about
-# in proportion to its operations); anything else is the supervisor's.
-ROLES = (
-    ("operator", r"^/api/v1/operator/", 30),
-    ("officer", r"^/api/v1/(rewards|vault)", 40),
-)
-SUPERVISOR_SECONDS = 110
+# Each role over the operations it is for (None: every operation the others' runs leave),
+# with the seconds its fuzzing phase may take (about in proportion to its operations). One
+# test each, so that the suite's workers share them and a failure names its role.
+RUNS: dict[str, tuple[Role, str | None, int]] = {
+    "operator": (Role.operator, r"^/api/v1/operator/", 30),
+    "officer": (Role.reward_officer, r"^/api/v1/(rewards|vault)", 40),
+    "supervisor": (Role.supervisor, None, 110),
+}
 EXAMPLES_PER_OPERATION = 30
 
 
@@ -60,24 +61,12 @@ def _run(
     return done.stdout[-12000:] + done.stderr[-3000:]
 
 
-# role → (paths it covers, None for "the rest"; seconds of fuzzing); one test each, so that
-# the suite's workers share them and a failure names its role.
-RUNS = {
-    **{role: (paths, seconds) for role, paths, seconds in ROLES},
-    "supervisor": (None, SUPERVISOR_SECONDS),
-}
-ACCOUNTS = {
-    "operator": Role.operator,
-    "officer": Role.reward_officer,
-    "supervisor": Role.supervisor,
-}
-
-
 @pytest.mark.parametrize("role", list(RUNS))
 def test_every_operation_answers_as_its_schema_says(
     role: str, sqlite_platform: str, client: TestClient, session: Session
 ) -> None:
-    add_staff(session, role, ACCOUNTS[role])
+    account, paths, seconds = RUNS[role]
+    add_staff(session, role, account)
     for body in (
         valid_filing(),
         valid_filing(kind="tip", contact_phone=None),
@@ -90,8 +79,7 @@ def test_every_operation_answers_as_its_schema_says(
     from service.app import create_app
 
     warm_up()  # as a production process does at start: the first /classify is no slower
-    paths, seconds = RUNS[role]
-    others = [] if paths else [pattern for _, pattern, _ in ROLES]
+    others = [] if paths else [pattern for _, pattern, _ in RUNS.values() if pattern]
     with serving(create_app()) as url:
         failed = _run(url, headers, seconds=seconds, include=paths, exclude=others)
     assert failed is None, failed

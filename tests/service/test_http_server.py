@@ -15,45 +15,29 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from service.http_server import _Config, hold_port, worker_listener
+from service.http_server import hold_port, worker_listener
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_connections_accepted_on_the_workers_socket_have_tcp_nodelay() -> None:
-    # uvicorn binds the socket it shares between workers with protocol 0, and asyncio then
-    # leaves TCP_NODELAY off on accepted connections: a body written after its headers
-    # waited 40 ms for the client's delayed ACK. Set on the listener, Linux copies it.
-    listener = _Config("service.app:create_app", host="127.0.0.1", port=0).bind_socket()
-    try:
-        assert listener.proto == 0  # what makes asyncio skip it: the reason for _Config
-        listener.listen()
-        with socket.create_connection(listener.getsockname()[:2], timeout=5):
-            accepted, _ = listener.accept()
-            with accepted:
-                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
-    finally:
-        listener.close()
-
-
-def test_plain_uvicorn_socket_would_leave_nagle_on() -> None:
-    # The control: the same socket without the fix. If a future uvicorn binds with
-    # IPPROTO_TCP (or asyncio stops checking), this fails and service.http_server can go.
-    listener = uvicorn.Config("service.app:create_app", host="127.0.0.1", port=0).bind_socket()
-    try:
+def test_a_plain_listening_socket_would_leave_nagle_on() -> None:
+    # The control: a socket made as worker_listener makes it, without TCP_NODELAY. asyncio
+    # sets it only for sockets that say IPPROTO_TCP, so a body written after its headers
+    # waited 40 ms for the client's delayed ACK. If asyncio ever sets it here, this fails and
+    # worker_listener need not.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        assert listener.proto == 0
+        listener.bind(("127.0.0.1", 0))
         listener.listen()
         with socket.create_connection(listener.getsockname()[:2], timeout=5):
             accepted, _ = listener.accept()
             with accepted:
                 base_events._set_nodelay(accepted)  # what asyncio does on accepting
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
-    finally:
-        listener.close()
 
 
-def test_each_workers_own_listener_has_tcp_nodelay_too() -> None:
+def test_each_workers_own_listener_hands_out_connections_with_tcp_nodelay() -> None:
     with hold_port("127.0.0.1", 0) as holder:
         port = holder.getsockname()[1]
         listener = worker_listener("127.0.0.1", port, 16)
