@@ -74,8 +74,10 @@ def file_complaint(
 ) -> JSONResponse:
     address = request.client.host if request.client else None
     tip = data.kind is Kind.tip
-    # A tip-off's key is not tied to the sender's address, even by a keyed hash.
-    scope = "tip-off" if tip else client_scope(staff_id=None, client_address=address)
+
+    def scope() -> str:
+        # A tip-off's key is not tied to the sender's address, even by a keyed hash.
+        return "tip-off" if tip else client_scope(staff_id=None, client_address=address)
 
     def produce() -> Answer:
         filed = service.file_complaint(
@@ -95,7 +97,7 @@ def file_complaint(
         session,
         scope=scope,
         key=idempotency_key,
-        content=data.model_dump(mode="json"),
+        content=lambda: data.model_dump(mode="json"),
         produce=produce,
         coarse=tip,
     )

@@ -176,9 +176,9 @@ def take_call_once(
     tip = call.split or (call.kind or detect_kind(call.text).kind) is Kind.tip
     return run_once(
         session,
-        scope=client_scope(staff_id=staff.id, client_address=None),
+        scope=lambda: client_scope(staff_id=staff.id, client_address=None),
         key=key,
-        content=call.model_dump(mode="json"),
+        content=lambda: call.model_dump(mode="json"),
         produce=produce,
         coarse=tip,
     )

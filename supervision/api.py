@@ -109,9 +109,9 @@ def file_as_quality_supervisor(
 
     answer = run_once(
         session,
-        scope=client_scope(staff_id=staff.id, client_address=None),
+        scope=lambda: client_scope(staff_id=staff.id, client_address=None),
         key=idempotency_key,
-        content=body.model_dump(mode="json"),
+        content=lambda: body.model_dump(mode="json"),
         produce=produce,
     )
     return JSONResponse(answer.body, status_code=answer.status)
