@@ -129,12 +129,21 @@ def get_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
     key = f"{url}#ro" if read_only and url.startswith("sqlite") else url
     engine = _engines.get(key)
     if engine is None:
+        # SQLAlchemy's default pool keeps 5 and closes every connection beyond them when it
+        # comes back: with 16 requests at once in one API process, most opened a connection
+        # of their own (on PostgreSQL a server process forked per request).
+        pool = {
+            "pool_size": settings.database_pool_size,
+            "max_overflow": settings.database_max_overflow,
+        }
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             on_disk = bool(path) and path != ":memory:"
             if on_disk:
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            # An in-memory database lives in one connection: SQLAlchemy's own pool for it.
+            sized = pool if on_disk else {}
+            engine = create_engine(url, connect_args={"check_same_thread": False}, **sized)
             gate = (
                 gate_for(path, settings.sqlite_busy_timeout_ms / 1000)
                 if on_disk and not read_only and settings.sqlite_writer_gate
@@ -144,7 +153,7 @@ def get_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
                 engine, settings.sqlite_busy_timeout_ms, immediate=not read_only, gate=gate
             )
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            engine = create_engine(url, pool_pre_ping=True, **pool)
         _engines[key] = engine
     return engine
 

@@ -113,6 +113,19 @@ class Settings(BaseSettings):
         description="How long a citizen's signed-in list lasts (a signed token, not a staff "
         "session).",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Database connections one process keeps open and reuses. Size it to "
+        "the requests one API process works on at once: a connection beyond it is opened "
+        "for one request and closed after it (on PostgreSQL a new server process each time).",
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Connections a process may open beyond the pool at busy moments, each "
+        "closed when returned; past them a request waits for a free connection.",
+    )
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     sqlite_writer_gate: bool = Field(
         default=True,
