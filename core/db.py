@@ -135,6 +135,7 @@ def get_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         pool = {
             "pool_size": settings.database_pool_size,
             "max_overflow": settings.database_max_overflow,
+            "pool_timeout": settings.database_pool_timeout_seconds,
         }
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         description="Connections a process may open beyond the pool at busy moments, each "
         "closed when returned; past them a request waits for a free connection.",
     )
+    database_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a request waits for a free connection before its answer is "
+        "503 (database busy).",
+    )
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     sqlite_writer_gate: bool = Field(
         default=True,

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -160,6 +161,19 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_page(request):
             return page_error(request, exc.status_code, headers=headers)
         return _problem(exc.status_code, "HTTPError", exc.detail, headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _database_busy(request: Request, exc: PoolTimeout) -> Response:
+        # Every connection of this process's pool stayed in use for the pool timeout.
+        log.error("database busy: no free connection in time")
+        headers = {"Retry-After": "5"}
+        if is_open311(request.url.path):
+            return error_answer(request.url.path, 503, "the database is busy; try again", headers)
+        if wants_page(request):
+            return page_error(request, 503, headers=headers)
+        return _problem(
+            503, "ServiceUnavailable", "the database is busy; try again shortly", headers
+        )
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> Response:

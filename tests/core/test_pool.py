@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlmodel import Session
 
 from core.db import get_engine
+from tests.conftest import Templates, migrated_platform
 
 THREADS, ROUNDS = 8, 15
 
@@ -74,3 +76,31 @@ def test_beyond_the_pool_connections_are_opened_for_the_moment(
     )
     # Four at once: two kept, two opened for the round and closed after it.
     assert _connections_opened(3, 4) == 2 + 2 * 3
+
+
+def test_no_free_connection_in_time_is_a_503_and_passes(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, templates: Templates
+) -> None:
+    migrated_platform(
+        configure,
+        sqlite_url,
+        redis_url,
+        templates,
+        database_pool_size="1",
+        database_max_overflow="0",
+        database_pool_timeout_seconds="0.2",
+    )
+    from service.app import create_app
+
+    with TestClient(create_app()) as client:
+        held = get_engine().connect()  # the pool's one connection, taken
+        try:
+            busy = client.get("/api/v1/track/20261205000000")
+        finally:
+            held.close()
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == "5"
+        assert busy.json()["error"] == "ServiceUnavailable"
+        assert "busy" in busy.json()["detail"]
+        # Given back, the connection serves the next request: unknown number, not busy.
+        assert client.get("/api/v1/track/20261205000000").status_code == 404
