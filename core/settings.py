@@ -113,6 +113,13 @@ class Settings(BaseSettings):
         description="How long a citizen's signed-in list lasts (a signed token, not a staff "
         "session).",
     )
+    filing_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads one API process files in at once (the JSON API and the SMS "
+        "webhooks; intake.filing_threads); more filings wait their turn without a thread.",
+    )
     database_pool_size: int = Field(
         default=20,
         ge=1,

@@ -12,6 +12,7 @@ from cases.satisfaction import rate
 from core.deps import SessionDep
 from intake import limits, service
 from intake.attachments import store_upload
+from intake.filing_threads import run_filing
 from intake.idempotency import MAX_KEY_LENGTH, Answer, client_scope, run_once
 from intake.tracking_number import display_tracking_number
 from rewards import receipts
@@ -66,7 +67,7 @@ def filing_created(
 @router.post(
     "/complaints", status_code=201, response_model=ComplaintCreated, responses=_FILING_ERRORS
 )
-def file_complaint(
+async def file_complaint(
     data: ComplaintCreate,
     session: SessionDep,
     request: Request,
@@ -93,13 +94,15 @@ def file_complaint(
         replay = {**first, "receipt_code": None, "receipt_code_display": None} if tip else None
         return Answer(status=201, body=first, replay_body=replay)
 
-    answer = run_once(
-        session,
-        scope=scope,
-        key=idempotency_key,
-        content=lambda: data.model_dump(mode="json"),
-        produce=produce,
-        coarse=tip,
+    answer = await run_filing(
+        lambda: run_once(
+            session,
+            scope=scope,
+            key=idempotency_key,
+            content=lambda: data.model_dump(mode="json"),
+            produce=produce,
+            coarse=tip,
+        )
     )
     return JSONResponse(answer.body, status_code=answer.status)
 

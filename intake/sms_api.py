@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from core.deps import SessionDep, SettingsDep
 from core.errors import InvalidInput
+from intake.filing_threads import run_filing
 from intake.sms_providers import (
     check_path_token,
     check_source,
@@ -58,7 +58,7 @@ async def twilio_inbound(request: Request, session: SessionDep, settings: Settin
         signature=request.headers.get("X-Twilio-Signature"),
         auth_token=token,
     )
-    await run_in_threadpool(receive, session, message)
+    await run_filing(lambda: receive(session, message))
     return Response(_TWIML_EMPTY, media_type="application/xml")
 
 
@@ -79,7 +79,7 @@ async def aliyun_inbound(
     push = parse_aliyun(await _json(request))
     for reason in push.rejected:
         log.warning("aliyun push: %s; left out, the rest of the batch taken", reason)
-    await run_in_threadpool(receive_all, session, push.messages)
+    await run_filing(lambda: receive_all(session, push.messages))
     return JSONResponse({"code": 0, "msg": "成功"})
 
 
@@ -89,5 +89,6 @@ async def tencent_inbound(
 ) -> JSONResponse:
     """Tencent Cloud reply callback; {"result": 0} once stored."""
     _check_gateway(request, path_token, settings)
-    await run_in_threadpool(receive, session, parse_tencent(await _json(request)))
+    message = parse_tencent(await _json(request))
+    await run_filing(lambda: receive(session, message))
     return JSONResponse({"result": 0, "errmsg": "OK"})
