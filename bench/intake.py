@@ -6,7 +6,10 @@ same request body (a complaint of about 100 characters) from wrk (2 threads,
 32 connections; Debian's `wrk`, installed by scripts/bench-tools). The real app files
 each one as production does: validation, rate limits and Idempotency-free intake, one
 transaction (filing, history, outbox rows), the after-commit hand-off to Redis. "Durable"
-is counted in the database afterwards, not from wrk's answers. Then the p50/p99 latency of
+is counted in the database afterwards, not from wrk's answers. Between the two, the
+platform's own app with the filing's storage taken out (bench/floor_app.py) shows how much
+of the gap is the framework's (middleware, routing, validation) and how much the filing's.
+Then the p50/p99 latency of
 each app at 200 requests/s offered by `hey` over 20 connections, the arrivals spread evenly
 (bench/support.py: one `hey -c 20` would send them in bursts of 20 every 100 ms).
 
@@ -72,14 +75,14 @@ def durable_filings() -> int:
         return int(session.execute(select(func.count()).select_from(Complaint)).scalar_one())
 
 
-def serve_bare(children: Children, port: int) -> None:
-    """The ceiling, served as the platform is (service.http_server: 2 workers, TCP_NODELAY)."""
+def serve_bench_app(children: Children, name: str, factory: str, port: int) -> None:
+    """A bench app served as the platform is (service.http_server: 2 workers, TCP_NODELAY)."""
     code = (
         "from service.http_server import serve; "
-        f"serve('bench.bare_app:create_app', host='127.0.0.1', port={port}, workers=2, "
+        f"serve({factory!r}, host='127.0.0.1', port={port}, workers=2, "
         "log_level='warning', access_log=False)"
     )
-    children.start("bare", sys.executable, "-c", code)
+    children.start(name, sys.executable, "-c", code)
 
 
 def serve_platform(children: Children, name: str, port: int) -> None:
@@ -98,12 +101,14 @@ def main() -> None:
         with database(kind) as url:
             env = configure(url, logs / f"var-{kind}", warm_up="false")
             children = Children(env, logs)
-            bare, real = free_port(), free_port()
-            serve_bare(children, bare)
+            bare, floor, real = free_port(), free_port(), free_port()
+            serve_bench_app(children, "bare", "bench.bare_app:create_app", bare)
+            serve_bench_app(children, f"floor-{kind}", "bench.floor_app:create_app", floor)
             serve_platform(children, f"app-{kind}", real)
-            for port in (bare, real):
+            for port in (bare, floor, real):
                 wait_for("up", lambda p=port: answers(f"http://127.0.0.1:{p}/docs"), timeout=120)
             ceiling = wrk(f"http://127.0.0.1:{bare}/api/v1/complaints", args.seconds, logs)
+            framework = wrk(f"http://127.0.0.1:{floor}/api/v1/complaints", args.seconds, logs)
             before = durable_filings()
             started = time.perf_counter()
             result = wrk(f"http://127.0.0.1:{real}/api/v1/complaints", args.seconds, logs)
@@ -112,6 +117,11 @@ def main() -> None:
             durable = stored / elapsed
             share = durable / ceiling["rps"]
             print(f"[{kind}] bare FastAPI ceiling: {ceiling['rps']:7.0f} requests/s")
+            print(
+                f"[{kind}] the platform storing nothing: {framework['rps']:7.0f} answers/s "
+                f"({framework['errors']:.0f} not 201) = {framework['rps'] / ceiling['rps']:.0%} "
+                "of the ceiling: the most a handler that cost nothing would reach"
+            )
             print(
                 f"[{kind}] the platform:         {durable:7.0f} durable filings/s "
                 f"({stored} stored; {result['errors']:.0f} answers not 201) = {share:.0%} of "

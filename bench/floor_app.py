@@ -1,0 +1,43 @@
+"""The platform's own app with the filing's storage taken out: the floor its framework sets.
+
+bench/intake.py serves this beside the bare ceiling and the real platform. It is
+`service.app.create_app()` (every router, the middleware, the error handlers, the request
+log) answering `POST /api/v1/complaints` through the real route: body validation, the
+session dependency, the Idempotency-Key header, the same answer built by
+`intake.api.filing_created`. Only the filing's own work is gone: no rate limits, no rows,
+no commit, no Redis. Its rate is the most intake could reach with a handler that cost
+nothing, so it splits the gap to the ceiling into the framework's part and the filing's.
+Never served outside the bench.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from fastapi import FastAPI
+
+
+def create_app() -> FastAPI:
+    import intake.api
+    from core.timeutil import utcnow
+    from intake.idempotency import Answer
+    from intake.service import Filed
+    from intake.tracking_number import new_tracking_number
+    from schemas.complaint import ComplaintCreate
+    from schemas.enums import Status
+    from service.app import create_app as platform_app
+
+    def file_nothing(_session: Any, *, data: ComplaintCreate, **_: Any) -> Filed:
+        number = new_tracking_number(utcnow())
+        filing = SimpleNamespace(tracking_number=number, kind=data.kind, status=Status.received)
+        return Filed(filing)  # type: ignore[arg-type]
+
+    def run_without_commit(_session: Any, *, produce: Callable[[], Answer], **_: Any) -> Answer:
+        return produce()
+
+    # This process only: the route looks both names up when it runs.
+    intake.api.service = SimpleNamespace(file_complaint=file_nothing)  # type: ignore[assignment]
+    intake.api.run_once = run_without_commit  # type: ignore[assignment]
+    return platform_app()
