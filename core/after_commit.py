@@ -22,7 +22,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlmodel import Session
 
-from core.redis import get_redis
+from core.redis import get_redis, note_failure
+from core.redis import paused as redis_paused
 
 log = logging.getLogger(__name__)
 _KEY = "redis_after_commit"
@@ -77,8 +78,14 @@ def _send(session: Session) -> None:
     contributors: list[Contributor] = session.info.pop(_KEY, [])
     session.info.pop(_LISTS, None)  # each contributor pops its own list now
     contributions = [c for contributor in contributors if (c := contributor(session))]
-    if contributions:
-        _run(get_redis(), contributions)
+    if not contributions:
+        return
+    if redis_paused():
+        skipped = RedisError("Redis timed out a moment ago; not tried")
+        for contribution in contributions:
+            _call(contribution.failed, skipped)
+        return
+    _run(get_redis(), contributions)
 
 
 def _run(connection: Redis, contributions: Sequence[Contribution]) -> None:
@@ -92,6 +99,7 @@ def _run(connection: Redis, contributions: Sequence[Contribution]) -> None:
                 spans.append((contribution, start, len(pipe)))
             results = pipe.execute(raise_on_error=False)
     except RedisError as exc:
+        note_failure(exc)
         for contribution in contributions:
             _call(contribution.failed, exc)
         return

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 from redis import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from core.settings import get_settings
 
@@ -28,7 +30,30 @@ def get_redis(*, blocking: bool = False) -> Redis:
 
 
 def reset_redis() -> None:
+    global _paused_until
     _connect.cache_clear()
+    _paused_until = 0.0
+
+
+# Request paths that can go on without Redis (rate limits fail open; the relay sends what the
+# after-commit step could not) skip it for a few seconds after it timed out: a Redis that
+# neither answers nor refuses would otherwise hold every filing for the timeout, and a
+# filing holds one of only a few threads (intake.filing_threads).
+PAUSE_AFTER_TIMEOUT_SECONDS = 5.0
+_paused_until = 0.0
+
+
+def paused() -> bool:
+    """Whether request paths skip Redis for now, because it timed out a moment ago."""
+    return time.monotonic() < _paused_until
+
+
+def note_failure(exc: RedisError) -> None:
+    """A request path's call to Redis failed: a timeout pauses the others' (`paused`). A
+    refusal does not: it comes at once, and costs the next request nothing to find out."""
+    global _paused_until
+    if isinstance(exc, RedisTimeout):
+        _paused_until = time.monotonic() + PAUSE_AFTER_TIMEOUT_SECONDS
 
 
 class EvictingRedis(RuntimeError):

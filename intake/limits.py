@@ -18,7 +18,8 @@ from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from core.errors import PlatformError
-from core.redis import get_redis
+from core.redis import get_redis, note_failure
+from core.redis import paused as redis_paused
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,14 @@ def check_all(limits: Sequence[Limit]) -> list[str]:
         for limit, window in zip(limits, windows, strict=True)
     ]
     arguments = [n for limit in limits for n in (limit.limit, limit.window_seconds + 60)]
+    if redis_paused():
+        log.warning("rate limits not checked: Redis timed out a moment ago")
+        return []
     try:
         connection = get_redis()
         exceeded = int(_script()(keys=keys, args=arguments, client=connection))
-    except RedisError:
+    except RedisError as exc:
+        note_failure(exc)
         log.warning("rate limits not checked: Redis unreachable")
         return []
     if exceeded:
