@@ -162,24 +162,25 @@ def install_error_handlers(app: FastAPI) -> None:
             return page_error(request, exc.status_code, headers=headers)
         return _problem(exc.status_code, "HTTPError", exc.detail, headers)
 
+    def _database_503(request: Request, state: str, headers: dict[str, str]) -> Response:
+        """503 in the shape the path speaks: Open311's, a page, or the API's problem."""
+        if is_open311(request.url.path):
+            return error_answer(
+                request.url.path, 503, f"the database is {state}; try again", headers
+            )
+        if wants_page(request):
+            return page_error(request, 503, headers=headers)
+        return _problem(
+            503, "ServiceUnavailable", f"the database is {state}; try again shortly", headers
+        )
+
     @app.exception_handler(PoolTimeout)
     async def _database_busy(request: Request, exc: PoolTimeout) -> Response:
         # Every connection of this process's pool stayed in use for the pool timeout.
         log.error("database busy: no free connection in time")
-        headers = {"Retry-After": "5"}
-        if is_open311(request.url.path):
-            return error_answer(request.url.path, 503, "the database is busy; try again", headers)
-        if wants_page(request):
-            return page_error(request, 503, headers=headers)
-        return _problem(
-            503, "ServiceUnavailable", "the database is busy; try again shortly", headers
-        )
+        return _database_503(request, "busy", {"Retry-After": "5"})
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable: %s", type(exc.orig).__name__)
-        if is_open311(request.url.path):
-            return error_answer(request.url.path, 503, "the database is unavailable; try again")
-        if wants_page(request):
-            return page_error(request, 503)
-        return _problem(503, "ServiceUnavailable", "the database is unavailable; try again shortly")
+        return _database_503(request, "unavailable", {})

@@ -18,8 +18,8 @@ THREADS, ROUNDS = 8, 15
 def _connections_opened(rounds: int, threads: int) -> int:
     """Connections the engine opened while `threads` sessions at once, `rounds` times, each
     ran a statement and held it until all had one (as concurrent requests do), and all gave
-    theirs back before the next round. Reads: on
-    SQLite a writing session holds the one write lock, so only readers can be many at once."""
+    theirs back before the next round. Reads: on SQLite a writing session holds the one
+    write lock, so only readers can be many at once."""
     engine = get_engine(read_only=True)
     opened = 0
     lock = threading.Lock()
