@@ -22,6 +22,8 @@ from fastapi import FastAPI
 def create_app() -> FastAPI:
     import intake.api
     from core.timeutil import utcnow
+    from intake import service
+    from intake.filing_threads import run_filing
     from intake.idempotency import Answer
     from intake.service import Filed
     from intake.tracking_number import new_tracking_number
@@ -37,7 +39,13 @@ def create_app() -> FastAPI:
     def run_without_commit(_session: Any, *, produce: Callable[[], Answer], **_: Any) -> Answer:
         return produce()
 
-    # This process only: the route looks both names up when it runs.
-    intake.api.service = SimpleNamespace(file_complaint=file_nothing)  # type: ignore[assignment]
+    async def file_without_commit(_limits: Any, work: Callable[[Any], Answer]) -> Answer:
+        return await run_filing(lambda: work(None))
+
+    # This process only: the route looks these names up when it runs.
+    intake.api.service = SimpleNamespace(  # type: ignore[assignment]
+        file_counted=file_nothing, filing_limits=service.filing_limits
+    )
     intake.api.run_once = run_without_commit  # type: ignore[assignment]
+    intake.api.group_commit = SimpleNamespace(file=file_without_commit)  # type: ignore[assignment]
     return platform_app()

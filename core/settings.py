@@ -120,6 +120,14 @@ class Settings(BaseSettings):
         description="Threads one API process files in at once (the JSON API and the SMS "
         "webhooks; intake.filing_threads); more filings wait their turn without a thread.",
     )
+    filing_group_size: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="Most keyless web filings one transaction takes (intake.group_commit): "
+        "those that arrive while the filing threads are busy are written and committed "
+        "together. 1 gives every filing a transaction of its own.",
+    )
     database_pool_size: int = Field(
         default=20,
         ge=1,

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 
 from cases.lifecycle import CITIZEN
 from cases.satisfaction import rate
 from core.deps import SessionDep
-from intake import limits, service
+from intake import group_commit, limits, service
 from intake.attachments import store_upload
 from intake.filing_threads import run_filing
 from intake.idempotency import MAX_KEY_LENGTH, Answer, client_scope, run_once
@@ -75,35 +76,38 @@ async def file_complaint(
 ) -> JSONResponse:
     address = request.client.host if request.client else None
     tip = data.kind is Kind.tip
+    limited_by = service.filing_limits(data, [limits.client_limit(address)])
 
     def scope() -> str:
         # A tip-off's key is not tied to the sender's address, even by a keyed hash.
         return "tip-off" if tip else client_scope(staff_id=None, client_address=address)
 
-    def produce() -> Answer:
-        filed = service.file_complaint(
-            session,
-            data=data,
-            channel=Channel.web,
-            actor=CITIZEN,
-            also_limited_by=[limits.client_limit(address)],
-        )
+    def produce(on: Session) -> Answer:
+        filed = service.file_counted(on, data=data, channel=Channel.web, actor=CITIZEN)
         body = filing_created(request, filed.complaint, receipt_code=filed.receipt_code)
         first = body.model_dump(mode="json")
         # A retry gets the same answer but the receipt code: it is shown once, never stored.
         replay = {**first, "receipt_code": None, "receipt_code_display": None} if tip else None
         return Answer(status=201, body=first, replay_body=replay)
 
-    answer = await run_filing(
-        lambda: run_once(
-            session,
-            scope=scope,
-            key=idempotency_key,
-            content=lambda: data.model_dump(mode="json"),
-            produce=produce,
-            coarse=tip,
+    def counted_once() -> Answer:
+        limits.check_all(limited_by)
+        return produce(session)
+
+    if idempotency_key is None and not tip:
+        # Shares a transaction with the filings that arrive meanwhile (intake.group_commit).
+        answer = await group_commit.file(limited_by, produce)
+    else:
+        answer = await run_filing(
+            lambda: run_once(
+                session,
+                scope=scope,
+                key=idempotency_key,
+                content=lambda: data.model_dump(mode="json"),
+                produce=counted_once,
+                coarse=tip,
+            )
         )
-    )
     return JSONResponse(answer.body, status_code=answer.status)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from redis.commands.core import Script
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from core.errors import PlatformError
 from core.redis import get_redis, note_failure
@@ -82,35 +82,94 @@ def _forgive_script() -> Script:
     return get_redis().register_script(_FORGIVE)
 
 
+@dataclass(frozen=True)
+class _Count:
+    """One try's counters in their current windows, and the script's arguments for them."""
+
+    limits: Sequence[Limit]
+    now: int
+    windows: list[int]
+    keys: list[str]
+    arguments: list[int]
+
+    @classmethod
+    def of(cls, limits: Sequence[Limit]) -> _Count:
+        now = int(time.time())
+        windows = [now // limit.window_seconds for limit in limits]
+        keys = [
+            f"{_bucket(limit.kind, limit.identity)}:{window}"
+            for limit, window in zip(limits, windows, strict=True)
+        ]
+        arguments = [n for limit in limits for n in (limit.limit, limit.window_seconds + 60)]
+        return cls(limits, now, windows, keys, arguments)
+
+    def refusal(self, exceeded: int) -> TooManyRequests | None:
+        """The script's answer (the 1-based limit exceeded, or 0) as the refusal, if any."""
+        if not exceeded:
+            return None
+        limit, window = self.limits[exceeded - 1], self.windows[exceeded - 1]
+        retry_after = (window + 1) * limit.window_seconds - self.now
+        return TooManyRequests(
+            f"too many {limit.what}; try again in {retry_after} seconds", retry_after=retry_after
+        )
+
+
 def check_all(limits: Sequence[Limit]) -> list[str]:
     """Count one try against each limit; TooManyRequests names the first one exceeded.
     Returns the counters it added to (for `forgive`)."""
     if not limits:
         return []
-    now = int(time.time())
-    windows = [now // limit.window_seconds for limit in limits]
-    keys = [
-        f"{_bucket(limit.kind, limit.identity)}:{window}"
-        for limit, window in zip(limits, windows, strict=True)
-    ]
-    arguments = [n for limit in limits for n in (limit.limit, limit.window_seconds + 60)]
+    count = _Count.of(limits)
     if redis_paused():
         log.warning("rate limits not checked: Redis timed out a moment ago")
         return []
     try:
         connection = get_redis()
-        exceeded = int(_script()(keys=keys, args=arguments, client=connection))
+        exceeded = int(_script()(keys=count.keys, args=count.arguments, client=connection))
     except RedisError as exc:
         note_failure(exc)
         log.warning("rate limits not checked: Redis unreachable")
         return []
-    if exceeded:
-        limit, window = limits[exceeded - 1], windows[exceeded - 1]
-        retry_after = (window + 1) * limit.window_seconds - now
-        raise TooManyRequests(
-            f"too many {limit.what}; try again in {retry_after} seconds", retry_after=retry_after
-        )
-    return keys
+    refusal = count.refusal(exceeded)
+    if refusal is not None:
+        raise refusal
+    return count.keys
+
+
+def check_each(tries: Sequence[Sequence[Limit]]) -> list[TooManyRequests | None]:
+    """`check_all` for several tries in one round trip (a group of filings): each try's
+    refusal, or None. Each try is counted on its own, exactly as `check_all` counts it."""
+    counts = [_Count.of(limits) if limits else None for limits in tries]
+    if not any(counts):
+        return [None] * len(tries)
+    if redis_paused():
+        log.warning("rate limits not checked: Redis timed out a moment ago")
+        return [None] * len(tries)
+    script = _script()
+    try:
+        connection = get_redis()
+        # EVALSHA in a plain pipeline: redis-py's script pipelining would ask SCRIPT EXISTS
+        # first, a second round trip. A Redis that lost the script (a restart) answers
+        # NOSCRIPT to every call, none of which ran; it is loaded and the group sent again.
+        for attempt in (1, 2):
+            with connection.pipeline(transaction=False) as pipe:
+                for count in counts:
+                    if count is not None:
+                        pipe.evalsha(script.sha, len(count.keys), *count.keys, *count.arguments)
+                answers = pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(a, NoScriptError) for a in answers):
+                connection.script_load(_COUNT)
+                continue
+            break
+        failed = next((a for a in answers if isinstance(a, RedisError)), None)
+        if failed is not None:
+            raise failed
+    except RedisError as exc:
+        note_failure(exc)
+        log.warning("rate limits not checked: Redis unreachable")
+        return [None] * len(tries)
+    found = iter(answers)
+    return [None if count is None else count.refusal(int(next(found))) for count in counts]
 
 
 def forgive(keys: Sequence[str]) -> None:

@@ -209,10 +209,25 @@ def file_complaint(
     Counted against its contact number's daily limit and the caller's other limits (the
     client address's), all in one round trip to Redis.
     """
+    limits.check_all(filing_limits(data, also_limited_by))
+    return file_counted(session, data=data, channel=channel, actor=actor)
+
+
+def filing_limits(
+    data: ComplaintCreate, also_limited_by: Sequence[limits.Limit]
+) -> list[limits.Limit]:
+    """The limits a web filing counts against: the caller's, and its contact number's."""
     counted = list(also_limited_by)
     if data.contact_phone:
         counted.append(limits.phone_limit(data.contact_phone))
-    limits.check_all(counted)
+    return counted
+
+
+def file_counted(
+    session: Session, *, data: ComplaintCreate, channel: Channel, actor: Actor
+) -> Filed:
+    """`file_complaint` for a filing already counted against its limits (intake.group_commit
+    counts a group's filings in one round trip before their transaction)."""
     draft = FilingDraft.of(data)
     if data.kind is Kind.tip:
         filed = file_tip(

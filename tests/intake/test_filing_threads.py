@@ -24,7 +24,7 @@ FILINGS = 6
 def _file_at_once(monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[int]]:
     """File FILINGS at once through the JSON API; the most filings in progress together,
     and the answers' status codes."""
-    file_complaint = intake.service.file_complaint
+    file_counted = intake.service.file_counted
     busy, most = 0, 0
     lock = threading.Lock()
 
@@ -35,12 +35,12 @@ def _file_at_once(monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[int]]:
             most = max(most, busy)
         try:
             time.sleep(0.05)  # long enough for every other request to arrive meanwhile
-            return file_complaint(*args, **kwargs)
+            return file_counted(*args, **kwargs)
         finally:
             with lock:
                 busy -= 1
 
-    monkeypatch.setattr(intake.service, "file_complaint", counted)
+    monkeypatch.setattr(intake.service, "file_counted", counted)
     from service.app import create_app
 
     async def post_all() -> list[int]:
@@ -70,7 +70,15 @@ def test_filings_take_turns_in_their_own_threads(
     templates: Templates,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    migrated_platform(configure, sqlite_url, redis_url, templates, filing_threads=str(threads))
+    # A group of one filing each (intake.group_commit), so each filing takes a thread.
+    migrated_platform(
+        configure,
+        sqlite_url,
+        redis_url,
+        templates,
+        filing_threads=str(threads),
+        filing_group_size="1",
+    )
     most, codes = _file_at_once(monkeypatch)
     assert codes == [201] * FILINGS  # every one waited for its turn and was filed
     assert most == threads

@@ -1,0 +1,236 @@
+"""Keyless filings that arrive together share one transaction; none pays for another's fault."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from redis import Redis
+from sqlalchemy import create_engine
+from sqlmodel import Session, col, func, select
+
+import intake.group_commit
+import intake.service
+from core import metrics
+from core.db import get_engine
+from intake import limits
+from schemas import Complaint, ComplaintEvent
+from schemas.outbox import OutboxMessage
+from service.app import create_app
+from tests.conftest import Templates, migrated_platform
+from tests.helpers import valid_filing
+
+LEADER = "13900000000"  # the filing that holds the only filing thread while the others arrive
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@dataclass
+class Groups:
+    """The size of every group filed together, in order; the leader's filing holds the only
+    filing thread until `expected` filings wait for it."""
+
+    sizes: list[int] = field(default_factory=list)
+    expected: int = 0
+
+
+@pytest.fixture
+def groups(monkeypatch: pytest.MonkeyPatch) -> Groups:
+    seen = Groups()
+    together = intake.group_commit._file_together
+    file_counted = intake.service.file_counted
+
+    def recorded(filings: Any) -> Any:
+        seen.sizes.append(len(filings))
+        return together(filings)
+
+    def waiting() -> int:
+        return sum(len(g.waiting) for g in list(intake.group_commit._groups.values()))
+
+    def leader_waits(session: Session, **kwargs: Any) -> Any:
+        if kwargs["data"].contact_phone == "+86" + LEADER:
+            deadline = time.monotonic() + 10
+            while waiting() < seen.expected and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return file_counted(session, **kwargs)
+
+    monkeypatch.setattr(intake.group_commit, "_file_together", recorded)
+    monkeypatch.setattr(intake.service, "file_counted", leader_waits)
+    return seen
+
+
+def _post_while_the_leader_files(
+    groups: Groups, bodies: list[dict[str, Any]]
+) -> list[httpx.Response]:
+    """The leader's filing, then `bodies` at once while it holds the filing thread."""
+    groups.expected = len(bodies)
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            leader = asyncio.ensure_future(
+                client.post("/api/v1/complaints", json=valid_filing(contact_phone=LEADER))
+            )
+            answers = await asyncio.gather(
+                *(client.post("/api/v1/complaints", json=body) for body in bodies)
+            )
+            assert (await leader).status_code == 201
+            return list(answers)
+
+    return asyncio.run(run())
+
+
+def _count(table: Any, *where: Any) -> int:
+    with Session(get_engine(read_only=True)) as session:
+        return int(session.exec(select(func.count()).select_from(table).where(*where)).one())
+
+
+def _one_thread(
+    configure: Callable[..., None], url: str, redis_url: str, templates: Templates, **extra: str
+) -> None:
+    migrated_platform(configure, url, redis_url, templates, filing_threads="1", **extra)
+
+
+def test_filings_that_arrive_together_are_committed_together(
+    configure: Callable[..., None],
+    database_url: str,
+    redis_url: str,
+    templates: Templates,
+    groups: Groups,
+) -> None:
+    _one_thread(configure, database_url, redis_url, templates)
+    redis = Redis.from_url(redis_url)
+    counted_before = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+    bodies = [valid_filing(contact_phone=f"1381234{n:04d}") for n in range(7)]
+    answers = _post_while_the_leader_files(groups, bodies)
+    assert [a.status_code for a in answers] == [201] * 7
+    assert groups.sizes == [1, 7]  # the leader alone, then everyone who came meanwhile
+    numbers = {a.json()["tracking_number"] for a in answers}
+    assert len(numbers) == 7
+    with Session(get_engine(read_only=True)) as session:
+        stored = session.exec(
+            select(Complaint).where(col(Complaint.tracking_number).in_(numbers))
+        ).all()
+        assert sorted(c.contact_phone or "" for c in stored) == sorted(
+            "+86" + b["contact_phone"] for b in bodies
+        )
+        ids = [c.id for c in stored]
+    # Each with its first history entry and its two jobs, as a filing of its own would be.
+    assert _count(ComplaintEvent, col(ComplaintEvent.complaint_id).in_(ids)) == 7
+    assert _count(OutboxMessage) == 2 * 8
+    counted = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+    assert counted - counted_before == 8  # the metric counts filings, not transactions
+
+
+def test_a_filing_that_fails_in_its_group_fails_alone(
+    configure: Callable[..., None],
+    sqlite_url: str,
+    redis_url: str,
+    templates: Templates,
+    groups: Groups,
+) -> None:
+    """Two filings of one group name the same upload: the first takes it, the second gets
+    422, and the rest of the group is filed; the retry counts no rate limit twice."""
+    _one_thread(
+        configure, sqlite_url, redis_url, templates, rate_limit_filings_per_phone_per_day="3"
+    )
+    with TestClient(create_app()) as client:
+        upload = client.post(
+            "/api/v1/attachments", files={"file": ("a.pdf", PDF, "application/pdf")}
+        )
+    token = [upload.json()["id"]]
+    bodies = [
+        valid_filing(contact_phone="13700000001"),
+        valid_filing(contact_phone="13600000001", attachments=token),
+        valid_filing(contact_phone="13600000002", attachments=token),
+        valid_filing(contact_phone="13700000001"),
+        valid_filing(),
+    ]
+    answers = _post_while_the_leader_files(groups, bodies)
+    codes = [a.status_code for a in answers]
+    assert codes == [201, 201, 422, 201, 201]
+    assert "unknown or already used" in answers[2].json()["detail"]
+    assert groups.sizes == [1, 5]  # tried together once, then each alone (not recorded)
+    assert _count(Complaint) == 5  # the leader and four; nothing of the refused one
+    taken = answers[1].json()["tracking_number"]
+    with Session(get_engine(read_only=True)) as session:
+        owner = session.exec(select(Complaint).where(Complaint.tracking_number == taken)).one()
+        assert owner.contact_phone == "+8613600000001"
+    # 13700000001 was counted twice (once each), not four times: a third filing still fits.
+    with TestClient(create_app()) as client:
+        third = client.post("/api/v1/complaints", json=valid_filing(contact_phone="13700000001"))
+        assert third.status_code == 201
+        fourth = client.post("/api/v1/complaints", json=valid_filing(contact_phone="13700000001"))
+        assert fourth.status_code == 429
+
+
+def test_a_refused_filing_gets_its_429_and_the_rest_of_its_group_is_filed(
+    configure: Callable[..., None],
+    sqlite_url: str,
+    redis_url: str,
+    templates: Templates,
+    groups: Groups,
+) -> None:
+    _one_thread(
+        configure, sqlite_url, redis_url, templates, rate_limit_filings_per_phone_per_day="2"
+    )
+    bodies = [valid_filing(contact_phone=f"1370000000{n % 2}") for n in range(6)]
+    answers = _post_while_the_leader_files(groups, bodies)
+    codes = [a.status_code for a in answers]
+    assert sorted(codes) == [201] * 4 + [429] * 2
+    assert groups.sizes == [1, 4]  # the refused two never reached the transaction
+    for answer in answers:
+        if answer.status_code == 429:
+            assert int(answer.headers["Retry-After"]) > 0
+            assert "filings from this phone number" in answer.json()["detail"]
+    assert _count(Complaint) == 5
+
+
+def test_when_the_database_fails_every_filing_of_the_group_gets_503(
+    configure: Callable[..., None],
+    sqlite_url: str,
+    redis_url: str,
+    templates: Templates,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _one_thread(configure, sqlite_url, redis_url, templates)
+    real = intake.group_commit.get_engine
+    # The leader is filed; the group after it finds its database gone (nothing listens).
+    unreachable = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/gone")
+    engines = iter([real()])
+    monkeypatch.setattr(intake.group_commit, "get_engine", lambda: next(engines, unreachable))
+    answers = _post_while_the_leader_files(groups, [valid_filing() for _ in range(4)])
+    assert [a.status_code for a in answers] == [503] * 4
+    assert all(a.json()["detail"] for a in answers)
+    assert groups.sizes == [1, 4]  # and no one-by-one retry against a database that is down
+    assert _count(Complaint) == 1
+    monkeypatch.setattr(intake.group_commit, "get_engine", real)
+    again = _post_while_the_leader_files(groups, [valid_filing()])
+    assert [a.status_code for a in again] == [201]  # recovered without a restart
+
+
+def test_check_each_counts_every_try_as_check_all_would(
+    configure: Callable[..., None], redis_url: str, sqlite_url: str
+) -> None:
+    configure(database_url=sqlite_url, redis_url=redis_url)
+    tight = limits.Limit("phone", "13800000000", limit=1, window_seconds=3600, what="calls")
+    loose = limits.Limit("ip", "10.0.0.1", limit=10, window_seconds=3600, what="visits")
+    other = limits.Limit("ip", "10.0.0.2", limit=1, window_seconds=3600, what="visits")
+    Redis.from_url(redis_url).script_flush()  # a restarted Redis has lost the script
+    outcome = limits.check_each([[tight, loose], [tight, other], [], [loose]])
+    assert outcome[0] is None
+    assert outcome[2] is None
+    assert outcome[3] is None
+    refused = outcome[1]
+    assert isinstance(refused, limits.TooManyRequests)
+    assert "too many calls" in str(refused)
+    # The second try stopped at the limit it exceeded: 10.0.0.2 was not counted.
+    assert limits.check_all([other])
+    assert limits.check_each([[loose]] * 8) == [None] * 8  # 10.0.0.1's 3rd to 10th
+    assert isinstance(limits.check_each([[loose]])[0], limits.TooManyRequests)  # the 11th
