@@ -12,8 +12,9 @@ platform with a transaction per filing (COMPLAINTS_FILING_GROUP_SIZE=1) shows wh
 group commit gains, in the same run. Between the ceiling and the platform, the platform's
 own app with the filing's storage taken out (bench/floor_app.py) shows how much of the gap
 is the framework's (middleware, routing, validation) and how much the filing's. Then the
-p50/p99 latency of each app at 200 requests/s offered by `hey` over 20 connections, the arrivals spread evenly
-(bench/support.py: one `hey -c 20` would send them in bursts of 20 every 100 ms).
+p50/p99 latency of each app at 200 requests/s offered by `hey` over 20 connections, the
+arrivals spread evenly (bench/support.py: one `hey -c 20` would send them in bursts of 20
+every 100 ms).
 
     .venv/bin/python bench/intake.py [--seconds 20] [--database sqlite,postgres]
 """

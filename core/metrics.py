@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from redis import Redis
@@ -101,9 +102,12 @@ def _committed(session: Session) -> after_commit.Contribution | None:
     if not pending or _connection() is None:
         return None
 
+    # A group of filings (intake.group_commit) counts each, in one HINCRBY per label set.
+    counts = Counter((name, label_key(labels)) for name, labels in pending)
+
     def add(pipe: Pipeline) -> None:
-        for name, labels in pending:
-            pipe.hincrby(COUNTER_PREFIX + name, label_key(labels), 1)
+        for (name, key), amount in counts.items():
+            pipe.hincrby(COUNTER_PREFIX + name, key, amount)
 
     return after_commit.Contribution(
         add=add,

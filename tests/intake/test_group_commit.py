@@ -90,20 +90,25 @@ def _count(table: Any, *where: Any) -> int:
         return int(session.exec(select(func.count()).select_from(table).where(*where)).one())
 
 
-def _one_thread(
-    configure: Callable[..., None], url: str, redis_url: str, templates: Templates, **extra: str
-) -> None:
-    migrated_platform(configure, url, redis_url, templates, filing_threads="1", **extra)
+@pytest.fixture
+def one_thread(
+    configure: Callable[..., None], redis_url: str, templates: Templates
+) -> Callable[..., None]:
+    """The platform on a database, with one filing thread per process (and `extra`)."""
+
+    def setup(url: str, **extra: str) -> None:
+        migrated_platform(configure, url, redis_url, templates, filing_threads="1", **extra)
+
+    return setup
 
 
 def test_filings_that_arrive_together_are_committed_together(
-    configure: Callable[..., None],
+    one_thread: Callable[..., None],
     database_url: str,
     redis_url: str,
-    templates: Templates,
     groups: Groups,
 ) -> None:
-    _one_thread(configure, database_url, redis_url, templates)
+    one_thread(database_url)
     redis = Redis.from_url(redis_url)
     counted_before = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
     bodies = [valid_filing(contact_phone=f"1381234{n:04d}") for n in range(7)]
@@ -128,17 +133,13 @@ def test_filings_that_arrive_together_are_committed_together(
 
 
 def test_a_filing_that_fails_in_its_group_fails_alone(
-    configure: Callable[..., None],
+    one_thread: Callable[..., None],
     sqlite_url: str,
-    redis_url: str,
-    templates: Templates,
     groups: Groups,
 ) -> None:
     """Two filings of one group name the same upload: the first takes it, the second gets
     422, and the rest of the group is filed; the retry counts no rate limit twice."""
-    _one_thread(
-        configure, sqlite_url, redis_url, templates, rate_limit_filings_per_phone_per_day="3"
-    )
+    one_thread(sqlite_url, rate_limit_filings_per_phone_per_day="3")
     with TestClient(create_app()) as client:
         upload = client.post(
             "/api/v1/attachments", files={"file": ("a.pdf", PDF, "application/pdf")}
@@ -170,15 +171,11 @@ def test_a_filing_that_fails_in_its_group_fails_alone(
 
 
 def test_a_refused_filing_gets_its_429_and_the_rest_of_its_group_is_filed(
-    configure: Callable[..., None],
+    one_thread: Callable[..., None],
     sqlite_url: str,
-    redis_url: str,
-    templates: Templates,
     groups: Groups,
 ) -> None:
-    _one_thread(
-        configure, sqlite_url, redis_url, templates, rate_limit_filings_per_phone_per_day="2"
-    )
+    one_thread(sqlite_url, rate_limit_filings_per_phone_per_day="2")
     bodies = [valid_filing(contact_phone=f"1370000000{n % 2}") for n in range(6)]
     answers = _post_while_the_leader_files(groups, bodies)
     codes = [a.status_code for a in answers]
@@ -192,14 +189,12 @@ def test_a_refused_filing_gets_its_429_and_the_rest_of_its_group_is_filed(
 
 
 def test_when_the_database_fails_every_filing_of_the_group_gets_503(
-    configure: Callable[..., None],
+    one_thread: Callable[..., None],
     sqlite_url: str,
-    redis_url: str,
-    templates: Templates,
     groups: Groups,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _one_thread(configure, sqlite_url, redis_url, templates)
+    one_thread(sqlite_url)
     real = intake.group_commit.get_engine
     # The leader is filed; the group after it finds its database gone (nothing listens).
     unreachable = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/gone")
