@@ -117,15 +117,17 @@ class Settings(BaseSettings):
         default=2,
         ge=1,
         le=64,
-        description="Threads one API process files in at once (the JSON API and the SMS "
-        "webhooks; intake.filing_threads); more filings wait their turn without a thread.",
+        description="Threads one API process files in at once the filings that take a "
+        "transaction of their own (with an Idempotency-Key, tip-offs, the SMS webhooks; "
+        "intake.filing_threads); more wait their turn without a thread. Keyless web "
+        "filings are written by the process's one committer thread (intake.group_commit).",
     )
     filing_group_size: int = Field(
         default=32,
         ge=1,
         le=1000,
         description="Most keyless web filings one transaction takes (intake.group_commit): "
-        "those that arrive while the filing threads are busy are written and committed "
+        "those that arrive while the process's committer is busy are written and committed "
         "together. 1 gives every filing a transaction of its own.",
     )
     database_pool_size: int = Field(

@@ -8,6 +8,10 @@ filing held the lock longer. Two threads per process filed more per second than 
 both databases (bench/intake.py; docs/architecture.md). Filings past the threads wait on
 the event loop, which costs nothing; other routes keep the shared pool, so a flood of
 filings does not queue a department's page behind it, nor a slow export the filings.
+
+These threads take the filings that need a transaction of their own: those with an
+Idempotency-Key, tip-offs, and the SMS webhooks' filings. Keyless web filings are written
+in groups by each process's committer thread instead (intake.group_commit).
 """
 
 from __future__ import annotations

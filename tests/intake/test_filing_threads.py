@@ -1,4 +1,6 @@
-"""Filings run in at most `filing_threads` threads per process; the others wait their turn."""
+"""Filings of their own transaction (with an Idempotency-Key, tip-offs, SMS) run in at most
+`filing_threads` threads per process; the others wait their turn. Keyless filings go to the
+committer instead (intake.group_commit, tests/intake/test_group_commit.py)."""
 
 from __future__ import annotations
 
@@ -22,8 +24,8 @@ FILINGS = 6
 
 
 def _file_at_once(monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[int]]:
-    """File FILINGS at once through the JSON API; the most filings in progress together,
-    and the answers' status codes."""
+    """File FILINGS at once through the JSON API, each with its own Idempotency-Key; the
+    most filings in progress together, and the answers' status codes."""
     file_counted = intake.service.file_counted
     busy, most = 0, 0
     lock = threading.Lock()
@@ -51,6 +53,7 @@ def _file_at_once(monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[int]]:
                     client.post(
                         "/api/v1/complaints",
                         json=valid_filing(contact_phone=f"1381234{n:04d}"),
+                        headers={"Idempotency-Key": f"filing-{n}"},
                     )
                     for n in range(FILINGS)
                 )
@@ -70,15 +73,7 @@ def test_filings_take_turns_in_their_own_threads(
     templates: Templates,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A group of one filing each (intake.group_commit), so each filing takes a thread.
-    migrated_platform(
-        configure,
-        sqlite_url,
-        redis_url,
-        templates,
-        filing_threads=str(threads),
-        filing_group_size="1",
-    )
+    migrated_platform(configure, sqlite_url, redis_url, templates, filing_threads=str(threads))
     most, codes = _file_at_once(monkeypatch)
     assert codes == [201] * FILINGS  # every one waited for its turn and was filed
     assert most == threads

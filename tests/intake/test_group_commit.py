@@ -26,14 +26,14 @@ from service.app import create_app
 from tests.conftest import Templates, migrated_platform
 from tests.helpers import valid_filing
 
-LEADER = "13900000000"  # the filing that holds the only filing thread while the others arrive
+LEADER = "13900000000"  # the filing that holds the committer while the others arrive
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 @dataclass
 class Groups:
-    """The size of every group filed together, in order; the leader's filing holds the only
-    filing thread until `expected` filings wait for it."""
+    """The size of every group filed together, in order; the leader's filing holds the
+    committer until `expected` filings wait for it."""
 
     sizes: list[int] = field(default_factory=list)
     expected: int = 0
@@ -67,7 +67,7 @@ def groups(monkeypatch: pytest.MonkeyPatch) -> Groups:
 def _post_while_the_leader_files(
     groups: Groups, bodies: list[dict[str, Any]]
 ) -> list[httpx.Response]:
-    """The leader's filing, then `bodies` at once while it holds the filing thread."""
+    """The leader's filing, then `bodies` at once while it holds the committer."""
     groups.expected = len(bodies)
 
     async def run() -> list[httpx.Response]:
@@ -91,24 +91,24 @@ def _count(table: Any, *where: Any) -> int:
 
 
 @pytest.fixture
-def one_thread(
+def platform_on(
     configure: Callable[..., None], redis_url: str, templates: Templates
 ) -> Callable[..., None]:
-    """The platform on a database, with one filing thread per process (and `extra`)."""
+    """The platform on a database (with `extra` settings)."""
 
     def setup(url: str, **extra: str) -> None:
-        migrated_platform(configure, url, redis_url, templates, filing_threads="1", **extra)
+        migrated_platform(configure, url, redis_url, templates, **extra)
 
     return setup
 
 
 def test_filings_that_arrive_together_are_committed_together(
-    one_thread: Callable[..., None],
+    platform_on: Callable[..., None],
     database_url: str,
     redis_url: str,
     groups: Groups,
 ) -> None:
-    one_thread(database_url)
+    platform_on(database_url)
     redis = Redis.from_url(redis_url)
     counted_before = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
     bodies = [valid_filing(contact_phone=f"1381234{n:04d}") for n in range(7)]
@@ -133,13 +133,13 @@ def test_filings_that_arrive_together_are_committed_together(
 
 
 def test_a_filing_that_fails_in_its_group_fails_alone(
-    one_thread: Callable[..., None],
+    platform_on: Callable[..., None],
     sqlite_url: str,
     groups: Groups,
 ) -> None:
     """Two filings of one group name the same upload: the first takes it, the second gets
     422, and the rest of the group is filed; the retry counts no rate limit twice."""
-    one_thread(sqlite_url, rate_limit_filings_per_phone_per_day="3")
+    platform_on(sqlite_url, rate_limit_filings_per_phone_per_day="3")
     with TestClient(create_app()) as client:
         upload = client.post(
             "/api/v1/attachments", files={"file": ("a.pdf", PDF, "application/pdf")}
@@ -171,11 +171,11 @@ def test_a_filing_that_fails_in_its_group_fails_alone(
 
 
 def test_a_refused_filing_gets_its_429_and_the_rest_of_its_group_is_filed(
-    one_thread: Callable[..., None],
+    platform_on: Callable[..., None],
     sqlite_url: str,
     groups: Groups,
 ) -> None:
-    one_thread(sqlite_url, rate_limit_filings_per_phone_per_day="2")
+    platform_on(sqlite_url, rate_limit_filings_per_phone_per_day="2")
     bodies = [valid_filing(contact_phone=f"1370000000{n % 2}") for n in range(6)]
     answers = _post_while_the_leader_files(groups, bodies)
     codes = [a.status_code for a in answers]
@@ -189,12 +189,12 @@ def test_a_refused_filing_gets_its_429_and_the_rest_of_its_group_is_filed(
 
 
 def test_when_the_database_fails_every_filing_of_the_group_gets_503(
-    one_thread: Callable[..., None],
+    platform_on: Callable[..., None],
     sqlite_url: str,
     groups: Groups,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    one_thread(sqlite_url)
+    platform_on(sqlite_url)
     real = intake.group_commit.get_engine
     # The leader is filed; the group after it finds its database gone (nothing listens).
     unreachable = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/gone")
