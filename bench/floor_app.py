@@ -3,7 +3,7 @@
 bench/intake.py serves this beside the bare ceiling and the real platform. It is
 `service.app.create_app()` (every router, the middleware, the error handlers, the request
 log) answering `POST /api/v1/complaints` through the real route: body validation, the
-session dependency, the Idempotency-Key header, the same answer built by
+Idempotency-Key header, the same answer built by
 `intake.api.filing_created`. Only the filing's own work is gone: no rate limits, no rows,
 no commit, no Redis. Its rate is the most intake could reach with a handler that cost
 nothing, so it splits the gap to the ceiling into the framework's part and the filing's.
@@ -12,7 +12,8 @@ Never served outside the bench.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,6 +40,10 @@ def create_app() -> FastAPI:
     def run_without_commit(_session: Any, *, produce: Callable[[], Answer], **_: Any) -> Answer:
         return produce()
 
+    @contextmanager
+    def no_session() -> Iterator[None]:
+        yield None
+
     async def file_without_commit(_limits: Any, work: Callable[[Any], Answer]) -> Answer:
         return await run_filing(lambda: work(None))
 
@@ -47,5 +52,6 @@ def create_app() -> FastAPI:
         file_counted=file_nothing, filing_limits=service.filing_limits
     )
     intake.api.run_once = run_without_commit  # type: ignore[assignment]
+    intake.api.session_scope = no_session  # type: ignore[assignment]
     intake.api.group_commit = SimpleNamespace(file=file_without_commit)  # type: ignore[assignment]
     return platform_app()
