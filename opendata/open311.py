@@ -309,6 +309,20 @@ def views(session: Session, complaints: Sequence[Complaint]) -> list[dict[str, A
     return found
 
 
+_HAN = re.compile(r"[\u3400-\u9fff\u00b7]+")
+
+
+def _georeport_name(form: dict[str, str]) -> str:
+    """The complainant's name from GeoReport's own `first_name` and `last_name`, for clients
+    that send those rather than `attribute[complainant_name]`: a Chinese name family name
+    first and unspaced (李 + 秀英 = 李秀英), any other given name first."""
+    first = (form.get("first_name") or "").strip()
+    last = (form.get("last_name") or "").strip()
+    if _HAN.fullmatch(first + last):
+        return last + first
+    return " ".join(part for part in (first, last) if part)
+
+
 def create_request(session: Session, *, key: Open311Key, form: dict[str, str]) -> dict[str, Any]:
     """File a complaint for a keyed client system (caller commits): the sector is the
     service code; the answer carries the tracking number in its service notice."""
@@ -317,6 +331,8 @@ def create_request(session: Session, *, key: Open311Key, form: dict[str, str]) -
     if owner is None:
         raise InvalidInput(f"service_code: no service {code!r}; see GET services")
     attributes = {name: (form.get(f"attribute[{name}]") or "").strip() for name, _, _ in ATTRIBUTES}
+    if not attributes["complainant_name"]:
+        attributes["complainant_name"] = _georeport_name(form)
     try:
         data = ComplaintCreate.model_validate(
             {

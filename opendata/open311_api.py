@@ -259,6 +259,12 @@ _POST_FORM = {
                         "description": {"type": "string"},
                         "phone": {"type": "string"},
                         "address_string": {"type": "string"},
+                        "first_name": {
+                            "type": "string",
+                            "description": "given name; with last_name, the complainant's "
+                            "name when attribute[complainant_name] is not sent",
+                        },
+                        "last_name": {"type": "string", "description": "family name"},
                         **{
                             f"attribute[{name}]": {"type": "string", "description": label}
                             for name, label, _ in open311.ATTRIBUTES

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from core.db import get_engine
 from opendata.api_keys import create_key, revoke_key
+from schemas import Complaint
 from tests.helpers import run_worker_until_idle, serving, valid_filing
 
 DESCRIPTION = (
@@ -115,6 +116,36 @@ def test_posting_needs_a_valid_key_and_valid_fields(platform: str) -> None:
             revoke_key(session, name="county-portal")
             session.commit()
         assert _post(root, **fields, api_key=key).status_code == 401
+
+
+def _complainant(answer: requests.Response) -> str | None:
+    """The complainant's name stored for a request Open311 filed (201)."""
+    assert answer.status_code == 201, answer.text
+    notice = answer.json()[0]["service_notice"]
+    number = notice.split("受理编号 ")[1].split("，")[0].replace(" ", "")
+    with Session(get_engine()) as session:
+        filed = session.exec(select(Complaint).where(Complaint.tracking_number == number)).one()
+        return filed.complainant_name
+
+
+def test_the_complainants_name_may_come_as_georeports_first_and_last_name(
+    platform: str,
+) -> None:
+    from service.app import create_app
+
+    key = _key()
+    named = {k: v for k, v in FIELDS.items() if k != "attribute[complainant_name]"}
+    with serving(create_app()) as url:
+        root = f"{url}/open311/v2"
+        for first, last, stored in (("秀英", "李", "李秀英"), ("Anna", "Lee", "Anna Lee")):
+            answer = _post(root, **named, first_name=first, last_name=last, api_key=key)
+            assert _complainant(answer) == stored
+        # The attribute wins over the standard fields; neither at all is still refused.
+        answer = _post(root, **FIELDS, first_name="伟", last_name="张", api_key=key)
+        assert _complainant(answer) == "李秀英"
+        refused = _post(root, **named, api_key=key)
+        assert refused.status_code == 422
+        assert refused.json()[0]["description"].startswith("attribute[complainant_name]: ")
 
 
 def test_tip_offs_and_inquiries_are_not_requests(platform: str) -> None:
