@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from schemas import StaffUser
 from schemas.enums import Role
-from tests.helpers import PASSWORD, add_staff, bearer, run_cli
+from tests.helpers import PASSWORD, add_staff, bearer, form_token, run_cli
 
 pytestmark = pytest.mark.usefixtures("sqlite_platform")
 
@@ -213,7 +213,7 @@ def test_failed_sign_ins_from_one_address_are_limited_across_accounts(
 def test_the_sign_in_page_says_when_to_try_again(client: TestClient, session: Session) -> None:
     add_staff(session, "ann", Role.department, "quality")
     page = client.get("/staff/login").text
-    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    token = form_token(page)
     form = {"username": "ann", "password": "guess-password", "csrf_token": token}
     statuses = [client.post("/staff/login", data=form).status_code for _ in range(11)]
     assert statuses == [401] * 10 + [429]

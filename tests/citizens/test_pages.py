@@ -12,17 +12,12 @@ from sqlmodel import Session
 
 from tests.citizens.test_api import PHONE, _code, _file, _wrong
 from tests.conftest import REDIS_TEST_URL
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
+from tests.helpers import form_token
 
 
 def _ask(client: TestClient, phone: str) -> Any:
     form = client.get("/my")
-    return client.post("/my/code", data={"phone": phone, "csrf_token": _token(form.text)})
+    return client.post("/my/code", data={"phone": phone, "csrf_token": form_token(form.text)})
 
 
 def _enter(client: TestClient, page: Any, code: str) -> Any:
@@ -30,7 +25,7 @@ def _enter(client: TestClient, page: Any, code: str) -> Any:
     assert phone
     return client.post(
         "/my/session",
-        data={"phone": phone.group(1), "code": code, "csrf_token": _token(page.text)},
+        data={"phone": phone.group(1), "code": code, "csrf_token": form_token(page.text)},
         follow_redirects=False,
     )
 
@@ -46,7 +41,7 @@ def test_sign_in_list_and_sign_out_without_javascript(
     forged = client.post("/my/code", data={"phone": "13812345678", "csrf_token": "0" * 40})
     assert forged.status_code == 403
 
-    bad = client.post("/my/code", data={"phone": "12345", "csrf_token": _token(form.text)})
+    bad = client.post("/my/code", data={"phone": "12345", "csrf_token": form_token(form.text)})
     assert bad.status_code == 422
     assert "请填写您投诉时留下的中国大陆手机号" in bad.text
 
@@ -54,7 +49,7 @@ def test_sign_in_list_and_sign_out_without_javascript(
     assert step.status_code == 200
     assert "验证码已发送到 138****5678，5 分钟内有效" in step.text
     assert step.headers["cache-control"] == "no-store"
-    wait = client.post("/my/code", data={"phone": PHONE, "csrf_token": _token(step.text)})
+    wait = client.post("/my/code", data={"phone": PHONE, "csrf_token": form_token(step.text)})
     assert wait.status_code == 429
     assert re.search(r"请 \d+ 秒后再试", wait.text)
     assert 'name="code"' in wait.text  # the code already sent can still be typed
@@ -81,7 +76,7 @@ def test_sign_in_list_and_sign_out_without_javascript(
     assert listed.headers["cache-control"] == "no-store"
 
     out = client.post(
-        "/my/sign-out", data={"csrf_token": _token(listed.text)}, follow_redirects=False
+        "/my/sign-out", data={"csrf_token": form_token(listed.text)}, follow_redirects=False
     )
     assert out.status_code == 303
     after = client.get("/my")

@@ -55,7 +55,14 @@ from tests.canaries import (
     platform_log,
     redis_dump,
 )
-from tests.helpers import PASSWORD, add_staff, bearer, run_worker_until_idle, valid_filing
+from tests.helpers import (
+    PASSWORD,
+    add_staff,
+    bearer,
+    form_token,
+    run_worker_until_idle,
+    valid_filing,
+)
 from tests.intake.test_attachments_and_limits import png_bytes
 from tests.web.conftest import Production, production, wait_for  # noqa: F401  (a fixture)
 from workers.queues import ALL_QUEUES
@@ -264,12 +271,6 @@ def test_a_canary_reporter_leaves_no_trace(
 # ---- through the pages, against the processes as production runs them ----------------------
 
 
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
 def _idle(redis_url: str) -> bool:
     connection = Redis.from_url(redis_url)
     return all(
@@ -283,7 +284,7 @@ def _file_on_the_pages(base: str) -> tuple[str, str]:
     """A tip-off on /file (with an attachment) and one through the operator console."""
     headers = {"User-Agent": AGENT, "X-Forwarded-For": FORWARDED}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as citizen:
-        token = _token(citizen.get("/file?kind=tip").text)
+        token = form_token(citizen.get("/file?kind=tip").text)
         filed = citizen.post(
             "/file",
             data={
@@ -300,12 +301,12 @@ def _file_on_the_pages(base: str) -> tuple[str, str]:
         receipt = re.search(r'id="receipt">([\d ]+)<', filed.text)
         assert receipt, filed.text
     with httpx.Client(base_url=base, headers=headers, timeout=30) as operator:
-        token = _token(operator.get("/staff/login").text)
+        token = form_token(operator.get("/staff/login").text)
         signed = operator.post(
             "/staff/login", data={"username": "op", "password": PASSWORD, "csrf_token": token}
         )
         assert signed.status_code == 303, signed.text
-        token = _token(operator.get("/staff/operator").text)
+        token = form_token(operator.get("/staff/operator").text)
         call = operator.post(
             "/staff/operator/calls",
             data={
@@ -326,10 +327,10 @@ def _file_on_the_pages(base: str) -> tuple[str, str]:
 def _answer_and_claim_on_the_tipoff_page(base: str, receipt: str) -> None:
     headers = {"User-Agent": AGENT, "X-Forwarded-For": FORWARDED}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as reporter:
-        token = _token(reporter.get("/tipoff").text)
+        token = form_token(reporter.get("/tipoff").text)
         opened = reporter.post("/tipoff", data={"receipt_code": receipt, "csrf_token": token})
         assert opened.status_code == 200, opened.text
-        token = _token(opened.text)
+        token = form_token(opened.text)
         answered = reporter.post(
             "/tipoff",
             data={"receipt_code": receipt, "answer": ANSWER_TEXT, "csrf_token": token},

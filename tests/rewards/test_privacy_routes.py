@@ -41,7 +41,15 @@ from tests.canaries import (
     TIP_PHRASE,
     leaks,
 )
-from tests.helpers import PASSWORD, add_staff, bearer, run_worker_until_idle, serving, valid_filing
+from tests.helpers import (
+    PASSWORD,
+    add_staff,
+    bearer,
+    form_token,
+    run_worker_until_idle,
+    serving,
+    valid_filing,
+)
 from tests.intake.test_attachments_and_limits import png_bytes
 
 PATH_TOKEN = "routes-path-token"
@@ -541,20 +549,17 @@ def _citizen_routes(call: Callable[..., httpx.Response], tip: Tip) -> None:
 def _desk_pages(client: TestClient, cid: int) -> list[tuple[str, int, str]]:
     """The same department user on the desk pages: the queue, the filing, its contact."""
     form = client.get("/staff/login")
-    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text)
-    assert token
     client.post(
         "/staff/login",
-        data={"username": "zj", "password": PASSWORD, "csrf_token": token.group(1)},
+        data={"username": "zj", "password": PASSWORD, "csrf_token": form_token(form.text)},
         follow_redirects=False,
     )
     pages = []
     for url in ("/staff/desk", f"/staff/desk/{cid}"):
         page = client.get(url)
         pages.append((url, page.status_code, page.text))
-    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', pages[-1][2])
-    assert token
-    contact = client.post(f"/staff/desk/{cid}/contact", headers={"X-CSRF-Token": token.group(1)})
+    token = form_token(pages[-1][2])
+    contact = client.post(f"/staff/desk/{cid}/contact", headers={"X-CSRF-Token": token})
     pages.append((f"/staff/desk/{cid}/contact", contact.status_code, contact.text))
     return pages
 

@@ -23,7 +23,7 @@ from tests.canaries import (
     leaks,
     platform_log,
 )
-from tests.helpers import serving, valid_filing
+from tests.helpers import form_token, serving, valid_filing
 
 CANARIES = [*IDENTITY, TIP_PHRASE, "月饼"]
 TIME_OF_DAY = re.compile(r"\d{2}:\d{2}:\d{2}")
@@ -84,11 +84,10 @@ def test_a_crash_on_a_tip_off_path_is_logged_without_path_or_time_of_day(
         api = client.post(
             "/api/v1/tipoffs/answers", json={"receipt_code": "1" * 24, "text": ANSWER_TEXT}
         )
-        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/tipoff").text)
-        assert token
+        token = form_token(client.get("/tipoff").text)
         page = client.post(
             "/tipoff",
-            data={"receipt_code": "1" * 24, "answer": ANSWER_TEXT, "csrf_token": token.group(1)},
+            data={"receipt_code": "1" * 24, "answer": ANSWER_TEXT, "csrf_token": token},
         )
     assert api.status_code == 500
     assert api.json()["error"] == "InternalError"

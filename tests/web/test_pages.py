@@ -13,14 +13,14 @@ from sqlmodel import Session, select
 from core.db import get_engine
 from schemas import Attachment, Complaint
 from schemas.enums import Role
-from tests.helpers import PASSWORD, add_staff, bearer, run_worker_until_idle, valid_filing
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
+from tests.helpers import (
+    PASSWORD,
+    add_staff,
+    bearer,
+    form_token,
+    run_worker_until_idle,
+    valid_filing,
+)
 
 FILING = {
     "kind": "complaint",
@@ -37,7 +37,7 @@ def test_a_citizen_files_on_the_form_and_gets_a_number(
     form = client.get("/file")
     assert form.status_code == 200
     assert "您买的商品或服务出了问题" in form.text
-    done = client.post("/file", data=FILING | {"csrf_token": _token(form.text)})
+    done = client.post("/file", data=FILING | {"csrf_token": form_token(form.text)})
     assert done.status_code == 201, done.text
     assert done.headers["cache-control"] == "no-store"
     number = session.exec(select(Complaint.tracking_number)).one()
@@ -51,7 +51,7 @@ def test_the_filing_form_takes_a_phone_photo_under_its_stated_10_mb(
     sqlite_platform: str, client: TestClient, session: Session
 ) -> None:
     photo = b"\xff\xd8\xff\xe0" + b"\0" * (2 * 1024 * 1024)  # a 2 MB JPEG, as phones take them
-    token = _token(client.get("/file").text)
+    token = form_token(client.get("/file").text)
     done = client.post(
         "/file",
         data=FILING | {"csrf_token": token},
@@ -79,7 +79,7 @@ def test_a_filing_form_over_its_size_limit_is_a_page_in_chinese_that_gives_the_l
         max_body_bytes="4096",
     )
     with TestClient(create_app()) as client:
-        token = _token(client.get("/file").text)
+        token = form_token(client.get("/file").text)
         big = b"%PDF-1.4\n" + b"0" * 200_000
         refused = client.post(
             "/file",
@@ -120,7 +120,7 @@ def test_a_form_post_without_the_token_is_refused_and_changes_nothing(
 def test_the_form_says_what_is_wrong_in_chinese_and_keeps_what_was_typed(
     sqlite_platform: str, client: TestClient
 ) -> None:
-    token = _token(client.get("/file").text)
+    token = form_token(client.get("/file").text)
     bad = client.post(
         "/file",
         data=FILING | {"contact_phone": "12345", "business_uscc": "123", "csrf_token": token},
@@ -160,7 +160,7 @@ def test_the_form_says_what_is_wrong_in_chinese_and_keeps_what_was_typed(
 def test_the_filing_form_shows_why_it_refused(
     client: TestClient, change: dict[str, str], message: str
 ) -> None:
-    token = _token(client.get("/file").text)
+    token = form_token(client.get("/file").text)
     refused = client.post("/file", data=FILING | change | {"csrf_token": token})
     assert refused.status_code == 422
     [field] = [k for k in change if k != "kind"]
@@ -182,7 +182,7 @@ def test_a_complaints_own_fields_are_kept_for_a_complaint_and_not_sent_for_a_tip
 ) -> None:
     """The fields are hidden while 举报 is chosen; what was typed there before the switch
     must not reach the tip-off's row (the reporter's identity goes to the vault only)."""
-    token = _token(client.get("/file").text)
+    token = form_token(client.get("/file").text)
     content = {
         "complainant_name": "闻人清和",
         "complainant_address": "太原市迎泽区桃园南路88号",
@@ -233,7 +233,7 @@ def test_an_attachment_the_form_refuses_says_why_keeps_the_text_and_stores_nothi
 
     configure(database_url=sqlite_platform, redis_url=redis_url, attachment_max_bytes="2048")
     with TestClient(create_app()) as client:
-        token = _token(client.get("/file").text)
+        token = form_token(client.get("/file").text)
         refused = client.post(
             "/file",
             data=FILING | {"csrf_token": token},
@@ -267,7 +267,7 @@ def test_the_tracking_page_after_rating_does_not_ask_again(
     closed = client.get(f"/track?n={number}").text
     assert "提交评价" in closed
     rated = client.post(
-        f"/track/{number}/rating", data={"score": "4", "csrf_token": _token(closed)}
+        f"/track/{number}/rating", data={"score": "4", "csrf_token": form_token(closed)}
     )
     assert rated.status_code == 200  # followed the 303 to /track?n=…&rated=1
     assert "感谢您的评价" in rated.text
@@ -300,7 +300,7 @@ def test_staff_sign_in_and_out_with_a_session_cookie(
     assert (
         client.get("/staff", follow_redirects=False).headers["location"].startswith("/staff/login")
     )
-    token = _token(client.get("/staff/login").text)
+    token = form_token(client.get("/staff/login").text)
     wrong = client.post(
         "/staff/login", data={"username": "zj", "password": "nope", "csrf_token": token}
     )

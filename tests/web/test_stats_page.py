@@ -3,7 +3,6 @@ the map of the province, alerts worked from the page, the CSV, and who may open 
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from insights.report_csv import from_csv
 from insights.statistics import report
 from schemas.enums import Role
 from schemas.statistics import StatsFilter
-from tests.helpers import PASSWORD, add_staff, sign_in_page
+from tests.helpers import PASSWORD, add_staff, form_token, sign_in_page
 from tests.insights import dataset
 from tests.insights.test_surges import _surge
 from tests.web.conftest import Production, shot
@@ -93,12 +92,9 @@ def test_a_forged_alert_id_on_the_page_is_a_422_not_a_500(
 ) -> None:
     add_staff(session, "boss", Role.supervisor)
     sign_in_page(client, "boss")
-    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/staff/stats").text)
-    assert token
+    token = form_token(client.get("/staff/stats").text)
     for alert_id in ("1" * 23, "0"):
-        closed = client.post(
-            f"/staff/stats/alerts/{alert_id}/close", data={"csrf_token": token.group(1)}
-        )
+        closed = client.post(f"/staff/stats/alerts/{alert_id}/close", data={"csrf_token": token})
         assert closed.status_code == 422, closed.text
 
 
