@@ -94,7 +94,11 @@ def _file_together(filings: Sequence[Filing[T]]) -> list[T | BaseException]:
     except Exception as exc:
         if len(filings) == 1:
             return [exc]
-        log.warning("a group of %d filings failed (%s); filing each alone", len(filings), exc)
+        # The type only: a database error's text carries the statement's parameters, which
+        # are a filing's personal data.
+        log.warning(
+            "a group of %d filings failed (%s); filing each alone", len(filings), type(exc).__name__
+        )
     alone: list[T | BaseException] = []
     for filing in filings:
         alone.append(_file_alone(filing))

@@ -170,6 +170,32 @@ def test_a_filing_that_fails_in_its_group_fails_alone(
         assert fourth.status_code == 429
 
 
+def test_a_bug_in_one_filing_of_a_group_is_its_own_500_and_not_logged_with_its_data(
+    platform_on: Callable[..., None],
+    sqlite_url: str,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    platform_on(sqlite_url)
+    file_counted = intake.service.file_counted  # the fixture's, which holds the leader
+
+    def buggy(session: Session, **kwargs: Any) -> Any:
+        if kwargs["data"].contact_phone == "+8613500000009":
+            raise RuntimeError(f"bug while filing for {kwargs['data'].contact_phone}")
+        return file_counted(session, **kwargs)
+
+    monkeypatch.setattr(intake.service, "file_counted", buggy)
+    bodies = [valid_filing(contact_phone=f"1350000000{n}") for n in (1, 9, 2)]
+    answers = _post_while_the_leader_files(groups, bodies)
+    assert [a.status_code for a in answers] == [201, 500, 201]
+    assert groups.sizes == [1, 3]
+    assert _count(Complaint) == 3
+    warned = [r.getMessage() for r in caplog.records if "filing each alone" in r.getMessage()]
+    assert warned == ["a group of 3 filings failed (RuntimeError); filing each alone"]
+    assert "13500000009" not in caplog.text  # nor in the crash barrier's redacted traceback
+
+
 def test_a_refused_filing_gets_its_429_and_the_rest_of_its_group_is_filed(
     platform_on: Callable[..., None],
     sqlite_url: str,
