@@ -34,8 +34,8 @@ from notify.service import queue_sealed_sms, queue_sms
 from products.service import product_from_text
 from rewards import receipts
 from rewards.keys import keyring
-from schemas.complaint import TEXT_MAX, TEXT_MIN
-from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
+from schemas.complaint import TEXT_MAX, TEXT_MIN, name_required
+from schemas.enums import FINAL_STATUSES, KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.reporter import ReporterIdentityIn
 from schemas.sms import SmsInbound
 from schemas.validators import ascii_digits
@@ -47,6 +47,12 @@ REPLY_WINDOW = timedelta(days=90)
 _RECEIPT_QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*([0-9][0-9\s\-]{22,40})\s*$")
 _QUERY = re.compile(r"^\s*(?:查询|查|cx|CX)?\s*[:：]?\s*([0-9][0-9\s\-]{12,22})\s*$")
 _RATING = re.compile(r"^\s*([1-5])\s*分?\s*$")
+# 「姓名张三」, 「我叫 欧阳娜娜」, 「姓名：阿依古丽·买买提」: the whole message is the name.
+_NAME = re.compile(
+    r"^\s*(?:姓名|名字|我叫|我的名字是)\s*[:：是为]?\s*"
+    r"([\u4e00-\u9fffA-Za-z·•][\u4e00-\u9fffA-Za-z·• ]{0,28}[\u4e00-\u9fffA-Za-z·•])"
+    r"\s*[。.!！]?\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,11 @@ def _handle(session: Session, message: InboundSms) -> SmsOutcome:
     query = _QUERY.match(command)
     if query:
         return _answer_query(session, message, query.group(1))
+    name = _NAME.match(message.text)
+    if name:
+        named = _give_name(session, message, name.group(1))
+        if named:
+            return named
     rating = _RATING.match(command)
     if rating:
         replied = _attach_reply(session, message, rating=int(rating.group(1)))
@@ -156,15 +167,13 @@ def _handle(session: Session, message: InboundSms) -> SmsOutcome:
         },
     )
     assert complaint.id is not None
+    number = display_tracking_number(complaint.tracking_number)
+    if name_required(complaint.kind):  # filed all the same, marked missing it: ask for it
+        template, params = "filed_name_needed", {"number": number}
+    else:
+        template, params = "filed", {"kind": KIND_LABELS[complaint.kind], "number": number}
     queue_sms(
-        session,
-        to=message.sender,
-        template="filed",
-        params={
-            "kind": KIND_LABELS[complaint.kind],
-            "number": display_tracking_number(complaint.tracking_number),
-        },
-        complaint_id=complaint.id,
+        session, to=message.sender, template=template, params=params, complaint_id=complaint.id
     )
     return SmsOutcome("filed", complaint.id, complaint.tracking_number)
 
@@ -267,5 +276,39 @@ def _attach_reply(session: Session, message: InboundSms, *, rating: int) -> SmsO
         template, params = "reply_received", {"number": number}
     queue_sms(
         session, to=message.sender, template=template, params=params, complaint_id=complaint.id
+    )
+    return SmsOutcome("reply", complaint.id, complaint.tracking_number)
+
+
+def _give_name(session: Session, message: InboundSms, name: str) -> SmsOutcome | None:
+    """「姓名张三」 from a number whose latest filing is a complaint still without its
+    complainant's name: the name goes onto it, and the history says it was supplied."""
+    complaint = repository.latest_filing_by_phone(
+        session, message.sender, since=utcnow() - REPLY_WINDOW
+    )
+    if (
+        complaint is None
+        or complaint.id is None
+        or complaint.kind is not Kind.complaint
+        or complaint.complainant_name
+        or complaint.status in FINAL_STATUSES
+    ):
+        return None  # read as any other text
+    complaint.complainant_name = " ".join(name.split())
+    session.add(complaint)
+    # The name itself stays on the row only, where the retention policy erases it.
+    record(
+        session,
+        complaint=complaint,
+        actor=SMS_CITIZEN,
+        reason="citizen gave their name by SMS",
+        payload={"supplied": ["complainant_name"], "provider": message.provider},
+    )
+    queue_sms(
+        session,
+        to=message.sender,
+        template="name_received",
+        params={"number": display_tracking_number(complaint.tracking_number)},
+        complaint_id=complaint.id,
     )
     return SmsOutcome("reply", complaint.id, complaint.tracking_number)

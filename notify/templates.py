@@ -12,6 +12,10 @@ OWN_BUDGET: frozenset[str] = frozenset({"citizen_code"})
 
 TEMPLATES: dict[str, str] = {
     "filed": "您的{kind}已登记，受理编号{number}。发送“查询{number}”或登录网站可查询办理进度。",
+    # An SMS complaint comes without a name, which a complaint must have (SAMR Order 121).
+    "filed_name_needed": "您的投诉已登记，受理编号{number}。投诉须实名，请回复“姓名”加您的姓名"
+    "（如：姓名张三）。发送“查询{number}”可查询办理进度。",
+    "name_received": "受理编号{number}：已记录投诉人姓名，谢谢。",
     "status": "受理编号{number}：{status}{where}。",
     "not_found": "未找到受理编号{number}，请核对后重新发送“查询”加受理编号。",
     "too_short": "请在一条短信中写明商家名称、地址和发生的问题（至少10个字），我们将为您登记。",

@@ -549,9 +549,11 @@ PAYLOAD_LINES = {
     "confiscation_fen": "没收违法所得：",
     "fee_fen": "检验费用：",
     "missing": "缺少必要信息：",
+    "supplied": "已补充：",
 }
 # What a filing came in without (intake.service.create_filing: an SMS complaint's name).
 MISSING_LABELS = {"complainant_name": "投诉人姓名（投诉须实名，请联系投诉人补充）"}
+SUPPLIED_LABELS = {"complainant_name": "投诉人姓名"}
 _WRITTEN = re.compile(r"[\u4e00-\u9fff]")  # a reason a person wrote (the services' are English)
 
 
@@ -564,6 +566,8 @@ def _shown(key: str, value: Any, names: dict[str, str]) -> str:
         return names.get(str(value), str(value))
     if key == "missing" and isinstance(value, list):
         return "、".join(MISSING_LABELS.get(str(field), str(field)) for field in value)
+    if key == "supplied" and isinstance(value, list):
+        return "、".join(SUPPLIED_LABELS.get(str(field), str(field)) for field in value)
     return str(value)
 
 

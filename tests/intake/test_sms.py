@@ -322,7 +322,7 @@ def test_a_query_or_a_score_in_full_width_digits_is_understood(
     with Session(get_engine(read_only=True)) as session:
         sent = session.exec(select(SmsOutbound).order_by(SmsOutbound.id)).all()  # type: ignore[arg-type]
         outcomes = session.exec(select(SmsInbound.outcome).order_by(SmsInbound.id)).all()  # type: ignore[arg-type]
-    assert [m.template for m in sent] == ["filed", "status", "reply_received"]
+    assert [m.template for m in sent] == ["filed_name_needed", "status", "reply_received"]
     assert sent[1].params["number"] == display_tracking_number(number)
     assert outcomes == ["filed", "query", "reply"]
 
