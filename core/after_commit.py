@@ -77,7 +77,7 @@ def _send(session: Session) -> None:
         return  # a savepoint was released; the real commit is still to come
     contributors: list[Contributor] = session.info.pop(_KEY, [])
     session.info.pop(_LISTS, None)  # each contributor pops its own list now
-    contributions = [c for contributor in contributors if (c := contributor(session))]
+    contributions = [c for each in contributors if (c := _contribution(each, session))]
     if not contributions:
         return
     if redis_paused():
@@ -86,6 +86,16 @@ def _send(session: Session) -> None:
             _call(contribution.failed, skipped)
         return
     _run(get_redis(), contributions)
+
+
+def _contribution(contributor: Contributor, session: Session) -> Contribution | None:
+    # The transaction is committed: an error here must not reach its caller, who would take
+    # the work for undone (and a group of filings would be filed again).
+    try:
+        return contributor(session)
+    except Exception as exc:
+        log.warning("after-commit step not prepared (%s)", type(exc).__name__)
+        return None
 
 
 def _run(connection: Redis, contributions: Sequence[Contribution]) -> None:

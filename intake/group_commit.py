@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -44,7 +45,7 @@ from weakref import WeakKeyDictionary
 
 import anyio.to_thread
 from anyio import CapacityLimiter
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
@@ -56,8 +57,20 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
-# The database failed, not a filing: filing each alone would fail the same way, one by one.
-_DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+
+def database_down(exc: BaseException) -> bool:
+    """The database failed, not a filing: its connection, the pool, or (SQLite) the file.
+    Filing each alone would fail the same way, one by one. A deadlock, a serialization
+    failure or a lock timeout (PostgreSQL's class 40, 55, 57) is one filing's trouble: those
+    go back to be filed alone."""
+    if isinstance(exc, PoolTimeout | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        state = getattr(exc.orig, "sqlstate", None)  # psycopg's; none when it never connected
+        return state is None or str(state).startswith("08")
+    return False
 
 
 @dataclass(frozen=True)
@@ -84,21 +97,35 @@ def commit_group(filings: Sequence[Filing[T]]) -> list[T | BaseException]:
 
 
 def _file_together(filings: Sequence[Filing[T]]) -> list[T | BaseException]:
-    try:
-        with Session(get_engine(), expire_on_commit=False) as session:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
             answers = [filing.context.run(filing.work, session) for filing in filings]
-            session.commit()
-        return list(answers)
-    except _DATABASE_DOWN as exc:
-        return [exc] * len(filings)
-    except Exception as exc:
-        if len(filings) == 1:
-            return [exc]
-        # The type only: a database error's text carries the statement's parameters, which
-        # are a filing's personal data.
-        log.warning(
-            "a group of %d filings failed (%s); filing each alone", len(filings), type(exc).__name__
-        )
+            session.flush()  # what the commit would write: a conflict here is a filing's
+        except Exception as exc:
+            session.rollback()
+            if database_down(exc):
+                return [exc] * len(filings)
+            if len(filings) == 1:
+                return [exc]
+            # The type only: a database error's text carries the statement's parameters,
+            # which are a filing's personal data.
+            log.warning(
+                "a group of %d filings failed (%s); filing each alone",
+                len(filings),
+                type(exc).__name__,
+            )
+            failed = True
+        else:
+            failed = False
+            try:
+                session.commit()
+            except Exception as exc:
+                # Never filed again: a COMMIT that failed may have been written all the same
+                # (the connection lost after the server committed). Each request gets the
+                # error (503 for a database down), and a retry with an Idempotency-Key is safe.
+                return [exc] * len(filings)
+            return list(answers)
+    assert failed
     alone: list[T | BaseException] = []
     for filing in filings:
         alone.append(_file_alone(filing))
@@ -124,7 +151,7 @@ class _Groups:
         # The committer: a thread of its own, not one of the filing threads, so that a
         # tip-off's receipt hash or an SMS filing in those never holds up a group.
         self.thread = CapacityLimiter(1)
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[list[object | BaseException]]] = set()
 
     async def file(self, filing: Filing[T]) -> T:
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
@@ -133,34 +160,61 @@ class _Groups:
         return cast("T", await future)
 
     def _start(self) -> None:
+        size = get_settings().filing_group_size
         while self.waiting and not self.running:
-            size = min(get_settings().filing_group_size, len(self.waiting))
-            group = [self.waiting.popleft() for _ in range(size)]
+            group: list[tuple[Filing[object], asyncio.Future[object]]] = []
+            while self.waiting and len(group) < size:
+                filing, future = self.waiting.popleft()
+                if not future.done():  # a request that gave up while waiting is not filed
+                    group.append((filing, future))
+            if not group:
+                return
             self.running += 1
-            task = asyncio.ensure_future(self._commit(group))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-
-    async def _commit(self, group: list[tuple[Filing[object], asyncio.Future[object]]]) -> None:
-        outcomes: Sequence[object | BaseException]
-        try:
             filings = [filing for filing, _ in group]
-            outcomes = await anyio.to_thread.run_sync(commit_group, filings, limiter=self.thread)
-        except BaseException as exc:  # the loop is closing, or a bug: no request waits forever
-            outcomes = [exc] * len(group)
-            raise
-        finally:
-            self.running -= 1
-            for (_, future), outcome in zip(group, outcomes, strict=True):
-                if future.done():  # its request went away; the filing stands
-                    continue
-                if isinstance(outcome, asyncio.CancelledError):
-                    future.cancel()
-                elif isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            # A context of its own: the committer's log lines belong to no one request.
+            task = asyncio.get_running_loop().create_task(
+                self._commit(filings), context=contextvars.Context()
+            )
+            self.tasks.add(task)
+            task.add_done_callback(functools.partial(self._done, group))
+
+    async def _commit(self, filings: list[Filing[object]]) -> list[object | BaseException]:
+        # Nothing awaits or cancels this task but the loop's own shutdown; its bookkeeping is
+        # in `_done`, which runs however it ends (even cancelled before its first step).
+        return await anyio.to_thread.run_sync(commit_group, filings, limiter=self.thread)
+
+    def _done(
+        self,
+        group: list[tuple[Filing[object], asyncio.Future[object]]],
+        task: asyncio.Task[list[object | BaseException]],
+    ) -> None:
+        """Every request of the group gets its answer, whatever became of the task."""
+        self.tasks.discard(task)
+        self.running -= 1
+        outcomes: Sequence[object | BaseException]
+        if task.cancelled():  # the loop is closing
+            outcomes = [asyncio.CancelledError()] * len(group)
+        elif (error := task.exception()) is not None:  # a bug: no request waits forever
+            outcomes = [error] * len(group)
+        else:
+            outcomes = task.result()
+        for (_, future), outcome in zip(group, outcomes, strict=True):
+            _answer(future, outcome)
+        if not task.cancelled():
             self._start()
+
+
+def _answer(future: asyncio.Future[object], outcome: object | BaseException) -> None:
+    if future.done():  # its request went away meanwhile; the filing stands
+        return
+    if isinstance(outcome, asyncio.CancelledError):
+        future.cancel()
+    elif isinstance(outcome, StopIteration):  # a Future refuses it
+        future.set_exception(RuntimeError(f"{type(outcome).__name__} while filing"))
+    elif isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 _groups: WeakKeyDictionary[asyncio.AbstractEventLoop, _Groups] = WeakKeyDictionary()

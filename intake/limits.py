@@ -13,7 +13,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
+from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError, RedisError
 
@@ -138,38 +140,45 @@ def check_all(limits: Sequence[Limit]) -> list[str]:
 
 def check_each(tries: Sequence[Sequence[Limit]]) -> list[TooManyRequests | None]:
     """`check_all` for several tries in one round trip (a group of filings): each try's
-    refusal, or None. Each try is counted on its own, exactly as `check_all` counts it."""
-    counts = [_Count.of(limits) if limits else None for limits in tries]
-    if not any(counts):
-        return [None] * len(tries)
+    refusal, or None. Each try is counted on its own, exactly as `check_all` counts it, and
+    fails open on its own: a command Redis refused leaves that try unchecked, not the rest."""
+    counts = {i: _Count.of(limits) for i, limits in enumerate(tries) if limits}
+    outcomes: list[TooManyRequests | None] = [None] * len(tries)
+    if not counts:
+        return outcomes
     if redis_paused():
         log.warning("rate limits not checked: Redis timed out a moment ago")
-        return [None] * len(tries)
-    script = _script()
+        return outcomes
     try:
         connection = get_redis()
-        # EVALSHA in a plain pipeline: redis-py's script pipelining would ask SCRIPT EXISTS
-        # first, a second round trip. A Redis that lost the script (a restart) answers
-        # NOSCRIPT to every call, none of which ran; it is loaded and the group sent again.
-        for attempt in (1, 2):
-            with connection.pipeline(transaction=False) as pipe:
-                for count in counts:
-                    if count is not None:
-                        pipe.evalsha(script.sha, len(count.keys), *count.keys, *count.arguments)
-                answers = pipe.execute(raise_on_error=False)
-            if attempt == 1 and any(isinstance(a, NoScriptError) for a in answers):
-                connection.script_load(_COUNT)
-                continue
-            break
-        failed = next((a for a in answers if isinstance(a, RedisError)), None)
-        if failed is not None:
-            raise failed
+        answers = _evalsha_each(connection, counts)
+        # A Redis that lost the script (a restart) answers NOSCRIPT to those calls, which
+        # did not run: it is loaded and only they are sent again.
+        lost = {i: counts[i] for i, answer in answers.items() if isinstance(answer, NoScriptError)}
+        if lost:
+            connection.script_load(_COUNT)
+            answers |= _evalsha_each(connection, lost)
     except RedisError as exc:
         note_failure(exc)
         log.warning("rate limits not checked: Redis unreachable")
-        return [None] * len(tries)
-    found = iter(answers)
-    return [None if count is None else count.refusal(int(next(found))) for count in counts]
+        return outcomes
+    for i, answer in answers.items():
+        if isinstance(answer, RedisError):
+            log.warning("a rate limit not checked: %s", type(answer).__name__)
+        else:
+            outcomes[i] = counts[i].refusal(int(answer))
+    return outcomes
+
+
+def _evalsha_each(connection: Redis, counts: dict[int, _Count]) -> dict[int, Any]:
+    """The count script for each try, in one plain pipeline (redis-py's script pipelining
+    would ask SCRIPT EXISTS first, a second round trip); each answer, or its error."""
+    sha = _script().sha
+    with connection.pipeline(transaction=False) as pipe:
+        for count in counts.values():
+            pipe.evalsha(sha, len(count.keys), *count.keys, *count.arguments)
+        answers = pipe.execute(raise_on_error=False)
+    return dict(zip(counts, answers, strict=True))
 
 
 def forgive(keys: Sequence[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from redis import Redis
+from redis.exceptions import NoScriptError
 from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
 import intake.group_commit
@@ -32,22 +35,33 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 
 @dataclass
 class Groups:
-    """The size of every group filed together, in order; the leader's filing holds the
-    committer until `expected` filings wait for it."""
+    """The size of every group filed together, in order, and how many filings were filed
+    alone after their group failed; the leader's filing holds the committer until
+    `expected` filings wait for it (and `release` is set)."""
 
     sizes: list[int] = field(default_factory=list)
+    alone: int = 0
     expected: int = 0
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.release.set()
 
 
 @pytest.fixture
 def groups(monkeypatch: pytest.MonkeyPatch) -> Groups:
     seen = Groups()
     together = intake.group_commit._file_together
+    alone = intake.group_commit._file_alone
     file_counted = intake.service.file_counted
 
     def recorded(filings: Any) -> Any:
         seen.sizes.append(len(filings))
         return together(filings)
+
+    def recorded_alone(filing: Any) -> Any:
+        seen.alone += 1
+        return alone(filing)
 
     def waiting() -> int:
         return sum(len(g.waiting) for g in list(intake.group_commit._groups.values()))
@@ -57,9 +71,11 @@ def groups(monkeypatch: pytest.MonkeyPatch) -> Groups:
             deadline = time.monotonic() + 10
             while waiting() < seen.expected and time.monotonic() < deadline:
                 time.sleep(0.01)
+            seen.release.wait(10)
         return file_counted(session, **kwargs)
 
     monkeypatch.setattr(intake.group_commit, "_file_together", recorded)
+    monkeypatch.setattr(intake.group_commit, "_file_alone", recorded_alone)
     monkeypatch.setattr(intake.service, "file_counted", leader_waits)
     return seen
 
@@ -156,7 +172,8 @@ def test_a_filing_that_fails_in_its_group_fails_alone(
     codes = [a.status_code for a in answers]
     assert codes == [201, 201, 422, 201, 201]
     assert "unknown or already used" in answers[2].json()["detail"]
-    assert groups.sizes == [1, 5]  # tried together once, then each alone (not recorded)
+    assert groups.sizes == [1, 5]  # tried together once,
+    assert groups.alone == 5  # then each alone
     assert _count(Complaint) == 5  # the leader and four; nothing of the refused one
     taken = answers[1].json()["tracking_number"]
     with Session(get_engine(read_only=True)) as session:
@@ -190,6 +207,7 @@ def test_a_bug_in_one_filing_of_a_group_is_its_own_500_and_not_logged_with_its_d
     answers = _post_while_the_leader_files(groups, bodies)
     assert [a.status_code for a in answers] == [201, 500, 201]
     assert groups.sizes == [1, 3]
+    assert groups.alone == 3
     assert _count(Complaint) == 3
     warned = [r.getMessage() for r in caplog.records if "filing each alone" in r.getMessage()]
     assert warned == ["a group of 3 filings failed (RuntimeError); filing each alone"]
@@ -207,6 +225,7 @@ def test_a_refused_filing_gets_its_429_and_the_rest_of_its_group_is_filed(
     codes = [a.status_code for a in answers]
     assert sorted(codes) == [201] * 4 + [429] * 2
     assert groups.sizes == [1, 4]  # the refused two never reached the transaction
+    assert groups.alone == 0
     for answer in answers:
         if answer.status_code == 429:
             assert int(answer.headers["Retry-After"]) > 0
@@ -229,11 +248,130 @@ def test_when_the_database_fails_every_filing_of_the_group_gets_503(
     answers = _post_while_the_leader_files(groups, [valid_filing() for _ in range(4)])
     assert [a.status_code for a in answers] == [503] * 4
     assert all(a.json()["detail"] for a in answers)
-    assert groups.sizes == [1, 4]  # and no one-by-one retry against a database that is down
+    assert groups.sizes == [1, 4]
+    assert groups.alone == 0  # no one-by-one retry against a database that is down
     assert _count(Complaint) == 1
     monkeypatch.setattr(intake.group_commit, "get_engine", real)
     again = _post_while_the_leader_files(groups, [valid_filing()])
     assert [a.status_code for a in again] == [201]  # recovered without a restart
+
+
+def test_a_deadlock_in_a_group_is_retried_alone_and_every_filing_is_filed(
+    platform_on: Callable[..., None],
+    sqlite_url: str,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deadlock (PostgreSQL 40P01) is one transaction's trouble, not a database that is
+    down: the group is filed again one by one, and the filing that met it succeeds alone."""
+    platform_on(sqlite_url)
+    file_counted = intake.service.file_counted
+    deadlocked: list[str] = []
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def once(session: Session, **kwargs: Any) -> Any:
+        if kwargs["data"].contact_phone == "+8613500000009" and not deadlocked:
+            deadlocked.append("once")
+            raise OperationalError("INSERT …", {}, Deadlock("deadlock detected"))
+        return file_counted(session, **kwargs)
+
+    monkeypatch.setattr(intake.service, "file_counted", once)
+    bodies = [valid_filing(contact_phone=f"1350000000{n}") for n in (1, 9, 2)]
+    answers = _post_while_the_leader_files(groups, bodies)
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert groups.sizes == [1, 3]
+    assert groups.alone == 3
+    assert _count(Complaint) == 4
+
+
+def test_a_failing_after_commit_step_never_files_a_group_twice(
+    platform_on: Callable[..., None],
+    sqlite_url: str,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The transaction committed; a contributor to the after-commit pipeline that raises
+    (here the metric's) must not make the committer think otherwise."""
+    platform_on(sqlite_url)
+
+    def broken(_session: Session) -> None:
+        raise RuntimeError("metric contributor broke")
+
+    monkeypatch.setattr(metrics, "_committed", broken)
+    answers = _post_while_the_leader_files(groups, [valid_filing() for _ in range(7)])
+    assert [a.status_code for a in answers] == [201] * 7
+    assert groups.alone == 0
+    assert _count(Complaint) == 8
+    assert _count(OutboxMessage) == 16  # and the jobs were still handed over once each
+
+
+def test_a_request_that_gives_up_while_waiting_is_not_filed(
+    platform_on: Callable[..., None], sqlite_url: str, groups: Groups
+) -> None:
+    platform_on(sqlite_url)
+    groups.expected, groups.release = 2, threading.Event()
+
+    async def run() -> list[int]:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            leader = asyncio.ensure_future(
+                client.post("/api/v1/complaints", json=valid_filing(contact_phone=LEADER))
+            )
+            waiting = [
+                asyncio.ensure_future(
+                    client.post("/api/v1/complaints", json=valid_filing(contact_phone=phone))
+                )
+                for phone in ("13500000001", "13500000002")
+            ]
+            while sum(len(g.waiting) for g in intake.group_commit._groups.values()) < 2:
+                await asyncio.sleep(0.01)
+            waiting[0].cancel()  # the client hung up before the committer came to it
+            await asyncio.sleep(0.05)
+            groups.release.set()
+            assert (await leader).status_code == 201
+            answers = await asyncio.gather(*waiting, return_exceptions=True)
+            assert isinstance(answers[0], asyncio.CancelledError)
+            assert not isinstance(answers[1], BaseException)
+            return [answers[1].status_code]
+
+    assert asyncio.run(run()) == [201]
+    assert groups.sizes == [1, 1]
+    with Session(get_engine(read_only=True)) as session:
+        phones = set(session.exec(select(Complaint.contact_phone)).all())
+    assert phones == {"+86" + LEADER, "+8613500000002"}
+
+
+def test_check_each_sends_again_only_the_tries_redis_did_not_run(
+    configure: Callable[..., None],
+    redis_url: str,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis lost the script between two calls of one pipeline: only the NOSCRIPT ones are
+    sent again, so the others are not counted twice."""
+    configure(database_url=sqlite_url, redis_url=redis_url)
+    real = limits._evalsha_each
+    calls: list[list[int]] = []
+
+    def second_lost(connection: Any, counts: dict[int, Any]) -> dict[int, Any]:
+        calls.append(sorted(counts))
+        if len(calls) > 1:
+            return real(connection, counts)
+        answers = real(connection, {i: c for i, c in counts.items() if i != 1})
+        return answers | {1: NoScriptError("No matching script")}
+
+    monkeypatch.setattr(limits, "_evalsha_each", second_lost)
+    one = [
+        limits.Limit("ip", f"10.0.1.{n}", limit=1, window_seconds=3600, what="x") for n in range(3)
+    ]
+    assert limits.check_each([[one[0]], [one[1]], [one[2]]]) == [None, None, None]
+    assert calls == [[0, 1, 2], [1]]
+    monkeypatch.setattr(limits, "_evalsha_each", real)
+    # Each was counted once: a second try is over its limit of 1, for all three alike.
+    again = limits.check_each([[one[0]], [one[1]], [one[2]]])
+    assert all(isinstance(refusal, limits.TooManyRequests) for refusal in again)
 
 
 def test_check_each_counts_every_try_as_check_all_would(
