@@ -171,6 +171,11 @@ def test_an_sms_complaint_is_filed_without_a_name_and_marked_for_the_department(
     page_sign_in(client, "boss")
     desk = client.get(f"/staff/desk/{complaint.id}").text
     assert "缺少必要信息：投诉人姓名（投诉须实名，请联系投诉人补充）" in desk
+    # The reply the SMS asked for completes it, and the history says so.
+    _sms(client, "姓名王芳")
+    session.refresh(complaint)
+    assert complaint.complainant_name == "王芳"
+    assert "已补充：投诉人姓名" in client.get(f"/staff/desk/{complaint.id}").text
     # A tip-off by SMS is not marked: it may stay anonymous.
     _sms(client, "举报某某厂无证生产电动车充电器，存在起火隐患，请依法查处。")
     tip = session.exec(select(Complaint).where(Complaint.kind == Kind.tip)).one()

@@ -345,6 +345,47 @@ def test_a_bare_score_is_attached_to_the_senders_last_filing(
         assert inbound.outcome == "reply"
 
 
+def test_an_sms_complaint_asks_for_the_name_and_a_reply_with_it_completes_the_filing(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    _twilio(client, _twilio_message("SM-filed"))
+    _twilio(client, _twilio_message("SM-name", body="姓名：欧阳娜娜"))
+    # Named already: a second name is read as any other text (too short to file), not taken.
+    _twilio(client, _twilio_message("SM-again", body="我叫李四"))
+    # From a number without a filing waiting for a name, likewise.
+    _twilio(client, _twilio_message("SM-other", body="姓名张三", sender="+8613911112222"))
+    run_worker_until_idle()
+    assert _count(Complaint) == 1
+    with Session(get_engine(read_only=True)) as session:
+        complaint = session.exec(select(Complaint)).one()
+        assert complaint.complainant_name == "欧阳娜娜"
+        supplied = session.exec(
+            select(ComplaintEvent).where(ComplaintEvent.reason == "citizen gave their name by SMS")
+        ).one()
+        assert supplied.payload["supplied"] == ["complainant_name"]
+        assert "欧阳娜娜" not in json.dumps(supplied.payload, ensure_ascii=False)
+        outcomes = session.exec(select(SmsInbound.outcome).order_by(SmsInbound.id)).all()  # type: ignore[arg-type]
+    assert outcomes == ["filed", "reply", "too_short", "too_short"]
+    texts = [m["text"] for m in sms_platform.inbox.all()]
+    number = display_tracking_number(complaint.tracking_number)
+    assert texts[0].startswith(
+        f"【12315】您的投诉已登记，受理编号{number}。投诉须实名，请回复“姓名”"
+    )
+    assert texts[1] == f"【12315】受理编号{number}：已记录投诉人姓名，谢谢。"
+    assert all("至少10个字" in t for t in texts[2:])
+
+
+def test_an_sms_inquiry_is_not_asked_for_a_name(
+    sms_platform: RunningGateway, client: TestClient
+) -> None:
+    _twilio(client, _twilio_message("SM-ask", body="请问网购的商品七天无理由退货是怎么规定的？"))
+    run_worker_until_idle()
+    with Session(get_engine(read_only=True)) as session:
+        assert session.exec(select(Complaint)).one().kind is Kind.inquiry
+        assert [m.template for m in session.exec(select(SmsOutbound)).all()] == ["filed"]
+    assert "实名" not in sms_platform.inbox.all()[0]["text"]
+
+
 def test_a_too_short_message_from_a_stranger_gets_instructions(
     sms_platform: RunningGateway, client: TestClient
 ) -> None:
