@@ -187,6 +187,34 @@ def test_a_filing_that_fails_in_its_group_fails_alone(
         assert fourth.status_code == 429
 
 
+TROUBLED = "13500000009"
+
+
+class Deadlock(Exception):
+    """What psycopg raises for a deadlock (its SQLSTATE)."""
+
+    sqlstate = "40P01"
+
+
+def _three_with_trouble(
+    groups: Groups, monkeypatch: pytest.MonkeyPatch, trouble: Callable[[], Exception | None]
+) -> list[int]:
+    """Three filings together after the leader's; the middle one's work raises what
+    `trouble()` gives (None: it goes through). The answers' status codes."""
+    file_counted = intake.service.file_counted  # the fixture's, which holds the leader
+
+    def troubled(session: Session, **kwargs: Any) -> Any:
+        if kwargs["data"].contact_phone == "+86" + TROUBLED and (exc := trouble()):
+            raise exc
+        return file_counted(session, **kwargs)
+
+    monkeypatch.setattr(intake.service, "file_counted", troubled)
+    bodies = [
+        valid_filing(contact_phone=phone) for phone in ("13500000001", TROUBLED, "13500000002")
+    ]
+    return [a.status_code for a in _post_while_the_leader_files(groups, bodies)]
+
+
 def test_a_bug_in_one_filing_of_a_group_is_its_own_500_and_not_logged_with_its_data(
     platform_on: Callable[..., None],
     sqlite_url: str,
@@ -195,23 +223,16 @@ def test_a_bug_in_one_filing_of_a_group_is_its_own_500_and_not_logged_with_its_d
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     platform_on(sqlite_url)
-    file_counted = intake.service.file_counted  # the fixture's, which holds the leader
-
-    def buggy(session: Session, **kwargs: Any) -> Any:
-        if kwargs["data"].contact_phone == "+8613500000009":
-            raise RuntimeError(f"bug while filing for {kwargs['data'].contact_phone}")
-        return file_counted(session, **kwargs)
-
-    monkeypatch.setattr(intake.service, "file_counted", buggy)
-    bodies = [valid_filing(contact_phone=f"1350000000{n}") for n in (1, 9, 2)]
-    answers = _post_while_the_leader_files(groups, bodies)
-    assert [a.status_code for a in answers] == [201, 500, 201]
+    codes = _three_with_trouble(
+        groups, monkeypatch, lambda: RuntimeError(f"bug while filing for +86{TROUBLED}")
+    )
+    assert codes == [201, 500, 201]
     assert groups.sizes == [1, 3]
     assert groups.alone == 3
     assert _count(Complaint) == 3
     warned = [r.getMessage() for r in caplog.records if "filing each alone" in r.getMessage()]
     assert warned == ["a group of 3 filings failed (RuntimeError); filing each alone"]
-    assert "13500000009" not in caplog.text  # nor in the crash barrier's redacted traceback
+    assert TROUBLED not in caplog.text  # nor in the crash barrier's redacted traceback
 
 
 def test_a_refused_filing_gets_its_429_and_the_rest_of_its_group_is_filed(
@@ -265,22 +286,9 @@ def test_a_deadlock_in_a_group_is_retried_alone_and_every_filing_is_filed(
     """A deadlock (PostgreSQL 40P01) is one transaction's trouble, not a database that is
     down: the group is filed again one by one, and the filing that met it succeeds alone."""
     platform_on(sqlite_url)
-    file_counted = intake.service.file_counted
-    deadlocked: list[str] = []
-
-    class Deadlock(Exception):
-        sqlstate = "40P01"
-
-    def once(session: Session, **kwargs: Any) -> Any:
-        if kwargs["data"].contact_phone == "+8613500000009" and not deadlocked:
-            deadlocked.append("once")
-            raise OperationalError("INSERT …", {}, Deadlock("deadlock detected"))
-        return file_counted(session, **kwargs)
-
-    monkeypatch.setattr(intake.service, "file_counted", once)
-    bodies = [valid_filing(contact_phone=f"1350000000{n}") for n in (1, 9, 2)]
-    answers = _post_while_the_leader_files(groups, bodies)
-    assert [a.status_code for a in answers] == [201, 201, 201]
+    deadlocks = [OperationalError("INSERT …", {}, Deadlock("deadlock detected"))]
+    codes = _three_with_trouble(groups, monkeypatch, lambda: deadlocks.pop() if deadlocks else None)
+    assert codes == [201, 201, 201]
     assert groups.sizes == [1, 3]
     assert groups.alone == 3
     assert _count(Complaint) == 4
