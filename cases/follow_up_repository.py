@@ -129,6 +129,29 @@ def due_page(
     return [(row[0], row[1], int(row[2])) for row in session.execute(query).all()]
 
 
+def count_waiting(
+    session: Session,
+    *,
+    skip_if_rated: bool,
+    max_attempts: int,
+    closed_since: datetime,
+    overdue_before: datetime,
+) -> tuple[int, int]:
+    """How many complaints wait for a call (as `due_page` lists them), and how many of those
+    closed before `overdue_before` (overdue)."""
+    overdue = case((closed_at() < overdue_before, 1), else_=0)
+    query = (
+        select(func.count(), func.coalesce(func.sum(overdue), 0))
+        .select_from(Complaint)
+        .where(*needs_call(skip_if_rated=skip_if_rated))
+        .where(~finished())
+        .where(unreached_count() < max_attempts)
+        .where(closed_at() >= closed_since)
+    )
+    waiting, late = session.execute(query).one()
+    return int(waiting), int(late)
+
+
 def closing_payloads(session: Session, complaint_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Each filing's closing event's payload (its `outcome` is the closing summary)."""
     if not complaint_ids:

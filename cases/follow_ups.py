@@ -94,6 +94,19 @@ def expired_before(now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(days=current_policy().follow_up.stop_after_days)
 
 
+def waiting_counts(session: Session) -> tuple[int, int]:
+    """Complaints waiting for a follow-up call, and how many of them are overdue (for
+    /metrics: supervisors watch the backlog, not only each operator's list)."""
+    rules = current_policy().follow_up
+    return repository.count_waiting(
+        session,
+        skip_if_rated=rules.skip_if_rated,
+        max_attempts=rules.max_attempts,
+        closed_since=expired_before(),
+        overdue_before=overdue_before(),
+    )
+
+
 def due_list(session: Session, *, staff: Staff, cursor: str | None, limit: int) -> FollowUpPage:
     """A page of the complaints waiting for a call: overdue first, then by due date."""
     require_caller(staff)

@@ -28,6 +28,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from cases.follow_ups import waiting_counts
 from core import metrics
 from core.db import get_engine
 from core.redis import get_redis
@@ -193,6 +194,15 @@ def _database_gauges(session: Session) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "complaints_deadlines_overdue", "Time limits breached and still open.", value=overdue
     )
+    due, late = waiting_counts(session)
+    calls = GaugeMetricFamily(
+        "complaints_follow_ups_waiting",
+        "Closed complaints waiting for a follow-up call (回访): all of them, and the overdue.",
+        labels=["state"],
+    )
+    calls.add_metric(["waiting"], due)
+    calls.add_metric(["overdue"], late)
+    yield calls
 
 
 _registry = CollectorRegistry(auto_describe=False)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -294,6 +295,14 @@ def test_the_list_is_overdue_first_then_by_due_date_in_bounded_pages(
     rest = due(client, staff["op"], limit=2, cursor=page["next_cursor"])
     assert [r["complaint_id"] for r in rest["data"]] == [second]
     assert rest["next_cursor"] is None
+    # Supervisors see the same backlog on /metrics: three waiting, one of them overdue.
+    figures = {
+        tuple(sample.labels.values()): sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        if family.name == "complaints_follow_ups_waiting"
+        for sample in family.samples
+    }
+    assert figures == {("waiting",): 3, ("overdue",): 1}
 
 
 def test_two_operators_recording_at_once_add_one_attempt(
