@@ -97,6 +97,19 @@ def needs_call(*, skip_if_rated: bool) -> list[ColumnElement[bool]]:
     return where
 
 
+def _waiting(
+    *, skip_if_rated: bool, max_attempts: int, since: datetime
+) -> list[ColumnElement[bool]]:
+    """A complaint waiting for a call: one that needs it, not finished, not unreached too
+    often, and closed no earlier than `since` (older ones expired)."""
+    return [
+        *needs_call(skip_if_rated=skip_if_rated),
+        ~finished(),
+        unreached_count() < max_attempts,
+        closed_at() >= since,
+    ]
+
+
 def due_page(
     session: Session,
     *,
@@ -110,12 +123,8 @@ def due_page(
     `after` (closed at, id): the due date only grows with the day of closing, so the overdue
     come first, then the rest by due date."""
     closed = closed_at().label("closed_at")
-    query: Select[Any] = (
-        select(Complaint, closed, attempts_count().label("attempts"))
-        .where(*needs_call(skip_if_rated=skip_if_rated))
-        .where(~finished())
-        .where(unreached_count() < max_attempts)
-        .where(closed_at() >= closed_since)  # older ones expired
+    query: Select[Any] = select(Complaint, closed, attempts_count().label("attempts")).where(
+        *_waiting(skip_if_rated=skip_if_rated, max_attempts=max_attempts, since=closed_since)
     )
     if after is not None:
         when, complaint_id = after
@@ -143,10 +152,9 @@ def count_waiting(
     query = (
         select(func.count(), func.coalesce(func.sum(overdue), 0))
         .select_from(Complaint)
-        .where(*needs_call(skip_if_rated=skip_if_rated))
-        .where(~finished())
-        .where(unreached_count() < max_attempts)
-        .where(closed_at() >= closed_since)
+        .where(
+            *_waiting(skip_if_rated=skip_if_rated, max_attempts=max_attempts, since=closed_since)
+        )
     )
     waiting, late = session.execute(query).one()
     return int(waiting), int(late)

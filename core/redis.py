@@ -38,7 +38,8 @@ def reset_redis() -> None:
 # Request paths that can go on without Redis (rate limits fail open; the relay sends what the
 # after-commit step could not) skip it for a few seconds after it timed out: a Redis that
 # neither answers nor refuses would otherwise hold every filing for the timeout, and a
-# filing holds one of only a few threads (intake.filing_threads).
+# filing holds one of only a few threads (intake.filing_threads, or the committer of
+# intake.group_commit, whose whole group waits with it).
 PAUSE_AFTER_TIMEOUT_SECONDS = 5.0
 _paused_until = 0.0
 

@@ -32,8 +32,8 @@ T = TypeVar("T")
 _limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = WeakKeyDictionary()
 
 
-def filing_limiter() -> CapacityLimiter:
-    """This event loop's filing threads (intake.group_commit runs its groups in them too)."""
+def _limiter() -> CapacityLimiter:
+    """This event loop's filing threads (intake.group_commit has a committer of its own)."""
     loop = asyncio.get_running_loop()
     limiter = _limiters.get(loop)
     if limiter is None:
@@ -43,4 +43,4 @@ def filing_limiter() -> CapacityLimiter:
 
 async def run_filing(work: Callable[[], T]) -> T:
     """`work()` in one of the filing threads, waiting for a free one."""
-    return await anyio.to_thread.run_sync(work, limiter=filing_limiter())
+    return await anyio.to_thread.run_sync(work, limiter=_limiter())

@@ -14,11 +14,11 @@ all of them (up to `filing_group_size`) and:
 3. answers each filing's request with its own answer.
 
 A group never makes one filing's trouble another's. If a filing's work raises (an attachment
-token already used, a bug), the transaction is rolled back and each filing of the group is
-filed again in a transaction of its own: the others get their 201, the bad one its error,
-and nothing of any of them is left half-written. Their rate limits were counted once, before
-the transaction, so the second try counts nothing twice. When the database itself fails
-(unreachable, no free connection), every filing of the group gets that 503.
+token already used, a deadlock, a bug), the transaction is rolled back and each filing of
+the group is filed again in a transaction of its own: the others get their 201, the bad one
+its error, and nothing of any of them is left half-written. Their rate limits were counted
+once, before the transaction, so the second try counts nothing twice. When the database
+itself fails (unreachable, no free connection), every filing of the group gets that 503.
 
 At low load a group is one filing and nothing waits. Under load one committer per process
 filed more than two did (wrk -c32, 2 workers, 2 cores: 719–895 against 699–791 durable
@@ -86,7 +86,7 @@ class Filing(Generic[T_co]):
 
 def commit_group(filings: Sequence[Filing[T]]) -> list[T | BaseException]:
     """File `filings` in one transaction; each one's answer, or the exception that is its
-    answer. Runs in a filing thread."""
+    answer. Runs in the process's committer thread."""
     outcomes: list[T | BaseException | None] = list(limits.check_each([f.limits for f in filings]))
     todo = [i for i, refusal in enumerate(outcomes) if refusal is None]
     if todo:

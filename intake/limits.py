@@ -62,11 +62,8 @@ return 0
 """
 
 
-@cache
-def _script() -> Script:
-    # EVALSHA with the digest computed once; any client runs it (`client=`), and it is
-    # loaded again when Redis has lost it (a restart).
-    return get_redis().register_script(_COUNT)
+# Sent by its digest (EVALSHA); loaded again when Redis has lost it (a restart).
+_COUNT_SHA = hashlib.sha1(_COUNT.encode()).hexdigest()  # noqa: S324 (Redis's script name)
 
 
 # A try that turned out not to count (a right password): taken back from the windows it was
@@ -118,21 +115,14 @@ class _Count:
 
 def check_all(limits: Sequence[Limit]) -> list[str]:
     """Count one try against each limit; TooManyRequests names the first one exceeded.
-    Returns the counters it added to (for `forgive`)."""
+    Returns the counters it added to (for `forgive`); none when Redis was not asked."""
     if not limits:
         return []
     count = _Count.of(limits)
-    if redis_paused():
-        log.warning("rate limits not checked: Redis timed out a moment ago")
+    answer = _count_each({0: count}).get(0)
+    if answer is None:
         return []
-    try:
-        connection = get_redis()
-        exceeded = int(_script()(keys=count.keys, args=count.arguments, client=connection))
-    except RedisError as exc:
-        note_failure(exc)
-        log.warning("rate limits not checked: Redis unreachable")
-        return []
-    refusal = count.refusal(exceeded)
+    refusal = count.refusal(answer)
     if refusal is not None:
         raise refusal
     return count.keys
@@ -144,11 +134,19 @@ def check_each(tries: Sequence[Sequence[Limit]]) -> list[TooManyRequests | None]
     fails open on its own: a command Redis refused leaves that try unchecked, not the rest."""
     counts = {i: _Count.of(limits) for i, limits in enumerate(tries) if limits}
     outcomes: list[TooManyRequests | None] = [None] * len(tries)
+    for i, answer in _count_each(counts).items():
+        outcomes[i] = counts[i].refusal(answer)
+    return outcomes
+
+
+def _count_each(counts: dict[int, _Count]) -> dict[int, int]:
+    """The count script's answer for each try Redis counted, in one round trip. A try left
+    out was not counted: limits fail open while Redis is paused, unreachable, or refuses."""
     if not counts:
-        return outcomes
+        return {}
     if redis_paused():
         log.warning("rate limits not checked: Redis timed out a moment ago")
-        return outcomes
+        return {}
     try:
         connection = get_redis()
         answers = _evalsha_each(connection, counts)
@@ -161,22 +159,22 @@ def check_each(tries: Sequence[Sequence[Limit]]) -> list[TooManyRequests | None]
     except RedisError as exc:
         note_failure(exc)
         log.warning("rate limits not checked: Redis unreachable")
-        return outcomes
+        return {}
+    counted = {}
     for i, answer in answers.items():
         if isinstance(answer, RedisError):
             log.warning("a rate limit not checked: %s", type(answer).__name__)
         else:
-            outcomes[i] = counts[i].refusal(int(answer))
-    return outcomes
+            counted[i] = int(answer)
+    return counted
 
 
 def _evalsha_each(connection: Redis, counts: dict[int, _Count]) -> dict[int, Any]:
     """The count script for each try, in one plain pipeline (redis-py's script pipelining
     would ask SCRIPT EXISTS first, a second round trip); each answer, or its error."""
-    sha = _script().sha
     with connection.pipeline(transaction=False) as pipe:
         for count in counts.values():
-            pipe.evalsha(sha, len(count.keys), *count.keys, *count.arguments)
+            pipe.evalsha(_COUNT_SHA, len(count.keys), *count.keys, *count.arguments)
         answers = pipe.execute(raise_on_error=False)
     return dict(zip(counts, answers, strict=True))
 
