@@ -58,7 +58,8 @@ def test_a_citizen_finds_their_filing_by_phone_and_code(
     context.clear_cookies()
 
     page.goto(f"{base}/")
-    page.locator("a.card", has_text="我的投诉").click()
+    with page.expect_navigation():
+        page.locator("a.card", has_text="我的投诉").click()
     assert page.url == f"{base}/my"
     fits_the_phone(page, "my-filings-01-phone")
     page.fill("#phone", "+86 13812345678")
@@ -71,7 +72,8 @@ def test_a_citizen_finds_their_filing_by_phone_and_code(
     page.get_by_role("button", name="登录").click()
     assert "验证码不正确" in page.inner_text("#problem")
     page.fill("#code", code)
-    page.get_by_role("button", name="登录").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
     assert page.url == f"{base}/my"
     cards = page.locator("#filings a.card")
     assert cards.count() == 1
@@ -79,14 +81,17 @@ def test_a_citizen_finds_their_filing_by_phone_and_code(
     assert "投诉" in cards.first.inner_text()
     fits_the_phone(page, "my-filings-03-list")
 
-    cards.first.click()
+    with page.expect_navigation():
+        cards.first.click()
     assert page.url == f"{base}/track?n={number}"
     assert page.inner_text("#status")
     assert " ".join([number[:4], number[4:8]]) in page.inner_text("h1")
     fits_the_phone(page, "my-filings-04-tracking")
 
     page.goto(f"{base}/my")
-    page.get_by_role("button", name="退出登录").click()
+    with page.expect_navigation():  # the POST, then its redirect back to /my
+        page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{base}/my")
     assert page.is_visible("#phone")  # signed out: the number is asked for again
     context.close()
 
