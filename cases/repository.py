@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, tuple_
+from sqlalchemy import ColumnElement, tuple_
 from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlmodel import Session, col, select
 
+from core import write_behind
 from core.db import insert_unless_taken
 from schemas.attachment import Attachment
 from schemas.complaint import COMPLAINTS, DUE_OR_LAST, Complaint
@@ -158,12 +159,22 @@ def attachments(session: Session, complaint_id: int) -> Sequence[Attachment]:
 def insert_new_complaint(session: Session, complaint: Complaint) -> bool:
     """Write a new filing in one INSERT unless its tracking number is taken (False: nothing
     written). Written, the object becomes the session's row as it is, with its id: no
-    flush and no read back, which is most of what a filing costs the ORM."""
+    flush and no read back, which is most of what a filing costs the ORM.
+
+    In a session that defers its INSERTs (core.write_behind: a group of filings), the row
+    waits for the group's, with an id drawn in advance; a taken number then fails the
+    transaction when the rows are written (intake.group_commit files each alone after it).
+    """
     values = {
         column.key: getattr(complaint, column.key) for column in COMPLAINTS.columns
         if column.key != "id"
     }  # fmt: skip
-    new_id = insert_unless_taken(session, COMPLAINTS, values, unique=["tracking_number"])
+    reserved = write_behind.reserve_ids(session, COMPLAINTS, 1)
+    if reserved is not None:
+        new_id: int | None = reserved[0]
+        write_behind.insert_later(session, COMPLAINTS, [{"id": new_id, **values}])
+    else:
+        new_id = insert_unless_taken(session, COMPLAINTS, values, unique=["tracking_number"])
     if new_id is None:
         return False
     complaint.id = int(new_id)
@@ -174,4 +185,4 @@ def insert_new_complaint(session: Session, complaint: Complaint) -> bool:
 
 def insert_event(session: Session, values: dict[str, Any]) -> None:
     """Append one history entry (ComplaintEvent's columns) without an ORM object."""
-    session.execute(insert(COMPLAINT_EVENTS), values)
+    write_behind.insert_later(session, COMPLAINT_EVENTS, [values])

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from citizens import service, tokens
 from citizens.tokens import CitizenSession
 from core.deps import SessionDep
+from intake.api import tracking_url
 from schemas.citizen import CitizenToken, CodeRequest, CodeSent, OwnFilings, SessionCreate
 
 router = APIRouter(prefix="/api/v1/citizen", tags=["citizen sign-in"])
@@ -77,5 +78,5 @@ def own_filings(citizen: CitizenDep, request: Request, session: SessionDep) -> O
     return service.own_filings(
         session,
         citizen,
-        tracking_url=lambda number: str(request.url_for("track_complaint", tracking_number=number)),
+        tracking_url=lambda number: tracking_url(request, number),
     )

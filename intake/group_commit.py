@@ -49,6 +49,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
+from core import write_behind
 from core.db import get_engine
 from core.settings import get_settings
 from intake import limits
@@ -99,8 +100,12 @@ def commit_group(filings: Sequence[Filing[T]]) -> list[T | BaseException]:
 def _file_together(filings: Sequence[Filing[T]]) -> list[T | BaseException]:
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
+            if len(filings) > 1:  # their INSERTs go out together, one statement per table
+                write_behind.defer(session, expected=len(filings))
             answers = [filing.context.run(filing.work, session) for filing in filings]
-            session.flush()  # what the commit would write: a conflict here is a filing's
+            # What the commit would write: a conflict here is a filing's.
+            write_behind.write_now(session)
+            session.flush()
         except Exception as exc:
             session.rollback()
             if database_down(exc):

@@ -20,6 +20,14 @@ def complaint_by_tracking_number(session: Session, number: str) -> Complaint | N
     return session.exec(select(Complaint).where(Complaint.tracking_number == number)).first()
 
 
+def taken_tracking_numbers(session: Session, numbers: Sequence[str]) -> set[str]:
+    """Which of `numbers` filings already hold."""
+    query = sa_select(col(Complaint.tracking_number)).where(
+        col(Complaint.tracking_number).in_(numbers)
+    )
+    return {str(number) for number in session.execute(query).scalars()}
+
+
 def public_events(session: Session, complaint_id: int) -> Sequence[ComplaintEvent]:
     return session.exec(
         select(ComplaintEvent)

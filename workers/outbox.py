@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import insert, inspect, update
 from sqlmodel import Session, col, select
 
-from core import after_commit
+from core import after_commit, write_behind
 from core.settings import get_settings
 from core.timeutil import day_start, utcnow
 from schemas.outbox import OUTBOX, OutboxMessage
@@ -53,6 +53,17 @@ def enqueue_all_after_commit(
         {"job": spec.func, "queue": spec.queue, "args": list(args), "created_at": now}
         for spec, args in jobs
     ]
+    reserved = write_behind.reserve_ids(session, OUTBOX, len(rows))
+    if reserved is not None:  # a group's rows, written with the others (core.write_behind)
+        write_behind.insert_later(
+            session,
+            OUTBOX,
+            [{"id": row_id, **row} for row_id, row in zip(reserved, rows, strict=True)],
+        )
+        _pending(session).extend(
+            (row_id, spec.func) for row_id, (spec, _) in zip(reserved, jobs, strict=True)
+        )
+        return
     # Parameters, not literals: one statement shape, compiled once (SQLAlchemy sends the
     # rows as one multi-row INSERT … RETURNING).
     written = session.execute(insert(OUTBOX).returning(OUTBOX.c.id, OUTBOX.c.job), rows)

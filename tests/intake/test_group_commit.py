@@ -148,6 +148,37 @@ def test_filings_that_arrive_together_are_committed_together(
     assert counted - counted_before == 8  # the metric counts filings, not transactions
 
 
+def test_a_group_draws_free_tracking_numbers_and_is_not_failed_by_a_taken_one(
+    platform_on: Callable[..., None],
+    database_url: str,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A group's rows go out together (core.write_behind), so a taken number would fail all
+    of them at the end; its numbers are checked free first, in one query."""
+    platform_on(database_url)
+    draw = intake.service.new_tracking_number
+    taken: list[str] = []
+
+    def the_leaders_number_again(now: Any) -> str:
+        if not taken:  # the leader's filing: a group of one, written at once
+            taken.append(draw(now))
+            return taken[0]
+        return taken[0] if len(taken) < 4 and not taken.append(taken[0]) else draw(now)
+
+    monkeypatch.setattr(intake.service, "new_tracking_number", the_leaders_number_again)
+    bodies = [valid_filing(contact_phone=f"1371234{n:04d}") for n in range(5)]
+    answers = _post_while_the_leader_files(groups, bodies)
+    assert [a.status_code for a in answers] == [201] * 5
+    assert groups.sizes == [1, 5]
+    assert groups.alone == 0  # the group was written once, as it was
+    numbers = {a.json()["tracking_number"] for a in answers}
+    assert len(numbers) == 5
+    assert taken[0] not in numbers
+    assert len(taken) == 4  # the taken number was drawn again, three times
+    assert _count(Complaint) == 6
+
+
 def test_a_filing_that_fails_in_its_group_fails_alone(
     platform_on: Callable[..., None],
     sqlite_url: str,

@@ -1,0 +1,162 @@
+"""Deferred INSERTs go out together, and the transaction sees no difference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlmodel import Session, col
+
+from cases.lifecycle import CITIZEN, open_complaint
+from core import write_behind
+from core.db import get_engine
+from core.timeutil import utcnow
+from intake.tracking_number import new_tracking_number
+from schemas import Complaint, ComplaintEvent
+from schemas.enums import Channel, Kind
+from schemas.outbox import OUTBOX, OutboxMessage
+
+
+@pytest.fixture
+def inserts(platform: str) -> Iterator[list[tuple[str, int]]]:
+    """(table, rows) of every INSERT the engine sends to the database."""
+    sent: list[tuple[str, int]] = []
+    engine = get_engine()
+
+    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO"):
+            rows = len(params) if isinstance(params, list) else 1
+            sent.append((statement.split()[2].strip('"'), rows))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def _job(n: int) -> dict[str, Any]:
+    return {"job": f"job-{n}", "queue": "q", "args": [n], "created_at": utcnow()}
+
+
+def _defer_jobs(session: Session, numbers: range) -> list[int]:
+    ids = write_behind.reserve_ids(session, OUTBOX, len(numbers))
+    assert ids is not None
+    write_behind.insert_later(
+        session, OUTBOX, [{"id": i, **_job(n)} for i, n in zip(ids, numbers, strict=True)]
+    )
+    return ids
+
+
+def _jobs(session: Session) -> dict[int, str]:
+    return {row.id or 0: row.job for row in session.exec(select(OutboxMessage)).scalars()}
+
+
+def test_deferred_rows_go_out_in_one_statement_before_anything_reads(
+    inserts: list[tuple[str, int]],
+) -> None:
+    with Session(get_engine()) as session:
+        write_behind.defer(session, expected=4)
+        ids = _defer_jobs(session, range(3)) + _defer_jobs(session, range(3, 5))
+        assert len(set(ids)) == 5
+        assert inserts == []  # nothing sent yet
+        assert _jobs(session) == {i: f"job-{n}" for n, i in enumerate(ids)}  # the query sees them
+        assert inserts == [("outbox_messages", 5)]
+        session.commit()
+    with Session(get_engine()) as session:
+        assert _jobs(session) == {i: f"job-{n}" for n, i in enumerate(ids)}
+        assert not write_behind.deferring(session)
+
+
+def test_a_filing_goes_out_before_the_history_that_points_at_it(
+    inserts: list[tuple[str, int]],
+) -> None:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        write_behind.defer(session, expected=3)
+        filed = []
+        for n in range(3):
+            complaint = Complaint(
+                tracking_number=new_tracking_number(utcnow()),
+                channel=Channel.web,
+                kind=Kind.inquiry,
+                text=f"第{n}个咨询：电热水壶的三包期是多久？",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            assert open_complaint(session, complaint=complaint, actor=CITIZEN)
+            filed.append(complaint)
+        session.commit()  # the commit writes what is still deferred
+    assert inserts == [("complaints", 3), ("complaint_events", 3)]
+    with Session(get_engine()) as session:
+        for complaint in filed:
+            stored = session.get(Complaint, complaint.id)
+            assert stored is not None
+            assert stored.tracking_number == complaint.tracking_number
+            events = session.exec(
+                select(ComplaintEvent).where(col(ComplaintEvent.complaint_id) == complaint.id)
+            ).all()
+            assert len(events) == 1
+
+
+def test_ids_drawn_in_advance_never_meet_a_row_written_meanwhile(platform: str) -> None:
+    """Another INSERT in the same transaction (autoincrement) between two draws."""
+    with Session(get_engine()) as session:
+        write_behind.defer(session, expected=2)
+        first = _defer_jobs(session, range(2))
+        plain = OutboxMessage(**_job(9))
+        session.add(plain)
+        session.flush()  # writes the deferred rows first, then this one
+        assert plain.id is not None
+        assert plain.id not in first
+        later = _defer_jobs(session, range(2, 4))
+        assert not set(later) & {*first, plain.id}
+        session.commit()
+    with Session(get_engine()) as session:
+        assert len(_jobs(session)) == 5
+
+
+def test_a_rollback_drops_the_deferred_rows_and_the_next_transaction_writes_at_once(
+    inserts: list[tuple[str, int]],
+) -> None:
+    with Session(get_engine()) as session:
+        write_behind.defer(session)
+        _defer_jobs(session, range(2))
+        session.rollback()
+        assert not write_behind.deferring(session)
+        # The same pooled connection: nothing left over is written before this statement.
+        write_behind.insert_later(session, OUTBOX, [_job(7)])
+        assert write_behind.reserve_ids(session, OUTBOX, 1) is None
+        session.commit()
+    assert inserts == [("outbox_messages", 1)]
+    with Session(get_engine()) as session:
+        assert list(_jobs(session).values()) == ["job-7"]
+
+
+def test_rows_deferred_in_a_savepoint_rolled_back_are_not_written(platform: str) -> None:
+    with Session(get_engine()) as session:
+        write_behind.defer(session)
+        kept = _defer_jobs(session, range(1))
+        savepoint = session.begin_nested()  # opened in the database at its first statement
+        _defer_jobs(session, range(1, 3))
+        savepoint.rollback()
+        assert write_behind.deferring(session)  # the transaction goes on deferring
+        also_kept = _defer_jobs(session, range(3, 4))
+        savepoint = session.begin_nested()
+        _defer_jobs(session, range(4, 6))
+        assert len(_jobs(session)) == 4  # a statement in the savepoint: written inside it
+        savepoint.rollback()
+        session.commit()
+    with Session(get_engine()) as session:
+        assert _jobs(session) == {kept[0]: "job-0", also_kept[0]: "job-3"}
+
+
+def test_a_failed_write_fails_the_transaction_and_stores_nothing(platform: str) -> None:
+    with Session(get_engine()) as session:
+        write_behind.defer(session)
+        ids = _defer_jobs(session, range(1))
+        write_behind.insert_later(session, OUTBOX, [{"id": ids[0], **_job(1)}])  # its id again
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            session.commit()
+        session.rollback()
+    with Session(get_engine()) as session:
+        assert session.execute(select(func.count()).select_from(OUTBOX)).scalar_one() == 0
