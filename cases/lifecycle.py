@@ -108,20 +108,21 @@ CITIZEN = Actor(name="citizen")
 def open_complaint(
     session: Session,
     *,
-    complaint: Complaint,
+    values: dict[str, Any],
     actor: Actor,
     payload: dict[str, Any] | None = None,
-) -> bool:
-    """Give a new filing its first status and its first history entry (caller commits).
+) -> Complaint | None:
+    """Write a new filing (`values`: its columns, but the id and the status) with its first
+    status and its first history entry (caller commits).
 
-    False when the filing's tracking number is taken: nothing is written, and the caller
+    None when the filing's tracking number is taken: nothing is written, and the caller
     draws another number (the transaction stays usable, on PostgreSQL too).
     """
-    if complaint.id is not None:
-        raise Conflict("the filing already exists")
-    complaint.status = Status.received
-    if not repository.insert_new_complaint(session, complaint):
-        return False
+    if "id" in values or "status" in values:
+        raise ValueError("a new filing gets its id from the database and its status here")
+    complaint = repository.insert_new_complaint(session, {**values, "status": Status.received})
+    if complaint is None:
+        return None
     repository.insert_event(
         session,
         {
@@ -141,7 +142,7 @@ def open_complaint(
             "public": True,
         },
     )
-    return True
+    return complaint
 
 
 def transition(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -66,6 +66,9 @@ class FilingDraft:
         return cls(**data.model_dump(exclude={"attachments", "reporter", "product", "inspection"}))
 
 
+_DRAFT_FIELDS = tuple(f.name for f in fields(FilingDraft))
+
+
 def create_filing(
     session: Session,
     *,
@@ -99,15 +102,15 @@ def create_filing(
         # A tip-off's records carry the day it came in, never the time (no metadata).
         now = stamp(coarse=draft.kind is Kind.tip)
         number = _tracking_number(session, now)
-        complaint = Complaint(
-            tracking_number=number,
-            channel=channel,
-            created_at=now,
-            updated_at=now,
-            routing_hints=dict(routing_hints or {}),
+        values = {
+            "tracking_number": number,
+            "channel": channel,
+            "created_at": now,
+            "updated_at": now,
+            "routing_hints": dict(routing_hints or {}),
             **marked,
-            **asdict(draft),
-        )
+            **{name: getattr(draft, name) for name in _DRAFT_FIELDS},
+        }
         extra = dict(payload or {})
         if not draft.complainant_name and name_required(draft.kind):
             # Every channel that can carry a name refuses a complaint without one; an SMS
@@ -116,7 +119,8 @@ def create_filing(
             extra["missing"] = ["complainant_name"]
         if supervisor is not None:
             extra["quality_supervisor_id"] = supervisor.id
-        if not open_complaint(session, complaint=complaint, actor=actor, payload=extra):
+        complaint = open_complaint(session, values=values, actor=actor, payload=extra)
+        if complaint is None:
             log.warning("tracking number collision on attempt %d", attempt)
             continue
         assert complaint.id is not None

@@ -16,14 +16,17 @@ ROBOT = Actor.system("test")
 
 
 def _new(session: Session) -> Complaint:
-    complaint = Complaint(
-        tracking_number=f"T{utcnow().timestamp()}",
-        kind=Kind.complaint,
-        channel=Channel.web,
-        status=Status.received,
-        text="测试用的投诉内容，足够十个字。",
+    complaint = open_complaint(
+        session,
+        values={
+            "tracking_number": f"T{utcnow().timestamp()}",
+            "kind": Kind.complaint,
+            "channel": Channel.web,
+            "text": "测试用的投诉内容，足够十个字。",
+        },
+        actor=CITIZEN,
     )
-    open_complaint(session, complaint=complaint, actor=CITIZEN)
+    assert complaint is not None
     session.commit()
     return complaint
 
@@ -42,6 +45,30 @@ def test_opening_writes_the_first_event(session: Session) -> None:
     complaint = _new(session)
     [event] = _events(session, complaint)
     assert (event.from_status, event.to_status, event.actor) == (None, Status.received, "citizen")
+
+
+def test_an_opened_filing_is_the_row_as_written_with_the_models_defaults() -> None:
+    from sqlalchemy import event
+
+    from core.db import get_engine
+
+    with Session(get_engine(), expire_on_commit=False) as writer:
+        complaint = _new(writer)
+        statements: list[str] = []
+        event.listen(writer.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
+        # Every column is there, as a query would have loaded it: reading one runs no query.
+        assert (complaint.status, complaint.version, complaint.priority) == (Status.received, 1, 0)
+        assert (complaint.routing_hints, complaint.assignee_id) == ({}, None)
+        assert complaint.created_at.tzinfo is not None
+        assert statements == []
+        assert writer.get(Complaint, complaint.id) is complaint  # the session's row
+    given = {"tracking_number": "T1", "kind": Kind.inquiry, "channel": Channel.web}
+    text = {"text": "电热水壶的三包期是多久？"}
+    for wrong in (given | text | {"id": 5}, given | text | {"colour": "red"}, given):
+        with Session(get_engine()) as writer, pytest.raises(ValueError, match="new filing"):
+            open_complaint(writer, values=wrong, actor=CITIZEN)
+    with Session(get_engine()) as writer, pytest.raises(ValueError, match="its status here"):
+        open_complaint(writer, values=given | text | {"status": Status.routed}, actor=CITIZEN)
 
 
 @pytest.mark.parametrize(

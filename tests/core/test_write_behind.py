@@ -75,15 +75,17 @@ def test_a_filing_goes_out_before_the_history_that_points_at_it(
         write_behind.defer(session, expected=3)
         filed = []
         for n in range(3):
-            complaint = Complaint(
-                tracking_number=new_tracking_number(utcnow()),
-                channel=Channel.web,
-                kind=Kind.inquiry,
-                text=f"第{n}个咨询：电热水壶的三包期是多久？",
-                created_at=utcnow(),
-                updated_at=utcnow(),
+            complaint = open_complaint(
+                session,
+                values={
+                    "tracking_number": new_tracking_number(utcnow()),
+                    "channel": Channel.web,
+                    "kind": Kind.inquiry,
+                    "text": f"第{n}个咨询：电热水壶的三包期是多久？",
+                },
+                actor=CITIZEN,
             )
-            assert open_complaint(session, complaint=complaint, actor=CITIZEN)
+            assert complaint is not None
             filed.append(complaint)
         session.commit()  # the commit writes what is still deferred
     assert inserts == [("complaints", 3), ("complaint_events", 3)]
