@@ -30,7 +30,7 @@ def create_app() -> FastAPI:
     from intake.tracking_number import new_tracking_number
     from schemas.complaint import ComplaintCreate
     from schemas.enums import Status
-    from service.app import create_app as platform_app
+    from service.app import create_served_app as platform_app
 
     def file_nothing(_session: Any, *, data: ComplaintCreate, **_: Any) -> Filed:
         number = new_tracking_number(utcnow())

@@ -16,6 +16,7 @@ from cases.api import router as cases_router
 from cases.follow_up_api import router as follow_up_router
 from cases.policy import current_policy
 from citizens.api import router as citizens_router
+from core import heap
 from core.settings import get_settings
 from insights.api import router as insights_router
 from intake.api import router as intake_router
@@ -43,10 +44,12 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     current_policy()  # a bad policy file stops start-up, naming the field
     if get_settings().warm_up:
         warm_up()
+    if app.state.serving:
+        heap.settle()  # what start-up loaded is never scanned again (core.heap)
     yield
 
 
@@ -61,6 +64,15 @@ def _document_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def create_served_app() -> FastAPI:
+    """The app as `complaints api` serves it: its worker process's heap is settled after
+    start-up (core.heap). Not for a process that makes many apps, such as a test run: what
+    each start-up made would stay frozen."""
+    app = create_app()
+    app.state.serving = True
+    return app
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         lifespan=_lifespan,
@@ -69,6 +81,7 @@ def create_app() -> FastAPI:
         description="Complaints, tip-offs and inquiries in; the responsible department out.",
         responses=ERROR_RESPONSES,
     )
+    app.state.serving = False
     install_error_handlers(app)
     settings = get_settings()
     upload_limit = settings.attachment_max_bytes + 64 * 1024  # the file plus its form framing

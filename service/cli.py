@@ -99,7 +99,7 @@ def api(
 
         migrations.upgrade()
     serve(
-        "service.app:create_app",
+        "service.app:create_served_app",
         host=host,
         port=port,
         workers=workers,
