@@ -9,8 +9,9 @@ all of them (up to `filing_group_size`) and:
 
 1. counts every filing against its rate limits in one round trip (intake.limits.check_each);
    a refused filing gets its 429 and takes no part in the rest;
-2. files the others in one transaction and commits it once, so the after-commit hand-off
-   is one pipeline for the group;
+2. files the others in one transaction, their rows written together, one INSERT per table
+   (core.write_behind), and commits it once, so the after-commit hand-off is one pipeline
+   for the group;
 3. answers each filing's request with its own answer.
 
 A group never makes one filing's trouble another's. If a filing's work raises (an attachment
