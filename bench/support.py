@@ -6,6 +6,7 @@ machine, so the ratio means something on a shared, noisy machine where seconds d
 
 from __future__ import annotations
 
+import atexit
 import csv
 import json
 import os
@@ -188,6 +189,11 @@ class Children:
     env: dict[str, str]
     logs: Path
     running: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Stopped however the bench ends (a wait_for that gave up, Ctrl-C): a worker left
+        # running on the bench's Redis would take the next run's jobs to its own database.
+        atexit.register(self.stop)
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")

@@ -116,12 +116,14 @@ def worker(
 ) -> None:
     """Run one RQ worker on the platform's queues."""
     import schemas  # noqa: F401
+    from core import heap
     from routing.tasks import warm_up
     from workers.worker import run_worker
 
     _setup("worker")
     _check_start()
-    ok = run_worker(warm_up=[warm_up], burst=burst)
+    # After the models are loaded: what they hold is frozen, never scanned again (core.heap).
+    ok = run_worker(warm_up=[warm_up, heap.settle], burst=burst)
     raise typer.Exit(0 if ok else 1)
 
 
