@@ -11,9 +11,9 @@ without a time would sit between lines that have one (docs/architecture.md).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import unquote
@@ -85,7 +85,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:12]
+        request_id = os.urandom(6).hex()  # 12 hex digits, as uuid4().hex[:12] gave, cheaper
         context = REQUEST_ID.set(request_id)  # on every log line of this request
         scope.setdefault("state", {})[STATE_KEY] = request_id  # for the crash barrier's line
         started = time.perf_counter()
@@ -104,7 +104,9 @@ class RequestLogMiddleware:
         finally:
             # The router filled in path_params on this same scope.
             raw, method = scope.get("path", "-"), scope.get("method", "-")
-            path = loggable_path(raw, scope.get("path_params"))
+            # Masking the path cost a filing 2 %: not for a line nobody will see.
+            enabled = log.isEnabledFor(logging.INFO)
+            path = loggable_path(raw, scope.get("path_params")) if enabled else None
             if path is not None:
                 took = (time.perf_counter() - started) * 1000
                 duration = f"{took:.1f}ms" if tells_duration(method, raw) else "-"
