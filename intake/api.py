@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Header, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
-from starlette.datastructures import URLPath
 
 from cases.lifecycle import CITIZEN
 from cases.satisfaction import rate
@@ -57,7 +56,8 @@ def tracking_url(request: Request, number: str) -> str:
     if prefix is None:  # the route's path up to the number, once per router
         prefix = str(routes.url_path_for("track_complaint", tracking_number="0"))[:-1]
         setattr(routes, _TRACK_PREFIX, prefix)
-    return str(URLPath(prefix + number).make_absolute_url(request.base_url))
+    # What URLPath.make_absolute_url makes of it (the base holds any root path), as text.
+    return str(request.base_url).rstrip("/") + prefix + number
 
 
 _TRACK_PREFIX = "_complaints_track_prefix"

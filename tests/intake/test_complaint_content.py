@@ -252,3 +252,29 @@ def test_open_data_publishes_no_complainant_even_where_the_text_names_them(
     for body in published:
         for private in (NAME, ADDRESS, ORDER, CONTENT["demand"]):
             assert private not in body, (private, body)
+
+
+@pytest.mark.parametrize("root_path", ["", "/platform"])
+def test_the_tracking_url_is_the_one_url_for_gives(root_path: str) -> None:
+    from starlette.requests import Request
+
+    from intake.api import tracking_url
+    from service.app import create_app
+
+    app = create_app()
+    scope = {
+        "type": "http",
+        "scheme": "https",
+        "server": ("12315.example.cn", 443),
+        "root_path": root_path,
+        "path": f"{root_path}/api/v1/complaints",
+        "headers": [(b"host", b"12315.example.cn")],
+        "query_string": b"",
+        "method": "POST",
+        "app": app,
+        "router": app.router,
+    }
+    request = Request(scope)
+    expected = str(request.url_for("track_complaint", tracking_number="26120512345678"))
+    assert tracking_url(request, "26120512345678") == expected
+    assert expected == f"https://12315.example.cn{root_path}/api/v1/track/26120512345678"
