@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, open_complaint
@@ -40,6 +42,7 @@ from workers.queues import FIND_DUPLICATES, ROUTE_COMPLAINT
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5
+_LINES = "filed_log_lines"  # session.info: what to log once the filings are committed
 _NUMBERS_CHECKED = 32  # drawn and checked at once for a group of filings
 
 
@@ -145,9 +148,11 @@ def create_filing(
             session, [(ROUTE_COMPLAINT, [complaint.id]), (FIND_DUPLICATES, [complaint.id])]
         )
         if complaint.kind is Kind.tip:
-            log.info("filed a tip-off via %s", channel.value)  # no number: no time to tie it to
+            # No number: no time to tie it to.
+            _log_once_committed(session, "filed a tip-off via %s", channel.value)
         else:
-            log.info(
+            _log_once_committed(
+                session,
                 "filed %s %s via %s from %s",
                 complaint.kind.value,
                 number,
@@ -156,6 +161,28 @@ def create_filing(
             )
         return complaint
     raise RuntimeError("could not draw a free tracking number")
+
+
+def _log_once_committed(session: Session, message: str, *args: object) -> None:
+    """Log `message` when the session's transaction commits, in the caller's context (its
+    request id): a group of filings rolled back and filed again one by one
+    (intake.group_commit) must not leave lines for numbers that were never stored."""
+    lines: list[tuple[contextvars.Context, str, tuple[object, ...]]]
+    lines = session.info.setdefault(_LINES, [])
+    if not event.contains(session, "after_commit", _log_committed):
+        event.listen(session, "after_commit", _log_committed)
+        event.listen(session, "after_transaction_end", _forget_lines)
+    lines.append((contextvars.copy_context(), message, args))
+
+
+def _log_committed(session: Session) -> None:
+    for context, message, args in session.info.pop(_LINES, []):
+        context.run(log.info, message, *args)
+
+
+def _forget_lines(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the transaction ended without a commit: nothing stored
+        session.info.pop(_LINES, None)
 
 
 def _tracking_number(session: Session, now: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -183,10 +184,12 @@ def test_a_filing_that_fails_in_its_group_fails_alone(
     platform_on: Callable[..., None],
     sqlite_url: str,
     groups: Groups,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Two filings of one group name the same upload: the first takes it, the second gets
     422, and the rest of the group is filed; the retry counts no rate limit twice."""
     platform_on(sqlite_url, rate_limit_filings_per_phone_per_day="3")
+    caplog.set_level(logging.INFO, logger="intake.service")
     with TestClient(create_app()) as client:
         upload = client.post(
             "/api/v1/attachments", files={"file": ("a.pdf", PDF, "application/pdf")}
@@ -206,6 +209,11 @@ def test_a_filing_that_fails_in_its_group_fails_alone(
     assert groups.sizes == [1, 5]  # tried together once,
     assert groups.alone == 5  # then each alone
     assert _count(Complaint) == 5  # the leader and four; nothing of the refused one
+    # The log names each stored filing once, and no number of the rolled-back group.
+    with Session(get_engine(read_only=True)) as session:
+        stored = sorted(session.exec(select(Complaint.tracking_number)).all())
+    logged = [r.args[1] for r in caplog.records if r.getMessage().startswith("filed complaint")]
+    assert sorted(logged) == stored  # type: ignore[type-var]
     taken = answers[1].json()["tracking_number"]
     with Session(get_engine(read_only=True)) as session:
         owner = session.exec(select(Complaint).where(Complaint.tracking_number == taken)).one()
