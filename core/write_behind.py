@@ -39,7 +39,7 @@ _SAVEPOINT_CLAUSES = (SavepointClause, RollbackToSavepointClause, ReleaseSavepoi
 @dataclass
 class _Deferred:
     connection: Connection
-    expected: int  # rows per table the caller expects: how many ids to draw at once
+    expected: int  # how many filings (or such) the caller expects: ids drawn for all at once
     rows: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     ids: dict[Table, list[int]] = field(default_factory=dict)
     writing: bool = False
@@ -105,7 +105,8 @@ def reserve_ids(session: Session, table: Table, n: int) -> list[int] | None:
         free.clear()
     deferred.stale = False
     if len(free) < n:
-        free.extend(_draw(deferred, table, max(n - len(free), deferred.expected)))
+        # Enough for every filing the caller expects, if each asks for as many.
+        free.extend(_draw(deferred, table, max(n - len(free), deferred.expected * n)))
     taken, deferred.ids[table] = free[:n], free[n:]
     return taken
 
