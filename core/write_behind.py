@@ -96,7 +96,8 @@ def insert_later(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
 
 def reserve_ids(session: Session, table: Table, n: int) -> list[int] | None:
     """`n` ids for new rows of `table` that no other row will take, for deferred rows; None
-    when the session does not defer (the INSERT makes the id, as usual)."""
+    when the session does not defer (the INSERT makes the id, as usual). Defer the rows
+    before running another statement: on SQLite, one that inserts may take the same ids."""
     deferred: _Deferred | None = session.info.get(_KEY)
     if deferred is None:
         return None
