@@ -1,9 +1,9 @@
 """The platform's own app with the filing's storage taken out: the floor its framework sets.
 
 bench/intake.py serves this beside the bare ceiling and the real platform. It is
-`service.app.create_app()` (every router, the middleware, the error handlers, the request
-log) answering `POST /api/v1/complaints` through the real route: body validation, the
-Idempotency-Key header, the same answer built by
+`service.app.create_served_app()` (every router, the middleware, the error handlers, the
+request log, the settled heap) answering `POST /api/v1/complaints` through the real route:
+body validation, the Idempotency-Key header, the same answer built by
 `intake.api.filing_created`. Only the filing's own work is gone: no rate limits, no rows,
 no commit, no Redis. Its rate is the most intake could reach with a handler that cost
 nothing, so it splits the gap to the ceiling into the framework's part and the filing's.

@@ -9,12 +9,11 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, open_complaint
 from cases.policy import current_policy
-from core import metrics, write_behind
+from core import after_commit, metrics, write_behind
 from core.db import session_memo
 from core.errors import InvalidInput, NotFound
 from core.timeutil import stamp
@@ -167,22 +166,14 @@ def _log_once_committed(session: Session, message: str, *args: object) -> None:
     """Log `message` when the session's transaction commits, in the caller's context (its
     request id): a group of filings rolled back and filed again one by one
     (intake.group_commit) must not leave lines for numbers that were never stored."""
-    lines: list[tuple[contextvars.Context, str, tuple[object, ...]]]
-    lines = session.info.setdefault(_LINES, [])
-    if not event.contains(session, "after_commit", _log_committed):
-        event.listen(session, "after_commit", _log_committed)
-        event.listen(session, "after_transaction_end", _forget_lines)
+    lines = after_commit.pending(session, _LINES, _log_committed)
     lines.append((contextvars.copy_context(), message, args))
 
 
 def _log_committed(session: Session) -> None:
+    """An after-commit contributor with nothing for Redis: it only writes the lines."""
     for context, message, args in session.info.pop(_LINES, []):
         context.run(log.info, message, *args)
-
-
-def _forget_lines(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:  # the transaction ended without a commit: nothing stored
-        session.info.pop(_LINES, None)
 
 
 def _tracking_number(session: Session, now: datetime) -> str:
