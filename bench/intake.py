@@ -1,9 +1,9 @@
 """Durable filings per second through the real app, against a bare FastAPI app's ceiling.
 
 Both run under uvicorn with 2 worker processes, served the same way (service.http_server, as
-`complaints api --workers 2` runs; TCP_NODELAY on), started by this script, and take the
-same request body (a complaint of about 100 characters) from wrk (2 threads,
-32 connections; Debian's `wrk`, installed by scripts/bench-tools). The real app files
+`complaints api --workers 2` runs: uvloop, httptools, TCP_NODELAY on), started by this
+script, and take the same request body (a complaint of about 100 characters) from wrk
+(2 threads, 32 connections; Debian's `wrk`, installed by scripts/bench-tools). The real app files
 each one as production does: validation, rate limits and Idempotency-free intake, the
 filing's rows (filing, history, outbox rows) in a transaction it shares with the filings
 that arrived meanwhile (group commit, intake.group_commit), the after-commit hand-off to
@@ -30,6 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import httptools
+import uvicorn
+import uvloop
 from support import (
     BODY,
     Children,
@@ -109,7 +112,11 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite,postgres")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="bench-intake-"))
-    print(f"machine: {machine()}; wrk -t2 -c32 -d{args.seconds}s; logs in {logs}")
+    print(
+        f"machine: {machine()}; wrk -t2 -c32 -d{args.seconds}s; every app served by uvicorn "
+        f"{uvicorn.__version__} on uvloop {uvloop.__version__} with httptools "
+        f"{httptools.__version__}; logs in {logs}"
+    )
     for kind in args.database.split(","):
         with database(kind) as url:
             env = configure(url, logs / f"var-{kind}", warm_up="false")

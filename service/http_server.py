@@ -78,9 +78,17 @@ def hold_port(host: str, port: int) -> socket.socket:
     return holder
 
 
+def server_config(
+    app: str, *, host: str, port: int, workers: int, **options: Any
+) -> uvicorn.Config:
+    """How the platform serves `app` (a factory): uvloop and httptools unless told otherwise."""
+    options = {"loop": "uvloop", "http": "httptools"} | options
+    return uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
+
+
 def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
     """`uvicorn.run(app, factory=True, …)`: one listening socket per worker, TCP_NODELAY."""
-    config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
+    config = server_config(app, host=host, port=port, workers=workers, **options)
     if workers > 1:
         with hold_port(host, port) as holder:
             bound = holder.getsockname()[1]

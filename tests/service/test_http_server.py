@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.http_server import hold_port, worker_listener
+from service.http_server import hold_port, server_config, worker_listener
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +54,62 @@ def test_a_port_something_else_listens_on_is_refused() -> None:
         other.listen()
         with pytest.raises(OSError, match="in use"):
             hold_port("127.0.0.1", other.getsockname()[1])
+
+
+def test_the_platform_is_served_by_uvloop_and_httptools() -> None:
+    # uvicorn falls back to asyncio's loop and h11's pure-Python parser without a word; the
+    # platform asks for the C ones by name, so a missing one stops start-up instead.
+    config = server_config(
+        "tests.service.test_http_server:pid_app", host="127.0.0.1", port=0, workers=1
+    )
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    assert config.loop == "uvloop"
+    # Asked for otherwise, it is served otherwise.
+    plain = server_config(
+        "tests.service.test_http_server:pid_app", host="127.0.0.1", port=0, workers=1, http="h11"
+    )
+    plain.load()
+    assert plain.http_protocol_class.__name__ == "H11Protocol"
+
+
+def test_a_served_worker_runs_on_uvloop() -> None:
+    # The loop the served app's requests run on (a worker process of its own).
+    with hold_port("127.0.0.1", 0) as probe:
+        port = probe.getsockname()[1]
+    code = (
+        "from service.http_server import serve; "
+        f"serve('tests.service.test_http_server:loop_app', host='127.0.0.1', port={port}, "
+        "workers=1, log_level='warning')"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/loop", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the server never answered"
+                time.sleep(0.1)
+        assert answer.json() == "uvloop"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def loop_app() -> object:
+    import asyncio
+
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/loop")
+    async def loop() -> str:
+        return type(asyncio.get_running_loop()).__module__.split(".")[0]
+
+    return app
 
 
 def pid_app() -> object:
