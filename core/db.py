@@ -56,6 +56,8 @@ def _configure_sqlite(
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if gate is not None:  # checkpoints after the gate opens (core.sqlite_gate)
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         # Deleted and overwritten content is zeroed, so erased personal data is gone from
         # the file, not merely unlinked (cases.retention).
         cursor.execute("PRAGMA secure_delete=ON")
@@ -79,7 +81,7 @@ def _configure_sqlite(
             raise
 
     if gate is not None:
-        _release_gate_after_transactions(engine)
+        _release_gate_after_transactions(engine, gate)
 
 
 def _pool_info(connection: Any) -> dict[str, Any]:
@@ -92,15 +94,18 @@ def _pool_info(connection: Any) -> dict[str, Any]:
     return info
 
 
-def _release_gate_after_transactions(engine: Engine) -> None:
+def _release_gate_after_transactions(engine: Engine, gate: WriterGate) -> None:
     """The gate opens after the COMMIT or ROLLBACK itself (SQLAlchemy's commit and rollback
-    events fire before them), and when a connection goes back to the pool or is lost."""
+    events fire before them), and when a connection goes back to the pool or is lost. The
+    WAL checkpoint comes after the gate opens (core.sqlite_gate)."""
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
 
     def do_commit(dbapi_connection: Any) -> None:
         commit(dbapi_connection)  # a failed COMMIT leaves the transaction to its rollback
         leave_any(_pool_info(dbapi_connection))
+        # The pool's proxy, or (the dialect's first-connect check) the driver's connection.
+        gate.committed(getattr(dbapi_connection, "driver_connection", dbapi_connection))
 
     def do_rollback(dbapi_connection: Any) -> None:
         try:

@@ -13,11 +13,23 @@ waits in the kernel; the rest wait on the process's lock.
 
 A thread that opens a second write transaction while its first is still open is not gated
 again (it would wait for itself): SQLite's busy handler decides, as before the gate.
+
+The WAL is copied back into the database file after the gate opens, not inside it. SQLite
+checkpoints by itself in the COMMIT that takes the WAL past 1,000 pages: it copies them and
+syncs both files before the COMMIT returns, and the gate opens only then, so every writer of
+every process waited for that copy. Connections behind a gate turn the automatic checkpoint
+off, and the committing thread checkpoints once its gate has opened, after every
+`CHECKPOINT_EVERY` commits of its process (a group of filings writes a few dozen pages):
+PASSIVE, which copies what no reader still needs and never waits for a reader or a writer.
+With two API workers under wrk, the COMMIT of a group took 0.36 ms instead of 0.6 ms and
+the gate was held 2.4 ms instead of 2.75 ms per group; filings per second moved within the
+runs' noise (2,136-2,378 against 2,139-2,151).
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -25,13 +37,16 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+log = logging.getLogger(__name__)
 _HELD = "sqlite_gate_held"  # in the pool entry's info: this connection holds its gate
+CHECKPOINT_EVERY = 50  # commits of a process between its checkpoints
 
 
 class WriterGate:
     def __init__(self, database_path: str, timeout_seconds: float) -> None:
         self.path = f"{database_path}-writers"
         self.timeout_seconds = timeout_seconds
+        self._threads_counting = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
@@ -39,6 +54,7 @@ class WriterGate:
         self._holder: int | None = None
         self._fd: int | None = None
         self._pid = os.getpid()
+        self._commits = 0  # since this process's last checkpoint
 
     def _file(self) -> int:
         """The process's one open file of the gate. Opened once under a lock: two threads
@@ -79,6 +95,20 @@ class WriterGate:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._threads.release()
+
+    def committed(self, dbapi_connection: sqlite3.Connection) -> None:
+        """After a COMMIT and its gate's opening: checkpoint if this process's turn has come
+        (see the module's doc). A failed checkpoint is only logged: the commit stands, and
+        the next turn copies what this one did not."""
+        with self._threads_counting:
+            self._commits += 1
+            if self._commits < CHECKPOINT_EVERY:
+                return
+            self._commits = 0
+        try:
+            dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed (%s)", exc)
 
 
 _gates: dict[str, WriterGate] = {}

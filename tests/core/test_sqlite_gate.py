@@ -185,3 +185,57 @@ def _inode(path: str) -> int | None:
         return os.stat(path).st_ino
     except OSError:
         return None
+
+
+def _rows_in_the_database_file(database: Path, tmp_path: Path) -> int:
+    """The notes a reader of the database file alone sees: what was checkpointed into it,
+    none of what waits in the WAL."""
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / "main-file-only.db"
+    shutil.copyfile(database, copy)  # without its -wal: the file as the checkpoints left it
+    with sqlite3.connect(copy) as connection:
+        return int(connection.execute("SELECT count(*) FROM notes").fetchone()[0])
+
+
+def test_the_wal_is_checkpointed_after_the_gate_opens_every_few_commits(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's own checkpoint runs inside the COMMIT, while the gate is still held: every
+    # other writer waited for its copy and fsyncs. Here it is off, and the committing
+    # thread checkpoints once the gate is open.
+    import core.sqlite_gate
+
+    monkeypatch.setattr(core.sqlite_gate, "CHECKPOINT_EVERY", 3)
+    checkpoints: list[bool] = []  # for each checkpoint: was the gate held?
+
+    def trace(statement: str) -> None:
+        if "wal_checkpoint" in statement:
+            checkpoints.append(_gate_taken(database))
+
+    with Session(get_engine()) as session:
+        driver = session.connection().connection.driver_connection
+        assert driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        driver.set_trace_callback(trace)
+        try:
+
+            def note(body: str) -> None:
+                session.execute(text("INSERT INTO notes (body) VALUES (:b)"), {"b": body})
+                session.commit()
+
+            written = 0
+            while not checkpoints:  # this process's count, from wherever it stood
+                note(f"before {written}")
+                written += 1
+            assert written <= 3
+            assert _rows_in_the_database_file(database, tmp_path) == written
+            note("in the WAL 1")
+            note("in the WAL 2")
+            assert checkpoints == [False]  # two commits since: not yet
+            assert _rows_in_the_database_file(database, tmp_path) == written
+            note("the third")
+            assert checkpoints == [False, False]  # each one after its gate opened
+            assert _rows_in_the_database_file(database, tmp_path) == written + 3
+        finally:
+            driver.set_trace_callback(None)
