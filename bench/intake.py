@@ -30,9 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httptools
-import uvicorn
-import uvloop
 from support import (
     BODY,
     Children,
@@ -112,6 +109,12 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite,postgres")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="bench-intake-"))
+    # Imported here, after support has put bench/ last on the path: uvicorn imports the
+    # standard library's queue, which bench/queue.py would shadow.
+    import httptools
+    import uvicorn
+    import uvloop
+
     print(
         f"machine: {machine()}; wrk -t2 -c32 -d{args.seconds}s; every app served by uvicorn "
         f"{uvicorn.__version__} on uvloop {uvloop.__version__} with httptools "

@@ -92,3 +92,41 @@ def test_an_id_number_must_be_ascii_digits_and_callers_normalise_first() -> None
     assert id_number_problem(ascii_digits(full_width)) is None
     # Not "check digit does not match": the problem is the digits, not the arithmetic.
     assert id_number_problem(full_width) == "must be 17 digits and a check digit (0-9 or X)"
+
+
+def _answer(normalize: object, raw: str) -> str:
+    try:
+        return str(normalize(raw))  # type: ignore[operator]
+    except ValueError:
+        return "ValueError"
+
+
+def test_a_mobile_number_answered_at_once_is_what_phonenumbers_answers() -> None:
+    # The fast way (phonenumbers' own CN mobile pattern) and the full parse agree on every
+    # 11-digit number beginning with 1 (each three-digit and four-digit prefix, among them
+    # the carrier-selection prefixes 11…, 12…, 179… that CN's parsing strips), written
+    # with and without +86 or 0086, with spaces or dashes, in full-width digits.
+    import random
+
+    from schemas.validators import _by_phonenumbers
+
+    draw = random.Random(20261205)
+    national = [
+        f"1{prefix:03d}{draw.randrange(10**7):07d}" for prefix in range(1000) for _ in range(3)
+    ]
+    national += ["16100000000", "17400012345", "17405999999", "17406000000", "17951234567"]
+    fast = 0
+    for number in national:
+        reference = _answer(_by_phonenumbers, number)
+        fast += reference != "ValueError"
+        shapes = (
+            number,
+            f"+86{number}",
+            f"0086{number}",
+            f"+86 {number[:3]} {number[3:7]} {number[7:]}",
+            f"{number[:3]}-{number[3:7]}-{number[7:]}",
+            number.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        )
+        for raw in shapes:
+            assert _answer(normalize_cn_phone, raw) == reference, raw
+    assert fast > 1000  # the sample holds many valid mobiles, not only refusals
