@@ -50,10 +50,18 @@ def normalize_uscc(code: str) -> str:
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）－]")
 _PHONE_SHAPE = re.compile(r"\+?[0-9]+")
-# phonenumbers' own pattern of a mainland mobile number (its metadata for CN), read once.
-_CN_MOBILE = re.compile(
-    phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern
-)
+
+
+def _cn_mobile_pattern() -> re.Pattern[str]:
+    """phonenumbers' own pattern of a mainland mobile number (its metadata for CN)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    pattern = metadata.mobile.national_number_pattern if metadata and metadata.mobile else None
+    if not pattern:
+        raise RuntimeError("phonenumbers has no mobile pattern for CN")
+    return re.compile(str(pattern))
+
+
+_CN_MOBILE = _cn_mobile_pattern()
 
 
 def normalize_cn_phone(raw: str) -> str:
