@@ -14,7 +14,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from redis import Redis
-from redis.exceptions import NoScriptError
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
@@ -390,35 +389,55 @@ def test_a_request_that_gives_up_while_waiting_is_not_filed(
     assert phones == {"+86" + LEADER, "+8613500000002"}
 
 
-def test_check_each_sends_again_only_the_tries_redis_did_not_run(
+def test_check_each_counts_a_group_in_one_call_and_once_after_redis_lost_the_script(
     configure: Callable[..., None],
     redis_url: str,
     sqlite_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Redis lost the script between two calls of one pipeline: only the NOSCRIPT ones are
-    sent again, so the others are not counted twice."""
+    """Every try of a group in one EVALSHA; a Redis that lost the script (a restart)
+    answers NOSCRIPT having run nothing, and the one call is sent again: each try counted
+    once."""
     configure(database_url=sqlite_url, redis_url=redis_url)
-    real = limits._evalsha_each
-    calls: list[list[int]] = []
+    connection = Redis.from_url(redis_url)
+    connection.script_flush()
+    sent: list[int] = []
+    real_evalsha = Redis.evalsha
 
-    def second_lost(connection: Any, counts: dict[int, Any]) -> dict[int, Any]:
-        calls.append(sorted(counts))
-        if len(calls) > 1:
-            return real(connection, counts)
-        answers = real(connection, {i: c for i, c in counts.items() if i != 1})
-        return answers | {1: NoScriptError("No matching script")}
+    def counted_evalsha(self: Redis, sha: str, numkeys: int, *keys_and_args: Any) -> Any:
+        sent.append(numkeys)
+        return real_evalsha(self, sha, numkeys, *keys_and_args)
 
-    monkeypatch.setattr(limits, "_evalsha_each", second_lost)
+    monkeypatch.setattr(Redis, "evalsha", counted_evalsha)
     one = [
         limits.Limit("ip", f"10.0.1.{n}", limit=1, window_seconds=3600, what="x") for n in range(3)
     ]
     assert limits.check_each([[one[0]], [one[1]], [one[2]]]) == [None, None, None]
-    assert calls == [[0, 1, 2], [1]]
-    monkeypatch.setattr(limits, "_evalsha_each", real)
+    assert sent == [3, 3]  # refused for NOSCRIPT, then run
     # Each was counted once: a second try is over its limit of 1, for all three alike.
     again = limits.check_each([[one[0]], [one[1]], [one[2]]])
     assert all(isinstance(refusal, limits.TooManyRequests) for refusal in again)
+    assert sent == [3, 3, 3]
+
+
+def test_a_counter_redis_refuses_leaves_its_own_try_unchecked_and_counts_the_others(
+    configure: Callable[..., None], redis_url: str, sqlite_url: str
+) -> None:
+    configure(database_url=sqlite_url, redis_url=redis_url)
+    connection = Redis.from_url(redis_url)
+    broken = limits.Limit("ip", "10.0.2.1", limit=1, window_seconds=3600, what="visits")
+    fine = limits.Limit("ip", "10.0.2.2", limit=1, window_seconds=3600, what="visits")
+    phone = limits.Limit("phone", "13800000001", limit=5, window_seconds=3600, what="calls")
+    window = int(time.time()) // 3600
+    # A counter that is not a number (a key of another type): Redis refuses its INCR.
+    connection.rpush(f"{limits._bucket('ip', '10.0.2.1')}:{window}", "x")
+    outcome = limits.check_each([[broken, phone], [fine], [fine]])
+    assert outcome[0] is None  # unchecked, as when Redis is down: the filing goes on
+    assert outcome[1] is None
+    assert isinstance(outcome[2], limits.TooManyRequests)  # the others counted all the same
+    # The refused try stopped there, as a failed script call stopped it: its phone number's
+    # window was not counted.
+    assert not connection.exists(f"{limits._bucket('phone', '13800000001')}:{window}")
 
 
 def test_check_each_counts_every_try_as_check_all_would(
