@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -73,17 +75,28 @@ def test_the_platform_is_served_by_uvloop_and_httptools() -> None:
     assert plain.http_protocol_class.__name__ == "H11Protocol"
 
 
-def test_a_served_worker_runs_on_uvloop() -> None:
-    # The loop the served app's requests run on (a worker process of its own).
+@contextmanager
+def served(app: str, *, workers: int) -> Iterator[int]:
+    """`app` (a factory in this module) served as the platform serves, in a process of its
+    own; its port."""
     with hold_port("127.0.0.1", 0) as probe:
         port = probe.getsockname()[1]
     code = (
         "from service.http_server import serve; "
-        f"serve('tests.service.test_http_server:loop_app', host='127.0.0.1', port={port}, "
-        "workers=1, log_level='warning')"
+        f"serve('tests.service.test_http_server:{app}', host='127.0.0.1', port={port}, "
+        f"workers={workers}, log_level='warning')"
     )
     server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_a_served_worker_runs_on_uvloop() -> None:
+    # The loop the served app's requests run on (a worker process of its own).
+    with served("loop_app", workers=1) as port:
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -93,9 +106,6 @@ def test_a_served_worker_runs_on_uvloop() -> None:
                 assert time.monotonic() < deadline, "the server never answered"
                 time.sleep(0.1)
         assert answer.json() == "uvloop"
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def loop_app() -> object:
@@ -128,15 +138,7 @@ def pid_app() -> object:
 def test_kept_alive_connections_are_spread_over_the_workers() -> None:
     # With one socket shared by the workers, the first to wake accepted every waiting
     # connection: under wrk -c32 one worker did all the work and the other idled.
-    with hold_port("127.0.0.1", 0) as probe:
-        port = probe.getsockname()[1]
-    code = (
-        "from service.http_server import serve; "
-        f"serve('tests.service.test_http_server:pid_app', host='127.0.0.1', port={port}, "
-        "workers=2, log_level='warning')"
-    )
-    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    try:
+    with served("pid_app", workers=2) as port:
         # Both workers up: a fresh connection lands on each within a few tries.
         seen: set[int] = set()
 
@@ -173,9 +175,6 @@ def test_kept_alive_connections_are_spread_over_the_workers() -> None:
             assert time.monotonic() < deadline, f"workers answering: {seen}"
             time.sleep(0.1)
         assert dead not in seen
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def _ask_pid(connection: socket.socket) -> int:
