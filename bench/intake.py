@@ -14,7 +14,10 @@ own app with the filing's storage taken out (bench/floor_app.py) shows how much 
 is the framework's (middleware, routing, validation) and how much the filing's. Then the
 p50/p99 latency of each app at 200 requests/s offered by `hey` over 20 connections, the
 arrivals spread evenly (bench/support.py: one `hey -c 20` would send them in bursts of 20
-every 100 ms).
+every 100 ms). While wrk floods the platform, the CPU each part of the machine used (the API
+processes, the PostgreSQL server, Redis, wrk; from /proc) is divided by the filings
+stored, beside what the cores had per filing: where a filing's cost goes, and how much of
+the machine sat idle.
 
     .venv/bin/python bench/intake.py [--seconds 20] [--database sqlite,postgres]
 """
@@ -23,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,11 +40,14 @@ from support import (
     Children,
     answers,
     configure,
+    cpu_seconds,
     database,
     free_port,
     hey,
     machine,
     need,
+    process_tree,
+    processes_named,
     wait_for,
 )
 
@@ -78,14 +86,47 @@ def durable_filings() -> int:
         return int(session.execute(select(func.count()).select_from(Complaint)).scalar_one())
 
 
-def durable(url: str, args: argparse.Namespace, logs: Path) -> tuple[float, dict[str, float]]:
-    """Filings stored per second while wrk floods `url`, counted in the database."""
+def durable(
+    url: str, args: argparse.Namespace, logs: Path, app: subprocess.Popen[bytes]
+) -> tuple[float, dict[str, float]]:
+    """Filings stored per second while wrk floods `url`, counted in the database; and the
+    CPU seconds each part of the machine used meanwhile (`cpu: …` keys)."""
+    parts = {
+        "the API processes": lambda: process_tree(app.pid),
+        "the database server": lambda: processes_named("postgres"),
+        "Redis": lambda: processes_named("redis-server"),
+    }
     before = durable_filings()
+    cpu_before = {part: cpu_seconds(pids()) for part, pids in parts.items()}
+    wrk_before = _children_cpu()
     started = time.perf_counter()
     result = wrk(url, args.seconds, logs)
     elapsed = time.perf_counter() - started
+    used = {f"cpu: {part}": cpu_seconds(pids()) - cpu_before[part] for part, pids in parts.items()}
+    used["cpu: wrk"] = _children_cpu() - wrk_before
     stored = durable_filings() - before
-    return stored / elapsed, result | {"stored": float(stored)}
+    return stored / elapsed, result | used | {"stored": float(stored), "seconds": elapsed}
+
+
+def _children_cpu() -> float:
+    """CPU of this script's finished children (wrk, once it has been waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_line(kind: str, result: dict[str, float]) -> str:
+    """Where a durable filing's CPU went, in µs, against what the cores had per filing."""
+    stored = max(result["stored"], 1.0)
+    shares = ", ".join(
+        f"{key.removeprefix('cpu: ')} {1e6 * seconds / stored:.0f}"
+        for key, seconds in result.items()
+        if key.startswith("cpu: ")
+    )
+    available = 1e6 * (os.cpu_count() or 1) * result["seconds"] / stored
+    return (
+        f"[{kind}] CPU per durable filing, µs: {shares}; the cores had {available:.0f} "
+        "(the rest: the kernel's own work, other processes, idle)"
+    )
 
 
 def serve_bench_app(children: Children, name: str, factory: str, port: int) -> None:
@@ -98,9 +139,11 @@ def serve_bench_app(children: Children, name: str, factory: str, port: int) -> N
     children.start(name, sys.executable, "-c", code)
 
 
-def serve_platform(children: Children, name: str, port: int) -> None:
+def serve_platform(children: Children, name: str, port: int) -> subprocess.Popen[bytes]:
     """The platform as production runs it: `complaints api --workers 2`."""
-    children.complaints(name, "api", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
+    return children.complaints(
+        name, "api", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"
+    )
 
 
 def main() -> None:
@@ -130,15 +173,19 @@ def main() -> None:
             bare, floor, real, single = free_port(), free_port(), free_port(), free_port()
             serve_bench_app(children, "bare", "bench.bare_app:create_app", bare)
             serve_bench_app(children, f"floor-{kind}", "bench.floor_app:create_app", floor)
-            serve_platform(children, f"app-{kind}", real)
-            serve_platform(alone, f"app-{kind}-alone", single)
+            platform = serve_platform(children, f"app-{kind}", real)
+            platform_alone = serve_platform(alone, f"app-{kind}-alone", single)
             for port in (bare, floor, real, single):
                 wait_for("up", lambda p=port: answers(f"http://127.0.0.1:{p}/docs"), timeout=120)
             ceiling = wrk(f"http://127.0.0.1:{bare}/api/v1/complaints", args.seconds, logs)
             framework = wrk(f"http://127.0.0.1:{floor}/api/v1/complaints", args.seconds, logs)
-            one_each, _ = durable(f"http://127.0.0.1:{single}/api/v1/complaints", args, logs)
+            one_each, _ = durable(
+                f"http://127.0.0.1:{single}/api/v1/complaints", args, logs, platform_alone
+            )
             alone.stop()
-            durable_rate, result = durable(f"http://127.0.0.1:{real}/api/v1/complaints", args, logs)
+            durable_rate, result = durable(
+                f"http://127.0.0.1:{real}/api/v1/complaints", args, logs, platform
+            )
             share = durable_rate / ceiling["rps"]
             print(f"[{kind}] bare FastAPI ceiling: {ceiling['rps']:7.0f} requests/s")
             print(
@@ -156,6 +203,7 @@ def main() -> None:
                 f"{share:.0%} of the ceiling (target ≥ {TARGET_SHARE:.0%}); group commit "
                 f"{durable_rate / one_each:.2f}× a transaction per filing"
             )
+            print(cpu_line(kind, result))
             fixed_bare = hey(f"http://127.0.0.1:{bare}/api/v1/complaints", 15, 200, logs)
             fixed = hey(f"http://127.0.0.1:{real}/api/v1/complaints", 15, 200, logs)
             print(
