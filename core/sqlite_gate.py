@@ -46,7 +46,6 @@ class WriterGate:
     def __init__(self, database_path: str, timeout_seconds: float) -> None:
         self.path = f"{database_path}-writers"
         self.timeout_seconds = timeout_seconds
-        self._threads_counting = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
@@ -55,6 +54,7 @@ class WriterGate:
         self._fd: int | None = None
         self._pid = os.getpid()
         self._commits = 0  # since this process's last checkpoint
+        self._counting = threading.Lock()
 
     def _file(self) -> int:
         """The process's one open file of the gate. Opened once under a lock: two threads
@@ -100,7 +100,7 @@ class WriterGate:
         """After a COMMIT and its gate's opening: checkpoint if this process's turn has come
         (see the module's doc). A failed checkpoint is only logged: the commit stands, and
         the next turn copies what this one did not."""
-        with self._threads_counting:
+        with self._counting:
             self._commits += 1
             if self._commits < CHECKPOINT_EVERY:
                 return
