@@ -48,6 +48,9 @@ _FILING_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+_TRACK_PREFIX = "_complaints_track_prefix"  # the router's attribute: the cached prefix
+
+
 def tracking_url(request: Request, number: str) -> str:
     """`request.url_for("track_complaint", tracking_number=number)`, without searching the
     app's routes for every filing (that search was 5 % of a filing's cost)."""
@@ -58,9 +61,6 @@ def tracking_url(request: Request, number: str) -> str:
         setattr(routes, _TRACK_PREFIX, prefix)
     # What URLPath.make_absolute_url makes of it (the base holds any root path), as text.
     return str(request.base_url).rstrip("/") + prefix + number
-
-
-_TRACK_PREFIX = "_complaints_track_prefix"
 
 
 def filing_created(
