@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -9,6 +10,7 @@ from sqlmodel import SQLModel, col, select
 import schemas  # noqa: F401
 from core import migrate
 from core.db import get_engine
+from core.errors import Conflict
 from core.timeutil import utcnow
 from schemas.event import ComplaintEvent
 
@@ -124,3 +126,56 @@ def test_0022_gives_open_page_sessions_their_accounts_current_version(platform: 
         )
     migrate.upgrade()
     assert _one("SELECT token_epoch FROM staff_sessions WHERE token_hash = 'h'") == 3
+
+
+def test_a_database_with_filings_migrates_across_copies_of_complaints(
+    platform: str, client: TestClient
+) -> None:
+    """SQLite alters `complaints` by copying it and dropping the old table (0013 among
+    others); with history rows pointing at it, the drop failed on a foreign key and a
+    database with filings could not be downgraded or upgraded across it."""
+    from tests.helpers import valid_filing
+
+    for _ in range(3):
+        assert client.post("/api/v1/complaints", json=valid_filing()).status_code == 201
+    before = _counts()
+    migrate.downgrade(revision="0012")
+    migrate.upgrade()
+    assert _counts() == before
+    with get_engine().connect() as connection:
+        if connection.dialect.name == "sqlite":  # enforcement is back for the app
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
+def test_rows_left_pointing_at_nothing_fail_the_upgrade_and_change_nothing(
+    sqlite_platform: str,
+) -> None:
+    engine = get_engine()
+    migrate.downgrade(revision="0012")
+    with engine.connect() as connection:
+        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA foreign_keys=OFF"
+        )
+        connection.execute(
+            text(
+                "INSERT INTO complaint_events (complaint_id, at, actor, reason, payload, public) "
+                "VALUES (999, :now, 'x', 'r', '{}', :yes)"
+            ),
+            {"now": utcnow(), "yes": True},
+        )
+        connection.commit()
+        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA foreign_keys=ON"
+        )
+    with pytest.raises(Conflict, match="complaint_events row 1 → complaints"):
+        migrate.upgrade()
+    assert _one("SELECT version_num FROM alembic_version") == "0012"
+    assert "quality_supervisors" not in inspect(engine).get_table_names()
+
+
+def _counts() -> tuple[object, ...]:
+    return tuple(
+        _one(f"SELECT count(*) FROM {table}")  # noqa: S608 (names from this test)
+        for table in ("complaints", "complaint_events", "outbox_messages")
+    )
