@@ -62,6 +62,7 @@ def variants() -> dict[str, Any]:
         "ours C=1": dataclasses.replace(ours, c=1.0),
         "ours without confusion mix": dataclasses.replace(ours, confusion_mix=0.0),
         "ours confusion mix 0.3": dataclasses.replace(ours, confusion_mix=0.3),
+        "ours without name boost": dataclasses.replace(ours, name_boosts=(0.0,)),
         "ours chars only": dataclasses.replace(
             ours,
             features=FeatureConfig(words=False, mentions=False, user_dictionary=False, dates=False),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -337,3 +337,67 @@ class FeatureSpace:
             blocks.append(Block(name, terms, idf, weight, offset, index))
             offset += len(terms)
         return cls(config, blocks)
+
+
+class LabelNames:
+    """Which labels a normalised text names, each by a name of its own (its label string, or
+    an alias): 「请住房和城乡建设局核实」 names 住房和城乡建设局.
+
+    Longest match: a name inside a longer name found at that place does not count, so
+    「公安局交通警察支队」 names 公安局交通警察支队 but not 公安局; 「公安局」 alone names 公安局.
+    A name is two or more characters with Chinese in it, so a department code never counts.
+    """
+
+    def __init__(self, names: Iterable[tuple[str, int]], n_labels: int) -> None:
+        labels_of: dict[str, set[int]] = {}
+        for name, label in names:
+            form = normalize(name, strip_boilerplate=False)
+            if len(form) >= 2 and has_chinese(form):
+                labels_of.setdefault(form, set()).add(label)
+        self.n_labels = n_labels
+        # Longest first, so a label named twice keeps its longest name (shown in reasons).
+        self._names = sorted(labels_of, key=lambda s: (-len(s), s))
+        self._labels = [tuple(sorted(labels_of[s])) for s in self._names]
+        # Each name's places inside the longer names: (longer name, offset of the name in it).
+        self._inside = [
+            [
+                (longer, at)
+                for longer in self._names
+                if len(longer) > len(name)
+                for at in range(len(longer) - len(name) + 1)
+                if longer.startswith(name, at)
+            ]
+            for name in self._names
+        ]
+
+    @classmethod
+    def of(cls, labels: Sequence[str], aliases: Mapping[str, str] | None = None) -> LabelNames:
+        """Each label's own string, and the aliases (other name → label) of labels it has."""
+        index = {label: i for i, label in enumerate(labels)}
+        names = [(label, i) for i, label in enumerate(labels)]
+        aliases = aliases or {}
+        names += [(alias, index[label]) for alias, label in aliases.items() if label in index]
+        return cls(names, len(labels))
+
+    def find(self, text: str) -> dict[int, str]:
+        """label index → the (longest) name of it the text contains as a longest match."""
+        found: dict[int, str] = {}
+        for name, labels, inside in zip(self._names, self._labels, self._inside, strict=True):
+            if name not in text or all(label in found for label in labels):
+                continue
+            at = text.find(name)
+            while at >= 0:
+                if not any(at >= k and text.startswith(longer, at - k) for longer, k in inside):
+                    for label in labels:
+                        found.setdefault(label, name)
+                    break
+                at = text.find(name, at + 1)
+        return found
+
+    def indicator(self, texts: Sequence[str]) -> np.ndarray:
+        """rows × labels, 1.0 where the text names the label (see `find`), else 0.0."""
+        named = np.zeros((len(texts), self.n_labels), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for label in self.find(text):
+                named[row, label] = 1.0
+        return named

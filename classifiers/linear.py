@@ -1,5 +1,9 @@
 """The trained department classifier: TF-IDF features × linear weights, calibrated by softmax.
 
+A label's score also gains the model's name boost when the text names that very label (its
+own name or an alias, as the longest match: `LabelNames`), which one-vs-rest weights cannot
+learn, the feature being the same for every label.
+
 Prediction needs only numpy and scipy (a sparse row times a dense weight matrix), so the
 worker and the API never import scikit-learn. The model is one `.npz` file read with
 `allow_pickle=False`: loading it never runs code, and sha256 sums catch any change to it.
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -27,6 +32,7 @@ from classifiers.features import (
     Document,
     FeatureConfig,
     FeatureSpace,
+    LabelNames,
     TextAnalyzer,
     all_chinese,
     has_chinese,
@@ -35,9 +41,9 @@ from classifiers.tokenizer import Tokenizer, shared_tokenizer, stopwords
 from core.errors import InvalidInput
 
 FORMAT_NAME = "complaints-linear-classifier"
-# 2: the date block; 3: the confusion transfer matrix. Older files still load (format 1
-# without dates, 1 and 2 without the confusion mix).
-FORMAT_VERSION = 3
+# 2: the date block; 3: the confusion transfer matrix; 4: the name boost. Older files still
+# load (format 1 without dates, 1 and 2 without the confusion mix, 1 to 3 without the boost).
+FORMAT_VERSION = 4
 CLASSIFIER_VERSION = "1.0"
 TOP_K = 3
 MAX_REASONS = 6
@@ -97,6 +103,14 @@ class LinearClassifier:
             raise ValueError(f"transfer matrix {self.transfer.shape} does not fit {n} labels")
         if not 0.0 <= self.confusion_mix <= 1.0:
             raise ValueError(f"confusion mix {self.confusion_mix} is not in [0, 1]")
+        # Added to a label's raw score where the text names that label (`LabelNames`).
+        self.name_boost = float(metadata.get("name_boost", 0.0))
+        if not (math.isfinite(self.name_boost) and self.name_boost >= 0):
+            raise ValueError(f"name boost {self.name_boost} is not a non-negative number")
+        aliases = metadata.get("label_aliases") or {}
+        if not isinstance(aliases, dict):
+            raise ValueError("label aliases are not a mapping")
+        self._names = LabelNames.of(self.labels, aliases) if self.name_boost else None
         # e.g. 1.0+20260101T120000Z.3f2a9c1b: code version, when trained, on which data.
         stamp = re.sub(r"\D", "", metadata["created_at"])[:14]
         self.version = (
@@ -135,9 +149,24 @@ class LinearClassifier:
         return self._analyzer.analyze_all(texts)
 
     def scores(self, docs: Sequence[Document]) -> tuple[sp.csr_matrix, np.ndarray]:
-        """The TF-IDF matrix and the raw linear scores (rows × labels)."""
+        """The TF-IDF matrix and the raw scores (rows × labels): linear, plus the name boost
+        where the text names the label."""
+        x, raw, _ = self._scores(docs)
+        return x, raw
+
+    def _scores(
+        self, docs: Sequence[Document]
+    ) -> tuple[sp.csr_matrix, np.ndarray, list[dict[int, str]]]:
+        """The matrix, the raw scores, and for each row the labels it names (by which name)."""
         x = self.features.transform(docs)
-        return x, np.asarray(x @ self.weights) + self.bias
+        raw = np.asarray(x @ self.weights) + self.bias
+        named: list[dict[int, str]] = [{} for _ in docs]
+        if self._names is not None:
+            for row, doc in enumerate(docs):
+                named[row] = self._names.find(doc.text)
+                for label in named[row]:
+                    raw[row, label] += self.name_boost
+        return x, raw, named
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, rows × `labels`."""
@@ -155,7 +184,7 @@ class LinearClassifier:
 
     def predict_batch(self, texts: Sequence[str]) -> list[Prediction]:
         docs = self.analyze(texts)
-        x, raw = self.scores(docs)
+        x, raw, named = self._scores(docs)
         probs = self._probabilities(raw)
         k = min(TOP_K, len(self.labels))
         top = np.argpartition(-probs, k - 1, axis=1)[:, :k] if k < len(self.labels) else None
@@ -163,7 +192,7 @@ class LinearClassifier:
         for row, doc in enumerate(docs):
             candidates = top[row] if top is not None else np.arange(len(self.labels))
             ranked = candidates[np.argsort(-probs[row, candidates], kind="stable")]
-            reasons = self._reasons(x, row, doc, ranked)
+            reasons = self._reasons(x, row, doc, ranked, named[row])
             suggestions = tuple(
                 Suggestion(self.labels[j], float(probs[row, j]), reasons[i])
                 for i, j in enumerate(ranked)
@@ -172,12 +201,19 @@ class LinearClassifier:
         return predictions
 
     def _reasons(
-        self, x: sp.csr_matrix, row: int, doc: Document, labels: np.ndarray
+        self,
+        x: sp.csr_matrix,
+        row: int,
+        doc: Document,
+        labels: np.ndarray,
+        named: dict[int, str],
     ) -> list[tuple[str, ...]]:
         """For each label, the words of this text with the largest positive push towards it.
 
         Words of two or more characters; a short text is filled up to three with dictionary
-        words found among the character n-grams. A text too short for that gets fewer.
+        words found among the character n-grams. A text too short for that gets fewer. A label
+        the text names (`named`, which the name boost raised) has that first, as
+        「文中点名“住房和城乡建设局”」, instead of the bare name among the words.
         """
         start, end = x.indptr[row], x.indptr[row + 1]
         idx, values = x.indices[start:end], x.data[start:end]
@@ -196,6 +232,9 @@ class LinearClassifier:
                     grams = [self.features.blocks[0].terms[i] for i in char_idx[keep].tolist()]
                     gram_push = char_values[keep, None] * self.weights[char_idx[keep]][:, labels]
                 _fill(chosen, _strongest(grams, gram_push[:, col], len(grams), share=0.0))
+            name = named.get(int(labels[col]))
+            if name is not None:
+                chosen = [name_reason(name), *(t for t in chosen if t != name)][:MAX_REASONS]
             result.append(tuple(chosen))
         return result
 
@@ -321,6 +360,11 @@ def _temporary_beside(path: Path) -> tuple[int, str]:
 
 def _unwritable(path: Path, exc: OSError) -> InvalidInput:
     return InvalidInput(f"cannot write the model to {path}: {exc.strerror or exc}")
+
+
+def name_reason(name: str) -> str:
+    """The reason shown for a label the text names: 「文中点名“公安局交通警察支队”」."""
+    return f"文中点名“{name}”"
 
 
 def _fill(chosen: list[str], candidates: list[str]) -> None:

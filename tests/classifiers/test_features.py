@@ -9,6 +9,7 @@ from classifiers.features import (
     Document,
     FeatureConfig,
     FeatureSpace,
+    LabelNames,
     TextAnalyzer,
     canonical_department,
     date_terms,
@@ -244,3 +245,36 @@ def test_word_bounds_count_spaces_so_offsets_match_the_text() -> None:
     assert bounds == reference.word_bounds(text)
     assert {0, 2, 4, text.index("乱停"), len(text)} <= bounds
     assert 3 not in bounds  # 门口 is one word
+
+
+LABELS = ["公安局", "公安局交通警察支队", "交通警察支队", "住房和城乡建设局", "d07"]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("请公安局交通警察支队核实处理", {1: "公安局交通警察支队"}),  # not 公安局, not 交通警察支队
+        ("请公安局核实处理", {0: "公安局"}),
+        ("公安局交通警察支队回复:已转公安局处理", {1: "公安局交通警察支队", 0: "公安局"}),
+        ("请交通警察支队核实", {2: "交通警察支队"}),
+        ("公安局交通警察支队、交通警察支队", {1: "公安局交通警察支队", 2: "交通警察支队"}),
+        ("请住房和城乡建设局核实", {3: "住房和城乡建设局"}),
+        ("请d07核实", {}),  # a code is not a name
+        ("请住建局核实", {}),
+    ],
+)
+def test_a_label_name_counts_only_where_no_longer_name_holds_it(text, named) -> None:
+    names = LabelNames.of(LABELS)
+    assert names.find(normalize(text)) == named
+    row = names.indicator([normalize(text)])[0]
+    assert row.tolist() == [1.0 if j in named else 0.0 for j in range(len(LABELS))]
+
+
+def test_label_names_include_the_aliases_and_are_normalised() -> None:
+    names = LabelNames.of(
+        LABELS, {"交警": "公安局交通警察支队", "住建局": "住房和城乡建设局", "x": "y"}
+    )
+    assert names.find(normalize("请交警核实，住建局也知道")) == {1: "交警", 3: "住建局"}
+    assert names.find(normalize("请公安局交通警察支队核实")) == {1: "公安局交通警察支队"}
+    assert LabelNames.of(["ＡＢ警队"]).find(normalize("请ab警队核实")) == {0: "ab警队"}
+    assert names.indicator([]).shape == (0, len(LABELS))

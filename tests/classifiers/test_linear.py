@@ -16,7 +16,14 @@ from classifiers.base import Classifier
 from classifiers.dataset import read_labelled_csv
 from classifiers.errors import ModelFileError
 from classifiers.features import normalize
-from classifiers.linear import FORMAT_VERSION, LinearClassifier, arrays_sha256
+from classifiers.linear import (
+    FORMAT_VERSION,
+    LinearClassifier,
+    arrays_sha256,
+    mix_confusions,
+    name_reason,
+    softmax,
+)
 from classifiers.training import train
 from core.errors import InvalidInput
 
@@ -84,6 +91,11 @@ def test_reasons_are_chinese_terms_of_the_text(model, held_texts) -> None:
         assert len(best) <= 6
         assert len(set(best)) == len(best)
         for term in best:
+            if term == name_reason(predicted.best.label):  # the text names the label
+                assert model.name_boost > 0
+                assert predicted.best.label in normalize(text)
+                assert term == best[0]
+                continue
             assert term in normalize(text)
             assert len(term) >= 2
             assert any("\u4e00" <= c <= "\u9fff" for c in term)
@@ -130,6 +142,7 @@ def test_metadata_is_json_with_what_an_operator_needs(saved) -> None:
         "target_precision",
         "created_at",
         "arrays_sha256",
+        "name_boost",
     ):
         assert key in meta
     assert meta["format_version"] == FORMAT_VERSION
@@ -343,3 +356,84 @@ def test_saving_where_no_file_can_be_written_is_a_clear_error(model, tmp_path) -
     with pytest.raises(InvalidInput, match=r"cannot write the model to /proc/none/m\.model"):
         model.save("/proc/none/m.model")
     assert list(tmp_path.iterdir()) == []
+
+
+def _with_boost(model: LinearClassifier, boost: float) -> LinearClassifier:
+    """The same model with another name boost."""
+    return LinearClassifier(
+        features=model.features,
+        user_words=model.user_words,
+        weights=model.weights,
+        bias=model.bias,
+        metadata={**model.metadata, "name_boost": boost},
+        transfer=model.transfer,
+    ).load_tokenizer()
+
+
+def _unboosted_proba(model: LinearClassifier, texts: list[str]) -> np.ndarray:
+    """What every format before 4 computed: linear scores, softmax, confusion mix."""
+    x = model.features.transform(model.analyze(texts))
+    raw = np.asarray(x @ model.weights) + model.bias
+    return mix_confusions(softmax(raw, model.temperature), model.transfer, model.confusion_mix)
+
+
+NAMING = "小区门口机动车违停堵路，请交警核实处理，住房和城乡建设局也应过问"
+
+
+def test_the_name_boost_raises_the_score_of_a_label_the_text_names(model) -> None:
+    assert "住房和城乡建设局" in model.labels
+    assert "公安局交通警察支队" in model.labels
+    housing = model.labels.index("住房和城乡建设局")
+    plain, boosted = _with_boost(model, 0.0), _with_boost(model, 3.0)
+    _, raw = plain.scores(plain.analyze([NAMING, "请公安局交通警察支队核实"]))
+    _, raised = boosted.scores(boosted.analyze([NAMING, "请公安局交通警察支队核实"]))
+    police = model.labels.index("公安局交通警察支队")
+    expected = raw.copy()
+    expected[0, housing] += 3.0
+    expected[1, police] += 3.0  # and not 公安局, which the longer name holds
+    np.testing.assert_allclose(raised, expected, rtol=1e-6)
+
+    before, after = plain.predict(NAMING), boosted.predict(NAMING)
+    assert before.top[0].label == "公安局交通警察支队"
+    assert after.top[0].label == "住房和城乡建设局"  # the boost changed the ranking
+    assert after.top[0].reasons[0] == "文中点名“住房和城乡建设局”"
+    assert "住房和城乡建设局" not in after.top[0].reasons  # said once, as the name match
+    assert not any("文中点名" in r for s in before.top for r in s.reasons)
+    # A label the text does not name gets no such reason.
+    assert not any("文中点名" in r for s in after.top[1:] for r in s.reasons)
+
+
+def test_a_model_file_of_format_three_without_the_name_boost_predicts_as_before(
+    saved, held_texts, tmp_path
+) -> None:
+    def boosted(arrays: dict, meta: dict) -> None:
+        meta["name_boost"] = 0.5
+
+    def format_three(arrays: dict, meta: dict) -> None:
+        del meta["name_boost"]
+        meta["format_version"] = 3
+
+    new = LinearClassifier.load(_rewrite(saved, tmp_path / "boosted.npz", boosted, reseal=True))
+    old = LinearClassifier.load(
+        _rewrite(saved, tmp_path / "format3.npz", format_three, reseal=True)
+    )
+    assert old.name_boost == 0.0
+    assert new.name_boost == 0.5
+    texts = held_texts[:60]
+    expected = _unboosted_proba(old, texts)
+    np.testing.assert_allclose(old.predict_proba(texts), expected, rtol=1e-5, atol=1e-7)
+    before = [p.as_dict() for p in old.predict_batch(texts)]
+    assert before == [p.as_dict() for p in _with_boost(old, 0.0).predict_batch(texts)]
+    assert not any("文中点名" in r for p in before for s in p["top"] for r in s["reasons"])
+    # Not a vacuous check: the same arrays with the boost predict otherwise on these texts.
+    assert not np.allclose(new.predict_proba(texts), expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("boost", [-0.1, float("inf"), "much"])
+def test_a_name_boost_that_is_not_a_non_negative_number_is_refused(saved, tmp_path, boost) -> None:
+    def bad(arrays: dict, meta: dict) -> None:
+        meta["name_boost"] = boost
+
+    path = _rewrite(saved, tmp_path / "bad.npz", bad, reseal=True)
+    with pytest.raises(ModelFileError, match="inconsistent"):
+        LinearClassifier.load(path, tokenizer=False)

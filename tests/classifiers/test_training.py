@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import random
 from collections import Counter
@@ -15,6 +16,7 @@ from classifiers.tokenizer import shared_tokenizer
 from classifiers.training import (
     EVALUATION_KEYS,
     TrainingConfig,
+    choose_name_boost,
     choose_threshold,
     cross_validate,
     evaluate,
@@ -107,8 +109,10 @@ def test_threshold_reaches_the_target_precision_on_its_validation_data(data, mod
 def test_metadata_records_the_training_run(data, model) -> None:
     (texts, labels), _ = data
     meta = model.metadata
-    assert meta["format_version"] == 3
+    assert meta["format_version"] == 4
     assert meta["confusion_mix"] == TrainingConfig().confusion_mix > 0
+    assert meta["name_boost"] in TrainingConfig().name_boosts
+    assert model.name_boost == meta["name_boost"]
     assert meta["classifier_version"] == "1.0"
     assert meta["labels"] == model.labels == sorted(set(labels))
     assert meta["training_data_sha256"] == training_data_sha256(texts, labels)
@@ -241,3 +245,57 @@ def test_without_the_confusion_mix_the_probabilities_are_the_softmax() -> None:
     np.testing.assert_allclose(
         model.predict_proba(texts[:2]), plain / plain.sum(axis=1, keepdims=True), rtol=1e-5
     )
+
+
+def test_the_name_boost_is_the_one_right_most_often_and_the_smallest_of_equals() -> None:
+    # Rows 0 and 1 are wrong by 0.15 and 0.25; their texts name their own label.
+    scores = np.array([[1.0, 0.85], [0.5, 0.25], [0.0, 1.0], [1.0, 0.0]])
+    y = np.array([1, 1, 1, 0])
+    named = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+    boosts = (0.0, 0.1, 0.2, 0.3, 0.5, 0.8)
+    assert choose_name_boost(scores, y, named, boosts) == 0.3  # both right; 0.5 and 0.8 tie
+    assert choose_name_boost(scores, y, named, (0.1, 0.2)) == 0.2  # 0 always competes
+    assert choose_name_boost(scores, y, np.zeros_like(named), boosts) == 0.0
+    # Names of the wrong label: any boost breaks rows that were right.
+    misleading = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    assert choose_name_boost(scores, y, misleading, boosts) == 0.0
+    with pytest.raises(ValueError, match="not a non-negative number"):
+        choose_name_boost(scores, y, named, (-0.1,))
+
+
+def test_texts_that_never_name_a_label_train_no_name_boost() -> None:
+    texts = ["机动车违停 堵路 请核实"] * 6 + ["占道经营 噪音 请核实"] * 6
+    labels = ["甲部门"] * 6 + ["乙部门"] * 6
+    model = train(texts, labels, config=TrainingConfig(folds=3))
+    assert model.metadata["name_boost"] == model.name_boost == 0.0
+    assert all("文中点名" not in r for s in model.predict(texts[0]).top for r in s.reasons)
+
+
+def test_a_name_boost_is_chosen_when_the_names_route_what_the_words_cannot() -> None:
+    # Each department has three texts on its topic and one that only names it: a name seen in
+    # one text only is no feature, so the linear scores cannot route those, the boost can.
+    topics = {
+        "甲局": "机动车违停堵路",
+        "乙局": "夜间噪音扰民",
+        "丙局": "小区物业收费",
+        "丁局": "道路积水严重",
+        "戊局": "工资拖欠不发",
+        "己局": "学校招生报名",
+    }
+    texts, labels = [], []
+    for name, topic in topics.items():
+        texts += [f"{topic}，第{i}次反映" for i in range(3)] + [f"{name}来过"]
+        labels += [name] * 4
+    config = TrainingConfig(folds=3, confusion_mix=0.0)
+    model = train(texts, labels, config=config)
+    off = train(texts, labels, config=dataclasses.replace(config, name_boosts=(0.0,)))
+    assert model.name_boost > 0 == off.name_boost
+    assert model.metadata["name_boost"] == model.name_boost
+    accuracy = model.metadata["validation"]["accuracy"]
+    assert accuracy > off.metadata["validation"]["accuracy"]
+    for name in topics:
+        best = model.predict(f"{name}来过").best
+        assert best is not None
+        assert best.label == name
+        assert best.reasons[0] == f"文中点名“{name}”"
+    assert len({off.predict(f"{name}来过").top[0].label for name in topics}) == 1
