@@ -13,18 +13,28 @@ and before the commit: whatever follows sees them, as if each had been written a
 Rows deferred in a savepoint that is rolled back go with it. A deferred row has no
 database-made id, so a table whose ids are needed at once (the filing's: its history and
 jobs point at it) draws them in advance, `reserve_ids`: from the PostgreSQL sequence, many
-in one round trip; on SQLite, above the table's highest id, which is safe because the
-transaction holds the write lock from its BEGIN IMMEDIATE (core.db). A failed write
-surfaces at the next statement or at the commit, and the caller's transaction is rolled
-back as for any failed statement.
+in one round trip; on SQLite, by raising the table's sqlite_sequence (its ids are
+AUTOINCREMENT, migration 0023), which every INSERT honours. A failed write surfaces at the
+next statement or at the commit, and the caller's transaction is rolled back as for any
+failed statement.
+
+On SQLite a deferring session takes no connection until it must: its transaction, and
+with it the database's one write lock (BEGIN IMMEDIATE, core.db), begins when the rows go
+out or another statement runs, not when the group's work begins. Ids are then drawn in a
+short transaction of their own, and reads that need not see the transaction (`reader`:
+the tracking numbers already taken) run on a read-only connection. Two API processes
+filing at once no longer hold the lock for each other's Python work, only for the writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, func, insert, select, text
+from sqlalchemy import Connection, Table, column, event, func, insert, select, text, update
+from sqlalchemy import table as sql_table
 from sqlalchemy.sql.expression import (
     ReleaseSavepointClause,
     RollbackToSavepointClause,
@@ -32,35 +42,41 @@ from sqlalchemy.sql.expression import (
 )
 from sqlmodel import Session
 
+from core.db import get_engine
+
 _KEY = "write_behind"
 _SAVEPOINT_CLAUSES = (SavepointClause, RollbackToSavepointClause, ReleaseSavepointClause)
 
 
 @dataclass
 class _Deferred:
-    connection: Connection
+    session: Session
     expected: int  # how many filings (or such) the caller expects: ids drawn for all at once
+    connection: Connection | None = None  # SQLite: none until the transaction must begin
     rows: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     ids: dict[Table, list[int]] = field(default_factory=dict)
     writing: bool = False
-    # SQLite: another statement ran since the ids were drawn, and may have taken some.
-    stale: bool = False
+
+    def attach(self, connection: Connection) -> None:
+        if self.connection is None:
+            self.connection = connection
+            event.listen(connection, "before_execute", self.before_execute)
 
     def before_execute(self, _connection: Connection, statement: Any, *_args: Any) -> None:
         # Not before a SAVEPOINT the session opens late, at its first statement: rows
         # deferred since its begin_nested() belong inside it (see _savepoint_begins).
         if not self.writing and not isinstance(statement, _SAVEPOINT_CLAUSES):
-            self.stale = True
             self.flush()
 
     def flush(self) -> None:
-        if self.writing:
+        if self.writing or not self.rows:
             return
+        connection = self.connection or self.session.connection()  # begins: attaches
         self.writing = True
         try:
             while self.rows:  # tables in the order they were first used
                 table = next(iter(self.rows))
-                self.connection.execute(insert(table), self.rows.pop(table))
+                connection.execute(insert(table), self.rows.pop(table))
         finally:
             self.writing = False
 
@@ -69,13 +85,21 @@ def defer(session: Session, *, expected: int = 1) -> None:
     """Defer `insert_later`'s rows in the session's current transaction (until it ends)."""
     if _KEY in session.info:
         return
-    connection = session.connection()
-    deferred = _Deferred(connection=connection, expected=max(1, expected))
+    deferred = _Deferred(session=session, expected=max(1, expected))
     session.info[_KEY] = deferred
-    event.listen(connection, "before_execute", deferred.before_execute)
     for name, listener in _SESSION_EVENTS:
         if not event.contains(session, name, listener):
             event.listen(session, name, listener)
+    begun = session.get_transaction()
+    if begun is None:
+        # The session's transaction, so that its commit or rollback ends the deferring; on
+        # SQLite it takes a connection (and the write lock) only at its first statement or
+        # when the rows go out.
+        begun = session.begin()
+    if begun.connections:
+        deferred.attach(next(iter(begun.connections)))
+    elif session.get_bind().dialect.name != "sqlite":
+        session.connection()  # attached by _connection_begins
 
 
 def deferring(session: Session) -> bool:
@@ -96,20 +120,30 @@ def insert_later(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
 
 def reserve_ids(session: Session, table: Table, n: int) -> list[int] | None:
     """`n` ids for new rows of `table` that no other row will take, for deferred rows; None
-    when the session does not defer (the INSERT makes the id, as usual). Defer the rows
-    before running another statement: on SQLite, one that inserts may take the same ids."""
+    when the session does not defer (the INSERT makes the id, as usual)."""
     deferred: _Deferred | None = session.info.get(_KEY)
     if deferred is None:
         return None
     free = deferred.ids.setdefault(table, [])
-    if deferred.stale and deferred.connection.dialect.name == "sqlite":
-        free.clear()
-    deferred.stale = False
     if len(free) < n:
         # Enough for every filing the caller expects, if each asks for as many.
         free.extend(_draw(deferred, table, max(n - len(free), deferred.expected * n)))
     taken, deferred.ids[table] = free[:n], free[n:]
     return taken
+
+
+@contextmanager
+def reader(session: Session) -> Iterator[Session | Connection]:
+    """Where a deferring session reads what need not be read inside its transaction (what
+    other transactions committed): on SQLite before its transaction began, a read-only
+    connection, so the read does not take the write lock; otherwise the session itself."""
+    deferred: _Deferred | None = session.info.get(_KEY)
+    if deferred is None or deferred.connection is not None:
+        yield session
+        return
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    with get_engine(url, read_only=True).connect() as connection:
+        yield connection
 
 
 def write_now(session: Session) -> None:
@@ -120,35 +154,73 @@ def write_now(session: Session) -> None:
 
 
 def _draw(deferred: _Deferred, table: Table, n: int) -> list[int]:
-    connection = deferred.connection
-    deferred.writing = True
-    try:
-        if connection.dialect.name == "postgresql":
-            drawn = connection.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"table": table.name, "n": n},
-            )
-            return sorted(int(i) for (i,) in drawn)
-        # SQLite gives a new row the highest id + 1 (no AUTOINCREMENT): ids above both the
-        # table's and its rows still deferred are free while this transaction writes.
-        highest = int(
-            connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-        )
-        waiting = [int(row["id"]) for row in deferred.rows.get(table, []) if "id" in row]
-        highest = max([highest, *waiting, *deferred.ids.get(table, [])])
-        return list(range(highest + 1, highest + 1 + n))
-    finally:
-        deferred.writing = False
+    postgresql = deferred.session.get_bind().dialect.name == "postgresql"
+    if postgresql or deferred.connection is not None:
+        # In the transaction (on SQLite it holds the write lock already); the rows waiting
+        # stay waiting.
+        connection = deferred.connection or deferred.session.connection()
+        deferred.writing = True
+        try:
+            if postgresql:
+                return _from_sequence(connection, table, n)
+            return _from_sqlite_sequence(connection, table, n)
+        finally:
+            deferred.writing = False
+    # A transaction of its own: a few statements under the lock, not the group's work.
+    with deferred.session.get_bind().engine.connect() as connection:
+        drawn = _from_sqlite_sequence(connection, table, n)
+        connection.commit()
+    return drawn
+
+
+def _from_sequence(connection: Connection, table: Table, n: int) -> list[int]:
+    drawn = connection.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+        {"table": table.name, "n": n},
+    )
+    return sorted(int(i) for (i,) in drawn)
+
+
+_SQLITE_SEQUENCE = sql_table("sqlite_sequence", column("name"), column("seq"))
+
+
+def _from_sqlite_sequence(connection: Connection, table: Table, n: int) -> list[int]:
+    """Raise the table's sqlite_sequence by `n`: SQLite gives a new row of an AUTOINCREMENT
+    table an id above it, so the `n` below it are this caller's alone."""
+    sequence = _SQLITE_SEQUENCE.c
+    # The table's own highest id counts too, should a row ever have been written above it.
+    highest = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+    top = connection.execute(
+        update(_SQLITE_SEQUENCE)
+        .where(sequence.name == table.name)
+        .values(seq=func.max(sequence.seq, highest) + n)
+        .returning(sequence.seq)
+    ).scalar_one_or_none()
+    if top is None:  # no row of the table was ever written
+        top = connection.execute(
+            insert(_SQLITE_SEQUENCE)
+            .values(name=table.name, seq=highest + n)
+            .returning(sequence.seq)
+        ).scalar_one()
+    return list(range(int(top) - n + 1, int(top) + 1))
 
 
 def _savepoint_begins(session: Session, transaction: Any) -> None:
     """What was deferred before a savepoint is written before it; what is deferred from
     here on is the savepoint's, and goes if it is rolled back."""
-    if transaction.nested:
-        write_now(session)
+    if not transaction.nested:
+        return
+    deferred: _Deferred | None = session.info.get(_KEY)
+    if deferred is not None and deferred.rows and deferred.connection is None:
+        # The outer transaction begins here, so the rows go out before the SAVEPOINT.
+        deferred.attach(transaction.parent.connection(None))
+    write_now(session)
+
+
+def _connection_begins(session: Session, _transaction: Any, connection: Connection) -> None:
+    deferred: _Deferred | None = session.info.get(_KEY)
+    if deferred is not None:
+        deferred.attach(connection)
 
 
 def _soft_rollback(session: Session, previous_transaction: Any) -> None:
@@ -161,14 +233,18 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
     if transaction.parent is not None:  # a savepoint: the transaction goes on
         return
     deferred: _Deferred | None = session.info.pop(_KEY, None)
-    if deferred is not None and event.contains(
-        deferred.connection, "before_execute", deferred.before_execute
+    connection = deferred.connection if deferred is not None else None
+    if (
+        deferred is not None
+        and connection is not None
+        and event.contains(connection, "before_execute", deferred.before_execute)
     ):
-        event.remove(deferred.connection, "before_execute", deferred.before_execute)
+        event.remove(connection, "before_execute", deferred.before_execute)
 
 
 _SESSION_EVENTS = (
     ("before_commit", write_now),
+    ("after_begin", _connection_begins),
     ("after_transaction_create", _savepoint_begins),
     ("after_soft_rollback", _soft_rollback),
     ("after_transaction_end", _after_transaction_end),

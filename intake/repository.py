@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from sqlalchemy import Connection
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -20,7 +21,7 @@ def complaint_by_tracking_number(session: Session, number: str) -> Complaint | N
     return session.exec(select(Complaint).where(Complaint.tracking_number == number)).first()
 
 
-def taken_tracking_numbers(session: Session, numbers: Sequence[str]) -> set[str]:
+def taken_tracking_numbers(session: Session | Connection, numbers: Sequence[str]) -> set[str]:
     """Which of `numbers` filings already hold."""
     query = sa_select(col(Complaint.tracking_number)).where(
         col(Complaint.tracking_number).in_(numbers)

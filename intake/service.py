@@ -187,7 +187,11 @@ def _tracking_number(session: Session, now: datetime) -> str:
     free = pools.setdefault(number[:6], [])  # numbers begin with their day
     if not free:
         drawn = {number} | {new_tracking_number(now) for _ in range(_NUMBERS_CHECKED - 1)}
-        free.extend(sorted(drawn - repository.taken_tracking_numbers(session, sorted(drawn))))
+        # Checked against what is committed, outside the group's transaction on SQLite (not
+        # under the write lock); the unique index stays the guard against the rest.
+        with write_behind.reader(session) as reading:
+            taken = repository.taken_tracking_numbers(reading, sorted(drawn))
+        free.extend(sorted(drawn - taken))
         if not free:
             raise RuntimeError("could not draw a free tracking number")
     return free.pop()

@@ -135,6 +135,9 @@ class Complaint(SQLModel, table=True):
         Index("ix_complaints_queue", "department_id", "status", "id"),
         # The queue sorted by deadline (cases.repository.queue_page): undated filings last.
         Index("ix_complaints_queue_by_deadline", "department_id", DUE_OR_LAST, "id"),
+        # SQLite: ids through sqlite_sequence, so a group can draw them before it writes
+        # (core.write_behind.reserve_ids; migration 0023).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

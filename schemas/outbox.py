@@ -22,6 +22,9 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_pending", "dispatched_at", "id"),
         Index("ix_outbox_batch", "job", "dispatched_at", "id"),
+        # SQLite: ids through sqlite_sequence, so a group can draw them before it writes
+        # (core.write_behind.reserve_ids; migration 0023).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -162,3 +163,72 @@ def test_a_failed_write_fails_the_transaction_and_stores_nothing(platform: str) 
         session.rollback()
     with Session(get_engine()) as session:
         assert session.execute(select(func.count()).select_from(OUTBOX)).scalar_one() == 0
+
+
+def test_on_sqlite_the_write_lock_waits_for_the_writes(sqlite_platform: str) -> None:
+    """Ids drawn and rows deferred hold no lock: another writer commits in between, its
+    rows take ids above the drawn ones, and the deferred rows go out at the commit."""
+    engine = get_engine()
+    with Session(engine) as session:
+        write_behind.defer(session, expected=2)
+        drawn = _defer_jobs(session, range(2))
+        assert not session.get_transaction().connections  # type: ignore[union-attr]
+
+        def other_writer() -> int:
+            with Session(engine) as other:
+                plain = OutboxMessage(**_job(9))
+                other.add(plain)
+                other.commit()
+                assert plain.id is not None
+                return plain.id
+
+        with ThreadPoolExecutor(1) as pool:  # would wait for this session's lock, in vain
+            plain_id = pool.submit(other_writer).result(timeout=10)
+        assert plain_id > max(drawn)
+        session.commit()
+    with Session(engine) as session:
+        assert _jobs(session) == {drawn[0]: "job-0", drawn[1]: "job-1", plain_id: "job-9"}
+
+
+def test_a_draw_inside_a_begun_sqlite_transaction_takes_ids_no_insert_can(
+    sqlite_platform: str,
+) -> None:
+    with Session(get_engine()) as session:
+        session.add(OutboxMessage(**_job(1)))
+        session.flush()  # the transaction holds the write lock from here
+        write_behind.defer(session)
+        drawn = _defer_jobs(session, range(2, 4))
+        session.commit()
+    with Session(get_engine()) as session:
+        plain = OutboxMessage(**_job(5))
+        session.add(plain)
+        session.commit()
+        assert plain.id is not None
+        assert plain.id > max(drawn)
+        assert sorted(_jobs(session).values()) == ["job-1", "job-2", "job-3", "job-5"]
+
+
+def test_tracking_numbers_are_checked_outside_a_group_transaction_on_sqlite(
+    sqlite_platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intake import service
+    from intake.service import _tracking_number
+
+    drawn = iter(f"261205{n:08d}" for n in range(1, 10_000))
+    monkeypatch.setattr(service, "new_tracking_number", lambda _now: next(drawn))
+
+    with Session(get_engine()) as session:
+        open_complaint(
+            session,
+            values={"tracking_number": "26120500000001", "kind": Kind.complaint,
+                    "channel": Channel.web, "text": "t", "created_at": utcnow(),
+                    "updated_at": utcnow(), "routing_hints": {}},
+            actor=CITIZEN,
+        )  # fmt: skip
+        session.commit()
+    with Session(get_engine()) as session:
+        write_behind.defer(session, expected=3)
+        numbers = {_tracking_number(session, utcnow()) for _ in range(3)}
+        assert len(numbers) == 3
+        assert "26120500000001" not in numbers  # taken: seen on the read-only connection
+        assert not session.get_transaction().connections  # type: ignore[union-attr]
