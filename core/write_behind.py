@@ -28,7 +28,7 @@ filing at once no longer hold the lock for each other's Python work, only for th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +52,8 @@ _SAVEPOINT_CLAUSES = (SavepointClause, RollbackToSavepointClause, ReleaseSavepoi
 class _Deferred:
     session: Session
     expected: int  # how many filings (or such) the caller expects: ids drawn for all at once
+    # Ids the caller announced it will draw, per table: drawn together at the first draw.
+    announced: dict[Table, int] = field(default_factory=dict)
     connection: Connection | None = None  # SQLite: none until the transaction must begin
     rows: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     ids: dict[Table, list[int]] = field(default_factory=dict)
@@ -81,11 +83,17 @@ class _Deferred:
             self.writing = False
 
 
-def defer(session: Session, *, expected: int = 1) -> None:
-    """Defer `insert_later`'s rows in the session's current transaction (until it ends)."""
+def defer(session: Session, *, expected: int = 1, ids: Mapping[Table, int] | None = None) -> None:
+    """Defer `insert_later`'s rows in the session's current transaction (until it ends).
+
+    `ids`: how many ids of each table the transaction's callers will reserve, all told;
+    they are drawn together at the first `reserve_ids` (on SQLite one short transaction
+    instead of one per table). A hint only: a caller that asks for more gets more.
+    """
     if _KEY in session.info:
         return
-    deferred = _Deferred(session=session, expected=max(1, expected))
+    announced = {table: n for table, n in (ids or {}).items() if n > 0}
+    deferred = _Deferred(session=session, expected=max(1, expected), announced=announced)
     session.info[_KEY] = deferred
     for name, listener in _SESSION_EVENTS:
         if not event.contains(session, name, listener):
@@ -126,8 +134,13 @@ def reserve_ids(session: Session, table: Table, n: int) -> list[int] | None:
         return None
     free = deferred.ids.setdefault(table, [])
     if len(free) < n:
+        wanted = {table: 0, **deferred.announced}
+        deferred.announced = {}  # drawn now, once
         # Enough for every filing the caller expects, if each asks for as many.
-        free.extend(_draw(deferred, table, max(n - len(free), deferred.expected * n)))
+        wanted[table] = max(wanted[table] - len(free), n - len(free), deferred.expected * n)
+        for drawn_for, drawn in _draw(deferred, wanted).items():
+            deferred.ids.setdefault(drawn_for, []).extend(drawn)
+        free = deferred.ids[table]
     taken, deferred.ids[table] = free[:n], free[n:]
     return taken
 
@@ -153,7 +166,7 @@ def write_now(session: Session) -> None:
         deferred.flush()
 
 
-def _draw(deferred: _Deferred, table: Table, n: int) -> list[int]:
+def _draw(deferred: _Deferred, wanted: Mapping[Table, int]) -> dict[Table, list[int]]:
     postgresql = deferred.session.get_bind().dialect.name == "postgresql"
     if postgresql or deferred.connection is not None:
         # In the transaction (on SQLite it holds the write lock already); the rows waiting
@@ -161,14 +174,13 @@ def _draw(deferred: _Deferred, table: Table, n: int) -> list[int]:
         connection = deferred.connection or deferred.session.connection()
         deferred.writing = True
         try:
-            if postgresql:
-                return _from_sequence(connection, table, n)
-            return _from_sqlite_sequence(connection, table, n)
+            source = _from_sequence if postgresql else _from_sqlite_sequence
+            return {table: source(connection, table, n) for table, n in wanted.items()}
         finally:
             deferred.writing = False
     # A transaction of its own: a few statements under the lock, not the group's work.
     with deferred.session.get_bind().engine.connect() as connection:
-        drawn = _from_sqlite_sequence(connection, table, n)
+        drawn = {table: _from_sqlite_sequence(connection, table, n) for table, n in wanted.items()}
         connection.commit()
     return drawn
 

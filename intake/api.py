@@ -123,7 +123,7 @@ async def file_complaint(
     # dependency's making and closing were 10 % of a request that stores nothing).
     if idempotency_key is None and not tip:
         # Shares a transaction with the filings that arrive meanwhile (intake.group_commit).
-        answer = await group_commit.file(limited_by, produce)
+        answer = await group_commit.file(limited_by, produce, ids=service.IDS_PER_FILING)
     else:
         answer = await run_filing(in_a_transaction_of_its_own)
     return JSONResponse(answer.body, status_code=answer.status)

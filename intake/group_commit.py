@@ -38,14 +38,15 @@ import asyncio
 import contextvars
 import functools
 import logging
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import anyio.to_thread
 from anyio import CapacityLimiter
+from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
@@ -84,6 +85,9 @@ class Filing(Generic[T_co]):
     work: Callable[[Session], T_co]
     # The request's context (its request id for the log), entered around its work.
     context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    # The ids its work draws in advance, per table (core.write_behind.reserve_ids): the
+    # group draws everyone's at once. Only a hint: a filing that draws more gets more.
+    ids: Mapping[Table, int] = field(default_factory=dict)
 
 
 def commit_group(filings: Sequence[Filing[T]]) -> list[T | BaseException]:
@@ -102,7 +106,10 @@ def _file_together(filings: Sequence[Filing[T]]) -> list[T | BaseException]:
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             if len(filings) > 1:  # their INSERTs go out together, one statement per table
-                write_behind.defer(session, expected=len(filings))
+                ids: Counter[Table] = Counter()
+                for filing in filings:
+                    ids.update(filing.ids)
+                write_behind.defer(session, expected=len(filings), ids=ids)
             answers = [filing.context.run(filing.work, session) for filing in filings]
             # What the commit would write: a conflict here is a filing's.
             write_behind.write_now(session)
@@ -226,11 +233,17 @@ def _answer(future: asyncio.Future[object], outcome: object | BaseException) -> 
 _groups: WeakKeyDictionary[asyncio.AbstractEventLoop, _Groups] = WeakKeyDictionary()
 
 
-async def file(limited_by: Sequence[limits.Limit], work: Callable[[Session], T]) -> T:
+async def file(
+    limited_by: Sequence[limits.Limit],
+    work: Callable[[Session], T],
+    *,
+    ids: Mapping[Table, int] | None = None,
+) -> T:
     """Count the filing against `limited_by`, run `work` on a group's session, commit; the
-    answer `work` returned, or what it (or its refusal) raised."""
+    answer `work` returned, or what it (or its refusal) raised. `ids`: what `work` draws
+    (see `Filing.ids`)."""
     loop = asyncio.get_running_loop()
     groups = _groups.get(loop)
     if groups is None:
         groups = _groups[loop] = _Groups()
-    return await groups.file(Filing(limited_by, work))
+    return await groups.file(Filing(limited_by, work, ids=ids or {}))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Table
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, open_complaint
@@ -24,6 +25,7 @@ from products.service import link_filing
 from rewards import receipts, vault
 from schemas.complaint import (
     COMPLAINT_ONLY,
+    COMPLAINTS,
     Complaint,
     ComplaintCreate,
     TrackingView,
@@ -32,6 +34,7 @@ from schemas.complaint import (
 from schemas.department import DepartmentRef
 from schemas.enums import KIND_LABELS, STATUS_LABELS, Channel, Kind
 from schemas.event import EventPublic
+from schemas.outbox import OUTBOX
 from schemas.product import ProductIn
 from schemas.reporter import ReporterIdentityIn
 from schemas.supervision import InspectionIn, QualitySupervisor, SupervisorInspection
@@ -43,6 +46,9 @@ log = logging.getLogger(__name__)
 _ATTEMPTS = 5
 _LINES = "filed_log_lines"  # session.info: what to log once the filings are committed
 _NUMBERS_CHECKED = 32  # drawn and checked at once for a group of filings
+# The ids a filing draws in advance in a group (core.write_behind.reserve_ids): its row
+# (cases.repository.insert_new_complaint) and its two jobs (ROUTE_COMPLAINT, FIND_DUPLICATES).
+IDS_PER_FILING: dict[Table, int] = {COMPLAINTS: 1, OUTBOX: 2}
 
 
 @dataclass(frozen=True)

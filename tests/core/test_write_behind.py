@@ -16,6 +16,7 @@ from core.db import get_engine
 from core.timeutil import utcnow
 from intake.tracking_number import new_tracking_number
 from schemas import Complaint, ComplaintEvent
+from schemas.complaint import COMPLAINTS
 from schemas.enums import Channel, Kind
 from schemas.outbox import OUTBOX, OutboxMessage
 
@@ -232,3 +233,32 @@ def test_tracking_numbers_are_checked_outside_a_group_transaction_on_sqlite(
         assert len(numbers) == 3
         assert "26120500000001" not in numbers  # taken: seen on the read-only connection
         assert not session.get_transaction().connections  # type: ignore[union-attr]
+
+
+def test_ids_announced_for_several_tables_are_drawn_together(sqlite_platform: str) -> None:
+    """A group that says what its filings draw takes every table's ids in one short
+    transaction; a caller asking past the announcement gets more all the same."""
+    statements: list[str] = []
+    engine = get_engine()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with Session(engine) as session:
+            write_behind.defer(session, expected=2, ids={COMPLAINTS: 2, OUTBOX: 4})
+            complaint_ids = write_behind.reserve_ids(session, COMPLAINTS, 1)
+            assert statements == ["BEGIN", "UPDATE", "UPDATE"]  # both tables, one transaction
+            jobs = _defer_jobs(session, range(4))  # announced: nothing more to draw
+            more = _defer_jobs(session, range(4, 5))  # past it: drawn then
+            assert statements[3:] == ["BEGIN", "UPDATE"]
+            write_behind.reserve_ids(session, COMPLAINTS, 1)
+            assert len(statements) == 5
+            session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert complaint_ids is not None
+    assert len(set(jobs + more)) == 5
+    with Session(engine) as session:
+        assert set(_jobs(session)) == set(jobs + more)
