@@ -44,12 +44,14 @@ def create_app() -> FastAPI:
     def no_session() -> Iterator[None]:
         yield None
 
-    async def file_without_commit(_limits: Any, work: Callable[[Any], Answer]) -> Answer:
+    async def file_without_commit(_limits: Any, work: Callable[[Any], Answer], **_: Any) -> Answer:
         return await run_filing(lambda: work(None))
 
     # This process only: the route looks these names up when it runs.
     intake.api.service = SimpleNamespace(  # type: ignore[assignment]
-        file_counted=file_nothing, filing_limits=service.filing_limits
+        file_counted=file_nothing,
+        filing_limits=service.filing_limits,
+        IDS_PER_FILING=service.IDS_PER_FILING,
     )
     intake.api.run_once = run_without_commit  # type: ignore[assignment]
     intake.api.session_scope = no_session  # type: ignore[assignment]
