@@ -163,6 +163,7 @@ def main() -> None:
         f"{uvicorn.__version__} on uvloop {uvloop.__version__} with httptools "
         f"{httptools.__version__}; logs in {logs}"
     )
+    failed: list[str] = []  # the runs with answers other than 201: errors, not work
     for kind in args.database.split(","):
         with database(kind) as url:
             env = configure(url, logs / f"var-{kind}", warm_up="false")
@@ -213,6 +214,18 @@ def main() -> None:
                 f"bare p99 {fixed_bare['p99']:.1f} ms"
             )
             children.stop()
+            runs = {
+                "bare": ceiling["errors"],
+                "storing nothing": framework["errors"],
+                "the platform": result["errors"],
+                "at 200 requests/s": fixed["non201"],
+            }
+            failed += [f"{kind} {name} ({n:.0f})" for name, n in runs.items() if n]
+    if failed:
+        sys.exit(
+            "error: answers not 201 in " + ", ".join(failed) + ": their figures measure "
+            "errors, not filings (the servers' logs: " + str(logs) + ")"
+        )
 
 
 if __name__ == "__main__":

@@ -31,10 +31,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, column, event, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    column,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import table as sql_table
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.expression import (
     ReleaseSavepointClause,
     RollbackToSavepointClause,
@@ -193,28 +207,47 @@ def _from_sequence(connection: Connection, table: Table, n: int) -> list[int]:
     return sorted(int(i) for (i,) in drawn)
 
 
-_SQLITE_SEQUENCE = sql_table("sqlite_sequence", column("name"), column("seq"))
-
-
 def _from_sqlite_sequence(connection: Connection, table: Table, n: int) -> list[int]:
     """Raise the table's sqlite_sequence by `n`: SQLite gives a new row of an AUTOINCREMENT
     table an id above it, so the `n` below it are this caller's alone."""
-    sequence = _SQLITE_SEQUENCE.c
-    # The table's own highest id counts too, should a row ever have been written above it.
-    highest = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
-    top = connection.execute(
-        update(_SQLITE_SEQUENCE)
-        .where(sequence.name == table.name)
-        .values(seq=func.max(sequence.seq, highest) + n)
-        .returning(sequence.seq)
-    ).scalar_one_or_none()
+    values = {"name": table.name, "n": n}
+    raise_by, first_row = _sqlite_sequence_statements(table)
+    # Compiled once per table, run at the driver: nothing built or compiled per group.
+    top = connection.exec_driver_sql(raise_by.sql, raise_by.parameters(values)).scalar()
     if top is None:  # no row of the table was ever written
-        top = connection.execute(
-            insert(_SQLITE_SEQUENCE)
-            .values(name=table.name, seq=highest + n)
-            .returning(sequence.seq)
-        ).scalar_one()
+        top = connection.exec_driver_sql(first_row.sql, first_row.parameters(values)).scalar_one()
     return list(range(int(top) - n + 1, int(top) + 1))
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the positional parameters' names, in order
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(values[name] for name in self.names)
+
+
+@lru_cache
+def _sqlite_sequence_statements(table: Table) -> tuple[_Compiled, _Compiled]:
+    sequence = sql_table("sqlite_sequence", column("name"), column("seq"))
+    # The table's own highest id counts too, should a row ever have been written above it.
+    highest = select(func.coalesce(func.max(table.c.id), literal_column("0"))).scalar_subquery()
+    raise_by = (
+        update(sequence)
+        .where(sequence.c.name == bindparam("name"))
+        .values(seq=func.max(sequence.c.seq, highest) + bindparam("n"))
+        .returning(sequence.c.seq)
+    )
+    first_row = (
+        insert(sequence)
+        .values(name=bindparam("name"), seq=highest + bindparam("n"))
+        .returning(sequence.c.seq)
+    )
+    dialect = sqlite.dialect(paramstyle="qmark")
+    compiled = [statement.compile(dialect=dialect) for statement in (raise_by, first_row)]
+    made = [_Compiled(str(c), tuple(c.positiontup or ())) for c in compiled]
+    return made[0], made[1]
 
 
 def _savepoint_begins(session: Session, transaction: Any) -> None:

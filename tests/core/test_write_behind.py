@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlmodel import Session, col
 
 from cases.lifecycle import CITIZEN, open_complaint
@@ -262,3 +262,26 @@ def test_ids_announced_for_several_tables_are_drawn_together(sqlite_platform: st
     assert len(set(jobs + more)) == 5
     with Session(engine) as session:
         assert set(_jobs(session)) == set(jobs + more)
+
+
+def test_a_table_without_a_sqlite_sequence_row_gets_one_above_its_rows(
+    sqlite_platform: str,
+) -> None:
+    engine = get_engine()
+    with Session(engine) as session:
+        session.add(OutboxMessage(**_job(1)))
+        session.commit()
+    with engine.connect() as connection:
+        connection.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'outbox_messages'")
+        connection.commit()
+    with Session(engine) as session:
+        write_behind.defer(session)
+        drawn = _defer_jobs(session, range(2, 4))
+        session.commit()
+    with Session(engine) as session:
+        assert min(drawn) > max(_jobs(session).keys() - set(drawn))
+        assert len(_jobs(session)) == 3
+        seq = session.execute(
+            text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox_messages'")
+        )
+        assert seq.scalar_one() == max(drawn)
