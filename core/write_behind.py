@@ -272,6 +272,9 @@ def _soft_rollback(session: Session, previous_transaction: Any) -> None:
     deferred: _Deferred | None = session.info.get(_KEY)
     if deferred is not None and previous_transaction.nested:
         deferred.rows.clear()  # the innermost savepoint's rows (see _savepoint_begins)
+        # Ids drawn inside it on SQLite went back with its sqlite_sequence: an INSERT may
+        # take them now. Those drawn before it are only wasted.
+        deferred.ids.clear()
 
 
 def _after_transaction_end(session: Session, transaction: Any) -> None:

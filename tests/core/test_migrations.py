@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -172,6 +173,21 @@ def test_rows_left_pointing_at_nothing_fail_the_upgrade_and_change_nothing(
         migrate.upgrade()
     assert _one("SELECT version_num FROM alembic_version") == "0012"
     assert "quality_supervisors" not in inspect(engine).get_table_names()
+    # Every pooled connection (the migration's among them) enforces foreign keys again,
+    # holds no transaction, and can write.
+    with ExitStack() as stack:
+        idle = engine.pool.checkedin()  # type: ignore[attr-defined]
+        for connection in [stack.enter_context(engine.connect()) for _ in range(idle)]:
+            driver = connection.connection.driver_connection  # no BEGIN of SQLAlchemy's
+            assert not driver.in_transaction  # type: ignore[union-attr]
+            assert driver.execute("PRAGMA foreign_keys").fetchone() == (1,)  # type: ignore[union-attr]
+    _account_row_committed("after")
+
+
+def _account_row_committed(username: str) -> None:
+    with get_engine().begin() as connection:
+        _account_row(connection, username)
+    assert _one(f"SELECT count(*) FROM staff_users WHERE username = '{username}'") == 1  # noqa: S608
 
 
 def _counts() -> tuple[object, ...]:

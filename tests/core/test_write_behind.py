@@ -285,3 +285,23 @@ def test_a_table_without_a_sqlite_sequence_row_gets_one_above_its_rows(
             text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox_messages'")
         )
         assert seq.scalar_one() == max(drawn)
+
+
+def test_ids_drawn_in_a_savepoint_rolled_back_are_not_used_again(platform: str) -> None:
+    """On SQLite the savepoint's rollback takes back the raised sqlite_sequence, so a later
+    INSERT may take those ids: they are forgotten with it."""
+    with Session(get_engine()) as session:
+        session.add(OutboxMessage(**_job(0)))
+        session.flush()  # the transaction has begun: draws happen inside it
+        write_behind.defer(session, expected=3)
+        savepoint = session.begin_nested()
+        session.execute(select(func.count()).select_from(OUTBOX))  # the SAVEPOINT is sent
+        write_behind.reserve_ids(session, OUTBOX, 1)  # and two more kept for later
+        savepoint.rollback()
+        session.add_all([OutboxMessage(**_job(1)), OutboxMessage(**_job(2))])
+        session.flush()
+        later = _defer_jobs(session, range(3, 4))
+        session.commit()
+    with Session(get_engine()) as session:
+        assert sorted(_jobs(session).values()) == ["job-0", "job-1", "job-2", "job-3"]
+        assert later[0] in _jobs(session)
