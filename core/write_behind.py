@@ -151,7 +151,7 @@ def reserve_ids(session: Session, table: Table, n: int) -> list[int] | None:
         wanted = {table: 0, **deferred.announced}
         deferred.announced = {}  # drawn now, once
         # Enough for every filing the caller expects, if each asks for as many.
-        wanted[table] = max(wanted[table] - len(free), n - len(free), deferred.expected * n)
+        wanted[table] = max(wanted[table] - len(free), deferred.expected * n)
         for drawn_for, drawn in _draw(deferred, wanted).items():
             deferred.ids.setdefault(drawn_for, []).extend(drawn)
         free = deferred.ids[table]
@@ -281,13 +281,10 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
     if transaction.parent is not None:  # a savepoint: the transaction goes on
         return
     deferred: _Deferred | None = session.info.pop(_KEY, None)
-    connection = deferred.connection if deferred is not None else None
-    if (
-        deferred is not None
-        and connection is not None
-        and event.contains(connection, "before_execute", deferred.before_execute)
-    ):
-        event.remove(connection, "before_execute", deferred.before_execute)
+    if deferred is None or deferred.connection is None:
+        return
+    if event.contains(deferred.connection, "before_execute", deferred.before_execute):
+        event.remove(deferred.connection, "before_execute", deferred.before_execute)
 
 
 _SESSION_EVENTS = (
