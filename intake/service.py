@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table
+from sqlalchemy import Engine, Table
 from sqlmodel import Session
 
 from cases.lifecycle import Actor, open_complaint
 from cases.policy import current_policy
 from core import after_commit, metrics, write_behind
-from core.db import session_memo
 from core.errors import InvalidInput, NotFound
 from core.timeutil import stamp
 from intake import limits, repository
 from intake.attachments import attach
-from intake.tracking_number import new_tracking_number, normalize_tracking_number
+from intake.tracking_number import (
+    new_tracking_number,
+    new_tracking_numbers,
+    normalize_tracking_number,
+    tracking_day,
+)
 from products.service import link_filing
 from rewards import receipts, vault
 from schemas.complaint import (
@@ -45,7 +51,13 @@ from workers.queues import FIND_DUPLICATES, ROUTE_COMPLAINT
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5
 _LINES = "filed_log_lines"  # session.info: what to log once the filings are committed
-_NUMBERS_CHECKED = 32  # drawn and checked at once for a group of filings
+# Tracking numbers checked free, drawn and checked this many at once for the groups of
+# filings (intake.group_commit) of a process, per database (engine) and day. Another process
+# may still take one of them meanwhile (7 random digits a day: rarely): the unique index
+# catches it, and the group's filings are filed again one by one.
+_NUMBERS_CHECKED = 256
+_free_numbers: WeakKeyDictionary[Engine, dict[str, list[str]]] = WeakKeyDictionary()
+_FREE_LOCK = threading.Lock()
 # The ids a filing draws in advance in a group (core.write_behind.reserve_ids): its row
 # (cases.repository.insert_new_complaint) and its two jobs (ROUTE_COMPLAINT, FIND_DUPLICATES).
 IDS_PER_FILING: dict[Table, int] = {COMPLAINTS: 1, OUTBOX: 2}
@@ -188,19 +200,26 @@ def _tracking_number(session: Session, now: datetime) -> str:
     one would only show when the group is written, and fail all of it."""
     if not write_behind.deferring(session):
         return new_tracking_number(now)
-    pools: dict[str, list[str]] = session_memo(session, "free_tracking_numbers", dict)
-    number = new_tracking_number(now)
-    free = pools.setdefault(number[:6], [])  # numbers begin with their day
-    if not free:
-        drawn = {number} | {new_tracking_number(now) for _ in range(_NUMBERS_CHECKED - 1)}
-        # Checked against what is committed, outside the group's transaction on SQLite (not
-        # under the write lock); the unique index stays the guard against the rest.
-        with write_behind.reader(session) as reading:
-            taken = repository.taken_tracking_numbers(reading, sorted(drawn))
-        free.extend(sorted(drawn - taken))
-        if not free:
-            raise RuntimeError("could not draw a free tracking number")
-    return free.pop()
+    day = tracking_day(now)
+    engine = session.get_bind().engine
+    with _FREE_LOCK:
+        free = _free_numbers.setdefault(engine, {}).get(day)
+        if free:
+            return free.pop()
+    drawn = set(new_tracking_numbers(now, _NUMBERS_CHECKED))
+    # Checked against what is committed, outside the group's transaction on SQLite (not
+    # under the write lock); the unique index stays the guard against the rest.
+    with write_behind.reader(session) as reading:
+        checked = sorted(drawn - repository.taken_tracking_numbers(reading, sorted(drawn)))
+    if not checked:
+        raise RuntimeError("could not draw a free tracking number")
+    with _FREE_LOCK:
+        # Only the day's pool is kept: yesterday's numbers are never drawn again.
+        pools = _free_numbers.setdefault(engine, {})
+        free = pools.get(day) or []
+        pools.clear()
+        pools[day] = free + checked
+        return pools[day].pop()
 
 
 @dataclass(frozen=True)

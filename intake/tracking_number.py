@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+import struct
+from datetime import UTC, datetime
+from functools import lru_cache
 
 from core.timeutil import as_china
 from schemas.validators import ascii_digits
@@ -33,15 +35,52 @@ _DIGITS = re.compile(rf"[0-9]{{{LENGTH}}}")
 
 
 def damm_digit(digits: str) -> str:
-    interim = 0
+    return str(_damm(digits))
+
+
+def _damm(digits: str, interim: int = 0) -> int:
     for ch in digits:
         interim = _DAMM[interim][int(ch)]
-    return str(interim)
+    return interim
+
+
+@lru_cache(maxsize=8)
+def _day(hour: int) -> tuple[str, int]:
+    """The China day (YYMMDD) of the hour `hour` (hours since the epoch), and the Damm
+    check's state after those six digits. China keeps no summer time: its days begin on
+    the hour, so the hour names the day."""
+    day = as_china(datetime.fromtimestamp(hour * 3600, UTC)).strftime("%y%m%d")
+    return day, _damm(day)
+
+
+def tracking_day(filed_at: datetime) -> str:
+    """The day a number filed at `filed_at` begins with."""
+    return _day(int(filed_at.timestamp()) // 3600)[0]
 
 
 def new_tracking_number(filed_at: datetime) -> str:
-    body = as_china(filed_at).strftime("%y%m%d") + f"{secrets.randbelow(10**7):07d}"
-    return body + damm_digit(body)
+    return new_tracking_numbers(filed_at, 1)[0]
+
+
+def new_tracking_numbers(filed_at: datetime, n: int) -> list[str]:
+    """`n` new numbers of the day of `filed_at` (a few may repeat)."""
+    day, state = _day(int(filed_at.timestamp()) // 3600)
+    numbers = []
+    for value in _random_below(10**7, n):
+        digits = f"{value:07d}"
+        numbers.append(f"{day}{digits}{_damm(digits, state)}")
+    return numbers
+
+
+def _random_below(span: int, n: int) -> list[int]:
+    """`n` uniform random integers in [0, span) from one read of the system's randomness
+    (`secrets.randbelow` reads it once per number); span < 2**32."""
+    limit = (2**32 // span) * span  # below it, every residue is equally likely
+    values: list[int] = []
+    while len(values) < n:
+        raw = secrets.token_bytes(4 * (n - len(values)))
+        values += [v % span for (v,) in struct.iter_unpack("<I", raw) if v < limit]
+    return values
 
 
 def normalize_tracking_number(raw: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 import pytest
@@ -100,6 +101,74 @@ def test_a_filing_goes_out_before_the_history_that_points_at_it(
                 select(ComplaintEvent).where(col(ComplaintEvent.complaint_id) == complaint.id)
             ).all()
             assert len(events) == 1
+
+
+def test_rows_written_together_are_stored_as_sqlalchemy_stores_them(platform: str) -> None:
+    """The deferred rows go to the driver with SQLAlchemy's conversions applied once per
+    column (write_behind._insert_many): the same filing, written either way, is stored as
+    the same values, JSON, enums, dates and times and NULLs alike."""
+    now = utcnow()
+    values = {
+        "channel": Channel.sms,
+        "kind": Kind.complaint,
+        "text": "在某某超市买的电热水壶漏电，要求退货。",
+        "contact_phone": "+8613812345678",
+        "complainant_name": "李秀英",
+        "business_name": None,
+        "purchased_on": date(2026, 11, 30),
+        "routing_hints": {"地区": "小店区", "scores": [0.5, 1], "none": None},
+        "created_at": now,
+        "updated_at": now,
+        "priority": 2,
+    }
+    payloads = [{"channel": "sms", "引用": ["一", 2]}, {}]
+    ids = []
+    for deferring in (True, False):
+        with Session(get_engine(), expire_on_commit=False) as session:
+            if deferring:
+                write_behind.defer(session, expected=2)
+            for payload in payloads:
+                number = {"tracking_number": new_tracking_number(now)}
+                complaint = open_complaint(
+                    session, values=values | number, actor=CITIZEN, payload=payload
+                )
+                assert complaint is not None
+                ids.append(complaint.id)
+            session.commit()
+
+    def stored(complaint_id: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        with get_engine().connect() as connection:
+            row = connection.execute(
+                text("SELECT * FROM complaints WHERE id = :id"), {"id": complaint_id}
+            ).one()
+            events = connection.execute(
+                text("SELECT * FROM complaint_events WHERE complaint_id = :id"),
+                {"id": complaint_id},
+            ).all()
+        unlike = {"id", "tracking_number", "complaint_id"}
+        return (
+            {k: v for k, v in row._mapping.items() if k not in unlike},
+            [{k: v for k, v in e._mapping.items() if k not in unlike} for e in events],
+        )
+
+    together, alone = [stored(i) for i in ids[:2]], [stored(i) for i in ids[2:]]
+    assert together[0][0]["routing_hints"] is not None
+    assert together[0][0]["purchased_on"] is not None
+    for written_together, written_alone in zip(together, alone, strict=True):
+        row, events = written_together
+        assert row == written_alone[0]
+        assert [{**e, "id": None} for e in events] == [{**e, "id": None} for e in written_alone[1]]
+
+
+def test_rows_of_differing_columns_are_written_all_the_same(platform: str) -> None:
+    with Session(get_engine()) as session:
+        write_behind.defer(session, expected=2)
+        write_behind.insert_later(session, OUTBOX, [_job(1)])
+        write_behind.insert_later(session, OUTBOX, [{**_job(2), "attempts": 3}])
+        session.commit()
+    with Session(get_engine()) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.job))).scalars()
+        assert [(row.job, row.attempts) for row in rows] == [("job-1", 0), ("job-2", 3)]
 
 
 def test_ids_drawn_in_advance_never_meet_a_row_written_meanwhile(platform: str) -> None:

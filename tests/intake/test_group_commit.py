@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,8 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
 import intake.group_commit
+import intake.repository
 import intake.service
-from core import metrics
+from core import metrics, write_behind
 from core.db import get_engine
 from intake import limits
 from schemas import Complaint, ComplaintEvent
@@ -157,16 +159,20 @@ def test_a_group_draws_free_tracking_numbers_and_is_not_failed_by_a_taken_one(
     """A group's rows go out together (core.write_behind), so a taken number would fail all
     of them at the end; its numbers are checked free first, in one query."""
     platform_on(database_url)
-    draw = intake.service.new_tracking_number
+    draw_one, draw_many = intake.service.new_tracking_number, intake.service.new_tracking_numbers
     taken: list[str] = []
+    drawn: list[list[str]] = []
 
-    def the_leaders_number_again(now: Any) -> str:
-        if not taken:  # the leader's filing: a group of one, written at once
-            taken.append(draw(now))
-            return taken[0]
-        return taken[0] if len(taken) < 4 and not taken.append(taken[0]) else draw(now)
+    def the_leaders_number(now: Any) -> str:  # the leader's filing: a group of one
+        taken.append(draw_one(now))
+        return taken[-1]
 
-    monkeypatch.setattr(intake.service, "new_tracking_number", the_leaders_number_again)
+    def with_the_leaders_number_again(now: Any, n: int) -> list[str]:
+        drawn.append([taken[0]] * 3 + draw_many(now, n - 3))
+        return drawn[-1]
+
+    monkeypatch.setattr(intake.service, "new_tracking_number", the_leaders_number)
+    monkeypatch.setattr(intake.service, "new_tracking_numbers", with_the_leaders_number_again)
     bodies = [valid_filing(contact_phone=f"1371234{n:04d}") for n in range(5)]
     answers = _post_while_the_leader_files(groups, bodies)
     assert [a.status_code for a in answers] == [201] * 5
@@ -175,8 +181,35 @@ def test_a_group_draws_free_tracking_numbers_and_is_not_failed_by_a_taken_one(
     numbers = {a.json()["tracking_number"] for a in answers}
     assert len(numbers) == 5
     assert taken[0] not in numbers
-    assert len(taken) == 4  # the taken number was drawn again, three times
+    assert len(taken) == 1  # the leader's
+    assert len(drawn) == 1  # one check for the group's numbers
+    assert drawn[0].count(taken[0]) == 3  # the taken number was drawn again, three times
     assert _count(Complaint) == 6
+
+
+def test_groups_draw_from_one_pool_of_numbers_checked_free_per_day(
+    platform_on: Callable[..., None], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The numbers one check finds free serve the process's later groups too, until the
+    day ends: each number of a new day begins with that day."""
+    platform_on(database_url)
+    checks: list[int] = []
+    taken = intake.repository.taken_tracking_numbers
+
+    def counted(session: Any, numbers: Any) -> set[str]:
+        checks.append(len(numbers))
+        return taken(session, numbers)
+
+    monkeypatch.setattr(intake.repository, "taken_tracking_numbers", counted)
+    today = datetime(2026, 12, 4, 15, 59, tzinfo=UTC)  # 23:59 in China
+    numbers = []
+    for moment in (today, today, today + timedelta(minutes=1)):
+        with Session(get_engine()) as session:
+            write_behind.defer(session, expected=2)
+            numbers += [intake.service._tracking_number(session, moment) for _ in range(2)]
+    assert [n[:6] for n in numbers] == ["261204"] * 4 + ["261205"] * 2
+    assert len(set(numbers)) == 6
+    assert checks == [intake.service._NUMBERS_CHECKED] * 2  # one per day, not per group
 
 
 def test_a_filing_that_fails_in_its_group_fails_alone(
