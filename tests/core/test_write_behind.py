@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DataError
 from sqlmodel import Session, col
 
 from cases.lifecycle import CITIZEN, open_complaint
@@ -20,6 +21,9 @@ from schemas import Complaint, ComplaintEvent
 from schemas.complaint import COMPLAINTS
 from schemas.enums import Channel, Kind
 from schemas.outbox import OUTBOX, OutboxMessage
+from tests.conftest import Templates, migrated_platform
+from workers.outbox import enqueue_all_after_commit
+from workers.queues import ROUTE_COMPLAINT
 
 
 @pytest.fixture
@@ -31,6 +35,8 @@ def inserts(platform: str) -> Iterator[list[tuple[str, int]]]:
     def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO"):
             rows = len(params) if isinstance(params, list) else 1
+            if "unnest(" in statement:  # PostgreSQL: one array of values per column
+                rows = len(next(iter(params.values())))
             sent.append((statement.split()[2].strip('"'), rows))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -103,10 +109,21 @@ def test_a_filing_goes_out_before_the_history_that_points_at_it(
             assert len(events) == 1
 
 
-def test_rows_written_together_are_stored_as_sqlalchemy_stores_them(platform: str) -> None:
+def test_rows_written_together_are_stored_as_sqlalchemy_stores_them(
+    platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The deferred rows go to the driver with SQLAlchemy's conversions applied once per
     column (write_behind._insert_many): the same filing, written either way, is stored as
     the same values, JSON, enums, dates and times and NULLs alike."""
+    prepared = write_behind._driver_insert
+    driven: list[tuple[str, str | None]] = []
+
+    def recorded(dialect: Any, table: Any, keys: Any) -> Any:
+        made = prepared(dialect, table, keys)
+        driven.append((table.name, made and made.style))
+        return made
+
+    monkeypatch.setattr(write_behind, "_driver_insert", recorded)
     now = utcnow()
     values = {
         "channel": Channel.sms,
@@ -134,7 +151,15 @@ def test_rows_written_together_are_stored_as_sqlalchemy_stores_them(platform: st
                 )
                 assert complaint is not None
                 ids.append(complaint.id)
+                enqueue_all_after_commit(session, [(ROUTE_COMPLAINT, [complaint.id])])
             session.commit()
+    # The intake path's three tables went to the driver, none back to SQLAlchemy's path.
+    style = "arrays" if platform.startswith("postgresql") else "positional"
+    assert driven == [
+        ("complaints", style),
+        ("complaint_events", style),
+        ("outbox_messages", style),
+    ]
 
     def stored(complaint_id: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         with get_engine().connect() as connection:
@@ -169,6 +194,29 @@ def test_rows_of_differing_columns_are_written_all_the_same(platform: str) -> No
     with Session(get_engine()) as session:
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.job))).scalars()
         assert [(row.job, row.attempts) for row in rows] == [("job-1", 0), ("job-2", 3)]
+
+
+@pytest.mark.postgres
+def test_a_value_too_long_for_its_column_is_refused_not_cut(
+    configure: Callable[..., None], postgres_url: str, redis_url: str, templates: Templates
+) -> None:
+    """PostgreSQL gets a group's rows as one array per column (write_behind._unnest_insert);
+    the arrays are not cast to the columns' lengths, which would cut a long value short."""
+    migrated_platform(configure, postgres_url, redis_url, templates)
+    with Session(get_engine()) as session:
+        write_behind.defer(session, expected=2)
+        ids = write_behind.reserve_ids(session, OUTBOX, 2)
+        assert ids is not None
+        rows = [{"id": i, **_job(i), "attempts": 0} for i in ids]
+        rows[1]["queue"] = "q" * 51  # VARCHAR(50)
+        sent = write_behind._driver_insert(get_engine().dialect, OUTBOX, tuple(rows[0]))
+        assert sent is not None
+        assert sent.style == "arrays"
+        write_behind.insert_later(session, OUTBOX, rows)
+        with pytest.raises(DataError):
+            session.commit()
+    with Session(get_engine()) as session:
+        assert _jobs(session) == {}
 
 
 def test_ids_drawn_in_advance_never_meet_a_row_written_meanwhile(platform: str) -> None:
