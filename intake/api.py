@@ -65,18 +65,20 @@ def tracking_url(request: Request, number: str) -> str:
 
 def filing_created(
     request: Request, complaint: Complaint, *, receipt_code: str | None = None
-) -> ComplaintCreated:
-    """The answer to a new filing: its number, status and tracking page (none for a tip-off:
-    it is not on the public tracking page), and a tip-off's receipt code, shown this once."""
+) -> dict[str, Any]:
+    """The answer to a new filing, as JSON (`ComplaintCreated`): its number, status and
+    tracking page (none for a tip-off: it is not on the public tracking page), and a
+    tip-off's receipt code, shown this once. Built as the dict the model would dump: the
+    model's construction and dump were 2 % of a filing's CPU."""
     number = complaint.tracking_number
-    return ComplaintCreated(
-        tracking_number=number,
-        tracking_number_display=display_tracking_number(number),
-        status=complaint.status,
-        tracking_url=None if complaint.kind is Kind.tip else tracking_url(request, number),
-        receipt_code=receipt_code,
-        receipt_code_display=receipts.display(receipt_code) if receipt_code else None,
-    )
+    return {
+        "tracking_number": number,
+        "tracking_number_display": display_tracking_number(number),
+        "status": complaint.status.value,
+        "tracking_url": None if complaint.kind is Kind.tip else tracking_url(request, number),
+        "receipt_code": receipt_code,
+        "receipt_code_display": receipts.display(receipt_code) if receipt_code else None,
+    }
 
 
 @router.post(
@@ -97,8 +99,7 @@ async def file_complaint(
 
     def produce(on: Session) -> Answer:
         filed = service.file_counted(on, data=data, channel=Channel.web, actor=CITIZEN)
-        body = filing_created(request, filed.complaint, receipt_code=filed.receipt_code)
-        first = body.model_dump(mode="json")
+        first = filing_created(request, filed.complaint, receipt_code=filed.receipt_code)
         # A retry gets the same answer but the receipt code: it is shown once, never stored.
         replay = {**first, "receipt_code": None, "receipt_code_display": None} if tip else None
         return Answer(status=201, body=first, replay_body=replay)

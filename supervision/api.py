@@ -104,8 +104,7 @@ def file_as_quality_supervisor(
 
     def produce() -> Answer:
         complaint = service.file_as_supervisor(session, staff=staff, data=body)
-        created = filing_created(request, complaint)
-        return Answer(status=201, body=created.model_dump(mode="json"))
+        return Answer(status=201, body=filing_created(request, complaint))
 
     answer = run_once(
         session,

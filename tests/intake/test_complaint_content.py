@@ -3,6 +3,7 @@ and order number as the 12315 form asks): stored, shown to whom it may be, refus
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -278,3 +279,45 @@ def test_the_tracking_url_is_the_one_url_for_gives(root_path: str) -> None:
     expected = str(request.url_for("track_complaint", tracking_number="26120512345678"))
     assert tracking_url(request, "26120512345678") == expected
     assert expected == f"https://12315.example.cn{root_path}/api/v1/track/26120512345678"
+
+
+@pytest.mark.parametrize("kind", [Kind.complaint, Kind.tip])
+def test_the_filing_answer_is_what_its_model_would_dump(kind: Kind) -> None:
+    """intake.api.filing_created builds the answer's JSON itself; it is the documented
+    ComplaintCreated, dumped."""
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from intake.api import filing_created, tracking_url
+    from schemas.complaint import ComplaintCreated
+    from schemas.enums import Status
+    from service.app import create_app
+
+    app = create_app()
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "path": "/api/v1/complaints",
+        "headers": [(b"host", b"testserver")],
+        "query_string": b"",
+        "method": "POST",
+        "app": app,
+        "router": app.router,
+    }
+    request = Request(scope)
+    filing = SimpleNamespace(tracking_number="26120512345678", status=Status.received, kind=kind)
+    code = "3" * 24 if kind is Kind.tip else None  # a receipt code: 24 digits
+    answer = filing_created(request, filing, receipt_code=code)  # type: ignore[arg-type]
+    model = ComplaintCreated(
+        tracking_number=filing.tracking_number,
+        tracking_number_display="2612 0512 3456 78",
+        status=filing.status,
+        tracking_url=None if kind is Kind.tip else tracking_url(request, filing.tracking_number),
+        receipt_code=code,
+        receipt_code_display=answer["receipt_code_display"],
+    )
+    assert answer == model.model_dump(mode="json")
+    assert json.loads(json.dumps(answer)) == answer
+    assert (answer["receipt_code_display"] is None) == (kind is not Kind.tip)
