@@ -28,7 +28,6 @@ filing at once no longer hold the lock for each other's Python work, only for th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,18 +49,19 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import table as sql_table
+from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.expression import (
     ReleaseSavepointClause,
     RollbackToSavepointClause,
     SavepointClause,
 )
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from core.db import get_engine
 
 _KEY = "write_behind"
-_MODIFIERS = re.compile(r"\(.*?\)")  # a type's length or precision: VARCHAR(20)
 _SAVEPOINT_CLAUSES = (SavepointClause, RollbackToSavepointClause, ReleaseSavepointClause)
 
 
@@ -153,18 +153,19 @@ class _DriverInsert:
 @lru_cache(maxsize=128)
 def _driver_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _DriverInsert | None:
     """The INSERT of `keys` into `table` as the driver takes it, the columns' constant
-    defaults added; None when SQLAlchemy would make a parameter per row (a default made by
-    a function)."""
+    defaults added; None when SQLAlchemy would add to the statement itself (a default made
+    per row, or written as SQL) or, on PostgreSQL, a column's type takes no array cast."""
+    defaults = {}  # the columns the rows leave out, whose default is a constant
+    for left_out in table.columns:
+        if left_out.key in keys or left_out.default is None:
+            continue
+        if not getattr(left_out.default, "is_scalar", False):
+            return None  # a function's (per row) or a SQL expression's
+        defaults[left_out.key] = left_out.default.arg  # type: ignore[attr-defined]
     compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
     names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
-    if set(keys) - set(names):
+    if set(names) != set(keys) | set(defaults):
         return None
-    defaults = {}  # the columns the rows leave out, whose default is a constant
-    for name in set(names) - set(keys):
-        default = table.c[name].default if name in table.c else None
-        if default is None or not getattr(default, "is_scalar", False):
-            return None  # made per row by SQLAlchemy
-        defaults[name] = default.arg  # type: ignore[attr-defined]
     escaped: dict[str, str] = compiled.escaped_bind_names or {}
     columns = []
     for name in names:
@@ -173,26 +174,47 @@ def _driver_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Dr
             return None
         columns.append((name, escaped.get(name, name), convert))
     if dialect.name == "postgresql" and dialect.paramstyle == "pyformat":
-        sql, style = _unnest_insert(dialect, table, names), "arrays"
-    else:
-        sql, style = compiled.string, "positional" if compiled.positional else "named"
-    return _DriverInsert(sql, style, tuple(columns), defaults)
+        unnest = _unnest_insert(dialect, table, [(key, name) for key, name, _ in columns])
+        if unnest is None:
+            return None
+        return _DriverInsert(unnest, "arrays", tuple(columns), defaults)
+    style = "positional" if compiled.positional else "named"
+    return _DriverInsert(compiled.string, style, tuple(columns), defaults)
 
 
-def _unnest_insert(dialect: Dialect, table: Table, keys: list[str]) -> str:
-    """INSERT INTO table (a, b) SELECT * FROM unnest(%(a)s::type_a[], %(b)s::type_b[])."""
+def _unnest_insert(dialect: Dialect, table: Table, parameters: list[tuple[str, str]]) -> str | None:
+    """INSERT INTO table (a, b) SELECT * FROM unnest(%(a)s::type_a[], %(b)s::type_b[]) for
+    the (column key, parameter name) pairs; None if a column's type has no array cast."""
     quote = dialect.identifier_preparer
-    columns = [table.c[key] for key in keys]
-    targets = ", ".join(quote.format_column(column) for column in columns)
-    # Each array as its column's type without a length or precision: an explicit cast to
-    # VARCHAR(n) would cut a longer text short, where the INSERT itself refuses it.
-    arrays = ", ".join(
-        f"%({key})s::{_MODIFIERS.sub('', column.type.compile(dialect=dialect))}[]"
-        for key, column in zip(keys, columns, strict=True)
-    )
+    targets, arrays = [], []
+    for key, name in parameters:
+        target = table.c[key]
+        element = _array_element(target.type, dialect)
+        if element is None:
+            return None
+        targets.append(quote.format_column(target))
+        arrays.append(f"%({name})s::{element}[]")
     # Names from the table's metadata, values as parameters.
-    into = f"INSERT INTO {quote.format_table(table)} ({targets})"
-    return f"{into} SELECT * FROM unnest({arrays})"  # noqa: S608
+    into = f"INSERT INTO {quote.format_table(table)} ({', '.join(targets)})"
+    return f"{into} SELECT * FROM unnest({', '.join(arrays)})"  # noqa: S608
+
+
+def _array_element(type_: Any, dialect: Dialect) -> str | None:
+    """The type an array of a column's values is cast to: its own, without a length or
+    precision (an explicit cast to VARCHAR(n) cuts a longer text short, where the INSERT
+    refuses it); None where that would change the values (arrays, native enums, ...)."""
+    while isinstance(type_, TypeDecorator):
+        type_ = type_.impl_instance
+    if isinstance(type_, sqltypes.Enum) and type_.native_enum:
+        return None  # text has no assignment cast to an enum type
+    if isinstance(type_, sqltypes.String):
+        return "TEXT"
+    if isinstance(type_, sqltypes.Numeric) and not isinstance(type_, sqltypes.Float):
+        return "NUMERIC"
+    compiled = str(type_.compile(dialect=dialect))
+    if any(mark in compiled.upper() for mark in ("(", "[", "COLLATE", "ARRAY")):
+        return None
+    return compiled
 
 
 def defer(session: Session, *, expected: int = 1, ids: Mapping[Table, int] | None = None) -> None:

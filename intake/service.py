@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -52,12 +53,36 @@ log = logging.getLogger(__name__)
 _ATTEMPTS = 5
 _LINES = "filed_log_lines"  # session.info: what to log once the filings are committed
 # Tracking numbers checked free, drawn and checked this many at once for the groups of
-# filings (intake.group_commit) of a process, per database (engine) and day. Another process
-# may still take one of them meanwhile (7 random digits a day: rarely): the unique index
-# catches it, and the group's filings are filed again one by one.
+# filings (intake.group_commit) of a process, per database (engine) and day, and kept for a
+# minute at most. Another process may still take one meanwhile (7 random digits a day:
+# rarely): the unique index catches it, and the group's filings are filed again one by one.
 _NUMBERS_CHECKED = 256
-_free_numbers: WeakKeyDictionary[Engine, dict[str, list[str]]] = WeakKeyDictionary()
-_FREE_LOCK = threading.Lock()
+_POOL_SECONDS = 60.0
+# The numbers last handed out, never handed out again: until its group commits, a number
+# is not in the table, and a new check would find it free.
+_HANDED_OUT = 4096
+
+
+@dataclass
+class _Pool:
+    day: str = ""
+    free: list[str] = field(default_factory=list)
+    checked_at: float = 0.0
+    handed_out: dict[str, None] = field(default_factory=dict)  # oldest first
+
+    def fresh(self, day: str) -> bool:
+        return self.day == day and time.monotonic() - self.checked_at < _POOL_SECONDS
+
+    def hand_out(self) -> str:
+        number = self.free.pop()
+        self.handed_out[number] = None
+        if len(self.handed_out) > _HANDED_OUT:
+            del self.handed_out[next(iter(self.handed_out))]
+        return number
+
+
+_pools: WeakKeyDictionary[Engine, _Pool] = WeakKeyDictionary()
+_POOLS_LOCK = threading.Lock()
 # The ids a filing draws in advance in a group (core.write_behind.reserve_ids): its row
 # (cases.repository.insert_new_complaint) and its two jobs (ROUTE_COMPLAINT, FIND_DUPLICATES).
 IDS_PER_FILING: dict[Table, int] = {COMPLAINTS: 1, OUTBOX: 2}
@@ -202,24 +227,23 @@ def _tracking_number(session: Session, now: datetime) -> str:
         return new_tracking_number(now)
     day = tracking_day(now)
     engine = session.get_bind().engine
-    with _FREE_LOCK:
-        free = _free_numbers.setdefault(engine, {}).get(day)
-        if free:
-            return free.pop()
+    with _POOLS_LOCK:
+        pool = _pools.setdefault(engine, _Pool())
+        if pool.free and pool.fresh(day):
+            return pool.hand_out()
     drawn = set(new_tracking_numbers(now, _NUMBERS_CHECKED))
     # Checked against what is committed, outside the group's transaction on SQLite (not
     # under the write lock); the unique index stays the guard against the rest.
     with write_behind.reader(session) as reading:
-        checked = sorted(drawn - repository.taken_tracking_numbers(reading, sorted(drawn)))
-    if not checked:
-        raise RuntimeError("could not draw a free tracking number")
-    with _FREE_LOCK:
-        # Only the day's pool is kept: yesterday's numbers are never drawn again.
-        pools = _free_numbers.setdefault(engine, {})
-        free = pools.get(day) or []
-        pools.clear()
-        pools[day] = free + checked
-        return pools[day].pop()
+        free = drawn - repository.taken_tracking_numbers(reading, sorted(drawn))
+    with _POOLS_LOCK:
+        # Replaced, not merged: a refill made meanwhile by another thread may hold the
+        # same numbers.
+        pool.day, pool.checked_at = day, time.monotonic()
+        pool.free = sorted(free - pool.handed_out.keys())
+        if not pool.free:
+            raise RuntimeError("could not draw a free tracking number")
+        return pool.hand_out()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, select, text
 from sqlalchemy.exc import DataError
 from sqlmodel import Session, col
 
@@ -194,6 +194,60 @@ def test_rows_of_differing_columns_are_written_all_the_same(platform: str) -> No
     with Session(get_engine()) as session:
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.job))).scalars()
         assert [(row.job, row.attempts) for row in rows] == [("job-1", 0), ("job-2", 3)]
+
+
+def test_columns_of_every_shape_are_written_as_sqlalchemy_writes_them(platform: str) -> None:
+    """A default written as SQL sends the rows SQLAlchemy's way (the driver's statement
+    would leave the column out); names that need quoting or escaping and a collated text
+    column go the driver's way, on PostgreSQL as arrays."""
+    postgresql = get_engine().dialect.name == "postgresql"
+    meta = MetaData()
+    by_sql = Table(
+        "write_behind_sql_default",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("v", Integer),
+        Column("n", Integer, default=text("42")),
+    )
+    named = Table(
+        "write_behind_odd_names",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("v", Integer),
+        Column("my col", String(10)),
+        Column("a(b)%", String(10)),
+        Column("c", String(10, collation="C" if postgresql else "NOCASE")),
+    )
+    engine = get_engine()
+    meta.create_all(engine)
+    try:
+        assert write_behind._driver_insert(engine.dialect, by_sql, ("v",)) is None
+        keys = ("v", "my col", "a(b)%", "c")
+        assert write_behind._driver_insert(engine.dialect, named, keys) is not None
+        with Session(engine) as session:
+            write_behind.defer(session, expected=2)
+            write_behind.insert_later(session, by_sql, [{"v": 1}, {"v": 2}])
+            write_behind.insert_later(
+                session,
+                named,
+                [
+                    {"v": 1, "my col": "x", "a(b)%": "y", "c": "z"},
+                    {"v": 2, "my col": None, "a(b)%": "50%", "c": None},
+                ],
+            )
+            session.commit()
+        with engine.connect() as connection:
+            assert connection.execute(select(by_sql.c.v, by_sql.c.n).order_by("v")).all() == [
+                (1, 42),
+                (2, 42),
+            ]
+            columns = [named.c[key] for key in keys]
+            assert connection.execute(select(*columns).order_by(named.c.v)).all() == [
+                (1, "x", "y", "z"),
+                (2, None, "50%", None),
+            ]
+    finally:
+        meta.drop_all(engine)
 
 
 @pytest.mark.postgres

@@ -316,8 +316,7 @@ def test_the_filing_answer_is_what_its_model_would_dump(kind: Kind) -> None:
         status=filing.status,
         tracking_url=None if kind is Kind.tip else tracking_url(request, filing.tracking_number),
         receipt_code=code,
-        receipt_code_display=answer["receipt_code_display"],
+        receipt_code_display=" ".join(["3333"] * 6) if code else None,
     )
     assert answer == model.model_dump(mode="json")
     assert json.loads(json.dumps(answer)) == answer
-    assert (answer["receipt_code_display"] is None) == (kind is not Kind.tip)

@@ -209,7 +209,27 @@ def test_groups_draw_from_one_pool_of_numbers_checked_free_per_day(
             numbers += [intake.service._tracking_number(session, moment) for _ in range(2)]
     assert [n[:6] for n in numbers] == ["261204"] * 4 + ["261205"] * 2
     assert len(set(numbers)) == 6
-    assert checks == [intake.service._NUMBERS_CHECKED] * 2  # one per day, not per group
+    assert len(checks) == 2  # one per day, not per group
+
+
+def test_a_number_handed_out_is_never_handed_out_again(
+    platform_on: Callable[..., None], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until its group commits, a number is not in the table: a new check finds it free,
+    and the pool must not hand it out a second time. A pool older than a minute is drawn
+    and checked again (here at once)."""
+    platform_on(database_url)
+    monkeypatch.setattr(intake.service, "_POOL_SECONDS", 0.0)
+    now = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    same = intake.service.new_tracking_numbers(now, 2)  # drawn again at every refill
+    monkeypatch.setattr(intake.service, "new_tracking_numbers", lambda *_: list(same))
+    with Session(get_engine()) as session:
+        write_behind.defer(session, expected=3)
+        first = intake.service._tracking_number(session, now)
+        second = intake.service._tracking_number(session, now)
+        assert sorted([first, second]) == sorted(same)
+        with pytest.raises(RuntimeError, match="could not draw a free tracking number"):
+            intake.service._tracking_number(session, now)
 
 
 def test_a_filing_that_fails_in_its_group_fails_alone(
