@@ -255,11 +255,10 @@ def test_open_data_publishes_no_complainant_even_where_the_text_names_them(
             assert private not in body, (private, body)
 
 
-@pytest.mark.parametrize("root_path", ["", "/platform"])
-def test_the_tracking_url_is_the_one_url_for_gives(root_path: str) -> None:
+def _filing_request(root_path: str = "") -> Any:
+    """A POST /api/v1/complaints as the platform's app receives it behind 12315.example.cn."""
     from starlette.requests import Request
 
-    from intake.api import tracking_url
     from service.app import create_app
 
     app = create_app()
@@ -275,7 +274,14 @@ def test_the_tracking_url_is_the_one_url_for_gives(root_path: str) -> None:
         "app": app,
         "router": app.router,
     }
-    request = Request(scope)
+    return Request(scope)
+
+
+@pytest.mark.parametrize("root_path", ["", "/platform"])
+def test_the_tracking_url_is_the_one_url_for_gives(root_path: str) -> None:
+    from intake.api import tracking_url
+
+    request = _filing_request(root_path)
     expected = str(request.url_for("track_complaint", tracking_number="26120512345678"))
     assert tracking_url(request, "26120512345678") == expected
     assert expected == f"https://12315.example.cn{root_path}/api/v1/track/26120512345678"
@@ -287,26 +293,11 @@ def test_the_filing_answer_is_what_its_model_would_dump(kind: Kind) -> None:
     ComplaintCreated, dumped."""
     from types import SimpleNamespace
 
-    from starlette.requests import Request
-
     from intake.api import filing_created, tracking_url
     from schemas.complaint import ComplaintCreated
     from schemas.enums import Status
-    from service.app import create_app
 
-    app = create_app()
-    scope = {
-        "type": "http",
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "path": "/api/v1/complaints",
-        "headers": [(b"host", b"testserver")],
-        "query_string": b"",
-        "method": "POST",
-        "app": app,
-        "router": app.router,
-    }
-    request = Request(scope)
+    request = _filing_request()
     filing = SimpleNamespace(tracking_number="26120512345678", status=Status.received, kind=kind)
     code = "3" * 24 if kind is Kind.tip else None  # a receipt code: 24 digits
     answer = filing_created(request, filing, receipt_code=code)  # type: ignore[arg-type]
