@@ -125,7 +125,7 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
 @dataclass(frozen=True)
 class _DriverInsert:
     sql: str
-    style: str  # "positional": a tuple per row; "named": a dict per row; "arrays": one dict
+    style: str  # "positional" (SQLite): a tuple per row; "arrays" (PostgreSQL): one dict
     # Per parameter, in order: its row key, its name in `sql`, SQLAlchemy's conversion.
     columns: tuple[tuple[str, str, Callable[[Any], Any] | None], ...]
     defaults: dict[str, Any]  # the columns' constant defaults, for the rows that leave them out
@@ -139,13 +139,8 @@ class _DriverInsert:
                 name: [row[key] if to is None else to(row[key]) for row in rows]
                 for key, name, to in columns
             }
-        if self.style == "positional":
-            return [
-                tuple(row[key] if to is None else to(row[key]) for key, _, to in columns)
-                for row in rows
-            ]
         return [
-            {name: row[key] if to is None else to(row[key]) for key, name, to in columns}
+            tuple(row[key] if to is None else to(row[key]) for key, _, to in columns)
             for row in rows
         ]
 
@@ -154,7 +149,8 @@ class _DriverInsert:
 def _driver_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _DriverInsert | None:
     """The INSERT of `keys` into `table` as the driver takes it, the columns' constant
     defaults added; None when SQLAlchemy would add to the statement itself (a default made
-    per row, or written as SQL) or, on PostgreSQL, a column's type takes no array cast."""
+    per row, or written as SQL), on PostgreSQL a column's type takes no array cast, or the
+    driver takes named parameters (neither SQLite's nor psycopg's way here)."""
     defaults = {}  # the columns the rows leave out, whose default is a constant
     for left_out in table.columns:
         if left_out.key in keys or left_out.default is None:
@@ -178,8 +174,9 @@ def _driver_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Dr
         if unnest is None:
             return None
         return _DriverInsert(unnest, "arrays", tuple(columns), defaults)
-    style = "positional" if compiled.positional else "named"
-    return _DriverInsert(compiled.string, style, tuple(columns), defaults)
+    if not compiled.positional:
+        return None
+    return _DriverInsert(compiled.string, "positional", tuple(columns), defaults)
 
 
 def _unnest_insert(dialect: Dialect, table: Table, parameters: list[tuple[str, str]]) -> str | None:
