@@ -11,7 +11,10 @@ Redis. "Durable" is counted in the database afterwards, not from wrk's answers. 
 platform with a transaction per filing (COMPLAINTS_FILING_GROUP_SIZE=1) shows what the
 group commit gains, in the same run. Between the ceiling and the platform, the platform's
 own app with the filing's storage taken out (bench/floor_app.py) shows how much of the gap
-is the framework's (middleware, routing, validation) and how much the filing's. Then the
+is the framework's (middleware, routing, validation) and how much the filing's. And the bare
+app plus the filing's row alone, group committed on the platform's engine
+(bench/minimal_durable_app.py), shows what the row itself costs: the rest is the platform's
+other work. Then the
 p50/p99 latency of each app at 200 requests/s offered by `hey` over 20 connections, the
 arrivals spread evenly (bench/support.py: one `hey -c 20` would send them in bursts of 20
 every 100 ms). While wrk floods the platform, the CPU each part of the machine used (the API
@@ -129,14 +132,16 @@ def cpu_line(kind: str, result: dict[str, float]) -> str:
     )
 
 
-def serve_bench_app(children: Children, name: str, factory: str, port: int) -> None:
+def serve_bench_app(
+    children: Children, name: str, factory: str, port: int
+) -> subprocess.Popen[bytes]:
     """A bench app served as the platform is (service.http_server: 2 workers, TCP_NODELAY)."""
     code = (
         "from service.http_server import serve; "
         f"serve({factory!r}, host='127.0.0.1', port={port}, workers=2, "
         "log_level='warning', access_log=False)"
     )
-    children.start(name, sys.executable, "-c", code)
+    return children.start(name, sys.executable, "-c", code)
 
 
 def serve_platform(children: Children, name: str, port: int) -> subprocess.Popen[bytes]:
@@ -172,14 +177,21 @@ def main() -> None:
             # commit, intake.group_commit), for the group's gain measured in this run.
             alone = Children(env | {"COMPLAINTS_FILING_GROUP_SIZE": "1"}, logs)
             bare, floor, real, single = free_port(), free_port(), free_port(), free_port()
+            least = free_port()
             serve_bench_app(children, "bare", "bench.bare_app:create_app", bare)
             serve_bench_app(children, f"floor-{kind}", "bench.floor_app:create_app", floor)
+            minimal = serve_bench_app(
+                children, f"least-{kind}", "bench.minimal_durable_app:create_app", least
+            )
             platform = serve_platform(children, f"app-{kind}", real)
             platform_alone = serve_platform(alone, f"app-{kind}-alone", single)
-            for port in (bare, floor, real, single):
+            for port in (bare, floor, least, real, single):
                 wait_for("up", lambda p=port: answers(f"http://127.0.0.1:{p}/docs"), timeout=120)
             ceiling = wrk(f"http://127.0.0.1:{bare}/api/v1/complaints", args.seconds, logs)
             framework = wrk(f"http://127.0.0.1:{floor}/api/v1/complaints", args.seconds, logs)
+            least_rate, least_result = durable(
+                f"http://127.0.0.1:{least}/api/v1/complaints", args, logs, minimal
+            )
             one_each, one_each_result = durable(
                 f"http://127.0.0.1:{single}/api/v1/complaints", args, logs, platform_alone
             )
@@ -194,6 +206,13 @@ def main() -> None:
                 f"({framework['errors']:.0f} not 201) = {framework['rps'] / ceiling['rps']:.0%} "
                 "of the ceiling: the most a handler that cost nothing would reach"
             )
+            print(
+                f"[{kind}] bare FastAPI + its row alone: {least_rate:7.0f} durable filings/s "
+                f"({least_result['errors']:.0f} not 201) = {least_rate / ceiling['rps']:.0%} of "
+                "the ceiling: a durable row costs no more than that; the rest of the gap is the "
+                "platform's other work (history, outbox, limits, Redis, ORM, middleware)"
+            )
+            print(cpu_line(f"{kind}, its row alone", least_result))
             print(
                 f"[{kind}] the platform, a transaction per filing: {one_each:7.0f} durable "
                 f"filings/s = {one_each / ceiling['rps']:.0%} of the ceiling"
@@ -217,6 +236,7 @@ def main() -> None:
             runs = {
                 "bare": ceiling["errors"],
                 "storing nothing": framework["errors"],
+                "its row alone": least_result["errors"],
                 "a transaction per filing": one_each_result["errors"],
                 "the platform": result["errors"],
                 "at 200 requests/s": fixed["non201"],

@@ -36,3 +36,21 @@ def test_the_bare_app_answers_a_filing_201() -> None:
         answer = client.post("/api/v1/complaints", json=valid_filing())
     assert answer.status_code == 201
     assert answer.json()["kind"] == valid_filing()["kind"]
+
+
+def test_the_least_durable_app_stores_each_filing_it_answers(platform: str) -> None:
+    """Its rate is read as durable filings: each 201 must be a row written, with the
+    platform's defaults, on SQLite and on PostgreSQL (the array INSERT)."""
+    from bench.minimal_durable_app import create_app
+
+    with TestClient(create_app()) as client:
+        answers = [client.post("/api/v1/complaints", json=valid_filing()) for _ in range(3)]
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    numbers = {a.json()["tracking_number"] for a in answers}
+    with get_engine(read_only=True).connect() as connection:
+        stored = connection.execute(
+            select(COMPLAINTS.c.tracking_number, COMPLAINTS.c.status, COMPLAINTS.c.text)
+        ).all()
+    assert {row.tracking_number for row in stored} == numbers
+    assert {row.status for row in stored} == {"received"}
+    assert {row.text for row in stored} == {valid_filing()["text"]}
