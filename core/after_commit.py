@@ -20,6 +20,7 @@ from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from core.redis import get_redis, note_failure
@@ -46,9 +47,6 @@ Contributor = Callable[[Session], Contribution | None]
 def _register(session: Session, contributor: Contributor) -> None:
     """Have `contributor` add its commands when this session's transaction commits."""
     contributors: list[Contributor] = session.info.setdefault(_KEY, [])
-    if not event.contains(session, "after_commit", _send):
-        event.listen(session, "after_commit", _send)
-        event.listen(session, "after_rollback", _forget)
     if contributor not in contributors:
         contributors.append(contributor)
 
@@ -66,15 +64,15 @@ def pending(session: Session, key: str, contributor: Contributor) -> list[Any]:
 def _forget(session: Session) -> None:
     # A rolled-back savepoint keeps the outer transaction's work; each contributor finds
     # what of its own survived when the commit comes.
-    if not session.in_nested_transaction():
+    if _KEY in session.info and not session.in_nested_transaction():
         session.info.pop(_KEY, None)
         for key in session.info.pop(_LISTS, set()):
             session.info.pop(key, None)
 
 
 def _send(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint was released; the real commit is still to come
+    if _KEY not in session.info or session.in_nested_transaction():
+        return  # nothing registered, or a savepoint released: the real commit is to come
     contributors: list[Contributor] = session.info.pop(_KEY, [])
     session.info.pop(_LISTS, None)  # each contributor pops its own list now
     contributions = [c for each in contributors if (c := _contribution(each, session))]
@@ -86,6 +84,13 @@ def _send(session: Session) -> None:
             _call(contribution.failed, skipped)
         return
     _run(get_redis(), contributions)
+
+
+# Listened to once for every session, not per transaction (a listen cost a group of filings
+# more than its Redis commands took to build); a session with nothing registered returns
+# at once.
+event.listen(OrmSession, "after_commit", _send)
+event.listen(OrmSession, "after_rollback", _forget)
 
 
 def _contribution(contributor: Contributor, session: Session) -> Contribution | None:

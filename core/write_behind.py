@@ -33,10 +33,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     Connection,
     Dialect,
+    Engine,
     Table,
     bindparam,
     column,
@@ -51,6 +53,7 @@ from sqlalchemy import (
 from sqlalchemy import table as sql_table
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.expression import (
     ReleaseSavepointClause,
     RollbackToSavepointClause,
@@ -79,13 +82,7 @@ class _Deferred:
     def attach(self, connection: Connection) -> None:
         if self.connection is None:
             self.connection = connection
-            event.listen(connection, "before_execute", self.before_execute)
-
-    def before_execute(self, _connection: Connection, statement: Any, *_args: Any) -> None:
-        # Not before a SAVEPOINT the session opens late, at its first statement: rows
-        # deferred since its begin_nested() belong inside it (see _savepoint_begins).
-        if not self.writing and not isinstance(statement, _SAVEPOINT_CLAUSES):
-            self.flush()
+            _attached[connection] = self
 
     def flush(self) -> None:
         if self.writing or not self.rows:
@@ -226,9 +223,6 @@ def defer(session: Session, *, expected: int = 1, ids: Mapping[Table, int] | Non
     announced = {table: n for table, n in (ids or {}).items() if n > 0}
     deferred = _Deferred(session=session, expected=max(1, expected), announced=announced)
     session.info[_KEY] = deferred
-    for name, listener in _SESSION_EVENTS:
-        if not event.contains(session, name, listener):
-            event.listen(session, name, listener)
     begun = session.get_transaction()
     if begun is None:
         # The session's transaction, so that its commit or rollback ends the deferring; on
@@ -398,16 +392,30 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
     if transaction.parent is not None:  # a savepoint: the transaction goes on
         return
     deferred: _Deferred | None = session.info.pop(_KEY, None)
-    if deferred is None or deferred.connection is None:
+    if deferred is not None and deferred.connection is not None:
+        _attached.pop(deferred.connection, None)
+
+
+def _before_execute(connection: Connection, statement: Any, *_args: Any) -> None:
+    """Any statement on a deferring session's connection sees its rows: they go first.
+    Not before a SAVEPOINT the session opens late, at its first statement: rows deferred
+    since its begin_nested() belong inside it (see _savepoint_begins)."""
+    deferred = _attached.get(connection)
+    if deferred is None or deferred.writing or isinstance(statement, _SAVEPOINT_CLAUSES):
         return
-    if event.contains(deferred.connection, "before_execute", deferred.before_execute):
-        event.remove(deferred.connection, "before_execute", deferred.before_execute)
+    deferred.flush()
 
 
-_SESSION_EVENTS = (
+# Listened to once for every session and engine, not per group: each listen and remove
+# was a sixth of what a group's own bookkeeping cost. The listeners return at once for a
+# session that does not defer, and for a connection no deferring session holds.
+_attached: WeakKeyDictionary[Connection, _Deferred] = WeakKeyDictionary()
+for _name, _listener in (
     ("before_commit", write_now),
     ("after_begin", _connection_begins),
     ("after_transaction_create", _savepoint_begins),
     ("after_soft_rollback", _soft_rollback),
     ("after_transaction_end", _after_transaction_end),
-)
+):
+    event.listen(OrmSession, _name, _listener)
+event.listen(Engine, "before_execute", _before_execute)

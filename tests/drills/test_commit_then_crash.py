@@ -24,13 +24,17 @@ CRASHING_INTAKE = textwrap.dedent(
     """
     import os
     import schemas  # noqa: F401
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
     from core import after_commit
 
     def die_after_commit(session):
         if not session.in_nested_transaction():  # the real commit, not a savepoint's release
             os._exit(9)  # the process is gone: nothing reaches Redis
 
-    after_commit._send = die_after_commit  # the jobs' pokes and the metrics go here
+    # Where the jobs' pokes and the metrics go, listened to for every session.
+    event.remove(Session, "after_commit", after_commit._send)
+    event.listen(Session, "after_commit", die_after_commit)
     from tests.drills.helpers import file_directly
     file_directly(30, per_transaction=30)
     """
