@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Path, Request, UploadFile
+from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
@@ -15,7 +15,7 @@ from core.deps import SessionDep
 from intake import group_commit, limits, service
 from intake.attachments import store_upload
 from intake.filing_threads import run_filing
-from intake.idempotency import MAX_KEY_LENGTH, Answer, client_scope, run_once
+from intake.idempotency import OPENAPI_HEADER, Answer, client_scope, key_of, run_once
 from intake.tracking_number import display_tracking_number
 from rewards import receipts
 from schemas.attachment import AttachmentPublic
@@ -31,15 +31,6 @@ from schemas.enums import Channel, Kind
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
 TrackingNumber = Annotated[str, Path(max_length=40, description="14 digits; spaces allowed")]
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Retries with the same key and body get the first answer (kept 24 h).",
-        max_length=MAX_KEY_LENGTH,
-        pattern=r"\S",  # not blank
-    ),
-]
 _FILING_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "a request with this Idempotency-Key is still being processed"},
     413: {"description": "the body is larger than allowed"},
@@ -82,13 +73,14 @@ def filing_created(
 
 
 @router.post(
-    "/complaints", status_code=201, response_model=ComplaintCreated, responses=_FILING_ERRORS
+    "/complaints",
+    status_code=201,
+    response_model=ComplaintCreated,
+    responses=_FILING_ERRORS,
+    openapi_extra=OPENAPI_HEADER,
 )
-async def file_complaint(
-    data: ComplaintCreate,
-    request: Request,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+async def file_complaint(data: ComplaintCreate, request: Request) -> JSONResponse:
+    idempotency_key = key_of(request)
     address = request.client.host if request.client else None
     tip = data.kind is Kind.tip
     limited_by = service.filing_limits(data, [limits.client_limit(address)])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from accounts.deps import StaffDep
 from core.deps import SessionDep
 from core.errors import InvalidInput
 from intake import operator
-from intake.api import IdempotencyKeyHeader
+from intake.idempotency import OPENAPI_HEADER, key_of
 from intake.repository import department
 from schemas.department import DepartmentRef
 from schemas.operator import CallerFiling, CallerHistory, OperatorCall, OperatorFiled
@@ -26,15 +26,18 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/calls", status_code=201, response_model=OperatorFiled, responses=_ERRORS)
+@router.post(
+    "/calls",
+    status_code=201,
+    response_model=OperatorFiled,
+    responses=_ERRORS,
+    openapi_extra=OPENAPI_HEADER,
+)
 def take_call(
-    call: OperatorCall,
-    session: SessionDep,
-    staff: StaffDep,
-    idempotency_key: IdempotencyKeyHeader = None,
+    call: OperatorCall, session: SessionDep, staff: StaffDep, request: Request
 ) -> JSONResponse:
     """File what the caller said (channel hotline, marked with the operator)."""
-    answer = operator.take_call_once(session, call=call, staff=staff, key=idempotency_key)
+    answer = operator.take_call_once(session, call=call, staff=staff, key=key_of(request))
     return JSONResponse(answer.body, status_code=answer.status)
 
 

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 
 from accounts.deps import StaffDep
 from core.deps import SessionDep
-from intake.api import IdempotencyKeyHeader, filing_created
-from intake.idempotency import Answer, client_scope, run_once
+from intake.api import filing_created
+from intake.idempotency import OPENAPI_HEADER, Answer, client_scope, key_of, run_once
 from schemas.complaint import ComplaintCreated
 from schemas.supervision import (
     AppointmentIn,
@@ -92,15 +92,16 @@ def revoke_quality_supervisor(
         409: {"description": "a request with this Idempotency-Key is still being processed"},
         422: {"description": "a field is missing or invalid (a bad barcode says why)"},
     },
+    openapi_extra=OPENAPI_HEADER,
 )
 def file_as_quality_supervisor(
     body: SupervisorFilingCreate,
     session: SessionDep,
     staff: StaffDep,
     request: Request,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """A supervisor's filing, marked with its identity, with inspection details."""
+    idempotency_key = key_of(request)
 
     def produce() -> Answer:
         complaint = service.file_as_supervisor(session, staff=staff, data=body)

@@ -246,3 +246,15 @@ def test_an_operator_retry_with_the_same_key_files_once(
     again = client.post("/api/v1/operator/calls", json=CALL, headers=headers)
     assert first.json() == again.json()
     assert len(session.exec(select(Complaint)).all()) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 201])
+def test_an_operator_call_with_a_malformed_key_is_refused_and_files_nothing(
+    client: TestClient, operator: dict[str, str], session: Session, key: str
+) -> None:
+    answer = client.post(
+        "/api/v1/operator/calls", json=CALL, headers=operator | {"Idempotency-Key": key}
+    )
+    assert answer.status_code == 422
+    assert "Idempotency-Key" in answer.json()["detail"]
+    assert session.exec(select(Complaint)).all() == []
