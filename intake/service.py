@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -83,6 +84,9 @@ class _Pool:
 
 _pools: WeakKeyDictionary[Engine, _Pool] = WeakKeyDictionary()
 _POOLS_LOCK = threading.Lock()
+# A forked child would hand out its parent's numbers too (the unique index would refuse
+# one of each pair, and the whole group with it).
+os.register_at_fork(after_in_child=_pools.clear)
 # The ids a filing draws in advance in a group (core.write_behind.reserve_ids): its row
 # (cases.repository.insert_new_complaint) and its two jobs (ROUTE_COMPLAINT, FIND_DUPLICATES).
 IDS_PER_FILING: dict[Table, int] = {COMPLAINTS: 1, OUTBOX: 2}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ import intake.repository
 import intake.service
 from core import metrics, write_behind
 from core.db import get_engine
+from core.timeutil import utcnow
 from intake import limits
 from schemas import Complaint, ComplaintEvent
 from schemas.outbox import OutboxMessage
@@ -512,3 +514,16 @@ def test_check_each_counts_every_try_as_check_all_would(
     assert limits.check_all([other])
     assert limits.check_each([[loose]] * 8) == [None] * 8  # 10.0.0.1's 3rd to 10th
     assert isinstance(limits.check_each([[loose]])[0], limits.TooManyRequests)  # the 11th
+
+
+def test_a_forked_child_starts_without_its_parents_tracking_numbers(platform: str) -> None:
+    """Both would hand the same numbers out, and the unique index refuse one group."""
+    with Session(get_engine()) as session:
+        write_behind.defer(session, expected=1)
+        intake.service._tracking_number(session, utcnow())
+    assert any(pool.free for pool in intake.service._pools.values())
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's exit code is the assertion)
+        os._exit(0 if not intake.service._pools else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
