@@ -13,8 +13,9 @@ from sqlmodel import Session, func, select
 
 from core.db import get_engine
 from core.timeutil import utcnow
-from intake.idempotency import client_scope, fingerprint
+from intake.idempotency import MAX_KEY_LENGTH, client_scope, fingerprint
 from schemas import Complaint, IdempotencyKey
+from service.app import create_app
 from tests.helpers import serving, valid_filing
 
 
@@ -162,3 +163,19 @@ def test_fifty_concurrent_posts_with_one_key_make_one_filing(live_app: str) -> N
 def test_the_fingerprint_ignores_key_order() -> None:
     assert fingerprint({"a": 1, "b": [1, 2]}) == fingerprint({"b": [1, 2], "a": 1})
     assert fingerprint({"a": 1}) != fingerprint({"a": 2})
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/complaints", "/api/v1/operator/calls", "/api/v1/quality-supervision/filings"]
+)
+def test_the_filing_routes_document_the_key_they_read_themselves(
+    sqlite_platform: str, path: str
+) -> None:
+    """The routes read the header (intake.idempotency.key_of), so FastAPI does not document
+    it for them: their OpenAPI must, with the limits run_once applies."""
+    operation = create_app().openapi()["paths"][path]["post"]
+    (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header"
+    assert header["required"] is False
+    text = next(s for s in header["schema"]["anyOf"] if s["type"] == "string")
+    assert text == {"type": "string", "maxLength": MAX_KEY_LENGTH, "pattern": r"\S"}
