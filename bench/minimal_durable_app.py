@@ -1,4 +1,4 @@
-"""The least a durable filing could cost on this stack: the bare ceiling's app plus one row.
+"""What a durable row itself costs on this stack: the bare ceiling's app plus one row.
 
 bench/intake.py serves this beside the bare ceiling and the real platform. It is
 bench/bare_app.py's FastAPI app and route, whose handler also stores the filing's row in
