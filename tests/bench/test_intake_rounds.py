@@ -1,0 +1,47 @@
+"""bench/intake.py reports the round whose ratio to its own ceiling is the median: a slow
+spell of the machine during one wrk run must neither flatter nor sink the figure, and a
+round's ceiling and platform figures must stay together."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture
+def bench_intake(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCH))  # its `from support import ...`
+    # Not `intake`: that name is the platform's package.
+    spec = importlib.util.spec_from_file_location("bench_intake", BENCH / "intake.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_intake", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def a_round(ceiling: float, platform: float) -> tuple[float, dict[str, float], float, dict]:
+    return (platform / ceiling, {"rps": ceiling}, platform, {"stored": platform})
+
+
+def test_the_median_ratio_round_is_reported_whole(bench_intake: ModuleType) -> None:
+    depressed_ceiling = a_round(4745, 2145)  # 45 %: the ceiling measured in a slow spell
+    rounds = [depressed_ceiling, a_round(7647, 2063), a_round(7284, 2485)]
+    share, ceiling, rate, run = bench_intake.median_round(rounds)
+    assert (ceiling["rps"], rate, run["stored"]) == (7284, 2485, 2485)
+    assert share == pytest.approx(2485 / 7284)
+
+
+def test_an_even_count_reports_the_lower_middle_and_one_round_itself(
+    bench_intake: ModuleType,
+) -> None:
+    rounds = [a_round(100, 40), a_round(100, 10), a_round(100, 30), a_round(100, 20)]
+    assert bench_intake.median_round(rounds)[2] == 20
+    assert bench_intake.median_round([a_round(100, 55)])[2] == 55
