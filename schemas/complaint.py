@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     StringConstraints,
@@ -262,59 +263,59 @@ _CHECKED_WHEN_MISSING = PydanticField(validate_default=True)
 _RequiredName = Annotated[Annotated[str, Trimmed(1, 60)] | None, _CHECKED_WHEN_MISSING]
 
 
-class ComplaintCreate(SQLModel):
+class ComplaintCreate(BaseModel):
     """What a citizen sends. Server-owned fields (status, department…) are refused."""
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
         json_schema_extra=_kind_rules,
     )
 
     kind: Kind
-    text: FilingText = Field(description=f"what happened, {TEXT_MIN}–{TEXT_MAX} characters")
+    text: FilingText = PydanticField(description=f"what happened, {TEXT_MIN}–{TEXT_MAX} characters")
     contact_phone: Annotated[
         Annotated[str, AfterValidator(_phone), CN_PHONE] | None, _CHECKED_WHEN_MISSING
-    ] = Field(
+    ] = PydanticField(
         default=None, description="mainland China mobile or landline; required but for tip-offs"
     )
     business_name: Annotated[Annotated[str, Trimmed(1, 200)] | None, _CHECKED_WHEN_MISSING] = None
-    business_uscc: Annotated[str, AfterValidator(_uscc), CN_USCC] | None = Field(
+    business_uscc: Annotated[str, AfterValidator(_uscc), CN_USCC] | None = PydanticField(
         default=None, description="统一社会信用代码, 18 characters, check digit verified"
     )
     business_address: Annotated[str, Trimmed(1, 300)] | None = None
     region: Annotated[str, Trimmed(1, 100)] | None = None
-    complainant_name: _RequiredName = Field(
+    complainant_name: _RequiredName = PydanticField(
         default=None,
         description="complaint only: the complainant's real name (姓名); the rules require it "
         "for a complaint, refused without it while the policy's intake.complaint_requires_name "
         "is on (SAMR Order 121)",
     )
-    complainant_address: Annotated[str, Trimmed(1, 300)] | None = Field(
+    complainant_address: Annotated[str, Trimmed(1, 300)] | None = PydanticField(
         default=None,
         description="complaint only: the complainant's address (地址); the rules require it "
         "for a complaint",
     )
-    demand: Annotated[str, Trimmed(1, 500)] | None = Field(
+    demand: Annotated[str, Trimmed(1, 500)] | None = PydanticField(
         default=None,
         description="complaint only: what the complainant asks for (诉求), e.g. 退货退款, 赔偿; "
         "the rules require it for a complaint",
     )
-    purchased_on: PurchaseDay | None = Field(
+    purchased_on: PurchaseDay | None = PydanticField(
         default=None,
         description="complaint only: the day of purchase, YYYY-MM-DD, "
         f"not before {FIRST_PURCHASE_DAY.isoformat()} and not in the future",
     )
-    order_number: Annotated[str, Trimmed(1, 100)] | None = Field(
+    order_number: Annotated[str, Trimmed(1, 100)] | None = PydanticField(
         default=None, description="complaint only: the order or receipt number"
     )
-    attachments: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
+    attachments: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = PydanticField(
         default_factory=list, description="ids returned by POST /api/v1/attachments"
     )
-    product: ProductIn | None = Field(
+    product: ProductIn | None = PydanticField(
         default=None, description="the product it is about: barcode, or name and batch"
     )
-    reporter: ReporterIdentityIn | None = Field(
+    reporter: ReporterIdentityIn | None = PydanticField(
         default=None,
         description="a tip-off's reporter (all optional): sealed in the identity vault, never "
         "shown to the department; needed to be paid a reward, can also be given later",
