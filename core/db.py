@@ -43,6 +43,26 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, `process_bind_param` and the column's own text format in one step:
+        the two chained were 5 % of what the committer spent on a filing (four timestamps
+        each), and this gives the same text (tests/core/test_utc_datetime.py)."""
+        if dialect.name == "sqlite":
+            return _sqlite_utc_text
+        return super().bind_processor(dialect)
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """What SQLite's DATETIME stores for `value` in UTC: 2026-12-06 04:07:52.432051."""
+    if value is None:
+        return None
+    zone = value.tzinfo
+    if zone is not UTC:
+        if zone is None:
+            raise ValueError("naive datetime given where a UTC-aware one is required")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+
 
 def _configure_sqlite(
     engine: Engine, busy_timeout_ms: int, *, immediate: bool, gate: WriterGate | None
