@@ -23,9 +23,11 @@ stored, beside what the cores had per filing: where a filing's cost goes, and ho
 the machine sat idle.
 
 Every app is warmed by a short wrk run first (an app that answers may still be settling, and
-the others starting beside it take the cores meanwhile). Then the ceiling and the platform
-are measured in turn, `--rounds` times, so that a slow spell of the machine falls on both;
-each round's ratio is printed, and the round with the median ratio is the one reported.
+the others starting beside it take the cores meanwhile). Then the ceiling, the platform
+storing nothing, the row alone and the platform are measured in turn, `--rounds` times, so
+that a slow spell of the machine falls on a round's ceiling and apps alike. Each app's
+figure is its share of its own round's ceiling, from the round where that share is the
+median; the platform's share in every round is printed too.
 
     .venv/bin/python bench/intake.py [--seconds 20] [--rounds 3] [--database sqlite,postgres]
 """
@@ -62,14 +64,17 @@ from support import (
 TARGET_SHARE, TARGET_P99_MS = 0.5, 100.0
 WARM_UP_SECONDS = 3
 
-Round = tuple[float, dict[str, float], float, dict[str, float]]  # share, ceiling, rate, run
+Run = tuple[float, dict[str, float]]  # an app's rate in one round, and wrk's (or durable's) figures
 
 
-def median_round(rounds: list[Round]) -> Round:
-    """The round whose share of its ceiling is the median (the lower one of an even count):
-    a round's two figures stay together."""
-    ordered = sorted(rounds, key=lambda r: r[0])
-    return ordered[(len(ordered) - 1) // 2]
+def median_share(rounds: list[dict[str, Run]], app: str) -> tuple[float, Run, Run]:
+    """`app`'s share of the ceiling measured in the same round, in the round where that share
+    is the median (the lower one of an even count); with that round's run and ceiling, kept
+    together."""
+    shares = sorted(
+        ((r[app][0] / r["bare"][0], r[app], r["bare"]) for r in rounds), key=lambda x: x[0]
+    )
+    return shares[(len(shares) - 1) // 2]
 
 
 def wrk(url: str, seconds: int, logs: Path) -> dict[str, float]:
@@ -174,7 +179,7 @@ def main() -> None:
         "--rounds",
         type=int,
         default=3,
-        help="ceiling and platform measured in turn this many times; the median round counts",
+        help="every app measured once a round, this many rounds; each app's median round counts",
     )
     args = parser.parse_args()
     if args.rounds < 1:
@@ -215,38 +220,45 @@ def main() -> None:
                 # still importing. Measured first, unwarmed, the ceiling once came out at
                 # 4,745 requests/s, and at 7,284-7,647 in the next rounds of the same run.
                 wrk(f"http://127.0.0.1:{port}/api/v1/complaints", WARM_UP_SECONDS, logs)
-            framework = wrk(f"http://127.0.0.1:{floor}/api/v1/complaints", args.seconds, logs)
-            least_rate, least_result = durable(
-                f"http://127.0.0.1:{least}/api/v1/complaints", args, logs, minimal
-            )
             one_each, one_each_result = durable(
                 f"http://127.0.0.1:{single}/api/v1/complaints", args, logs, platform_alone
             )
             alone.stop()
-            # The ceiling and the platform in turn, so that a slow spell of the machine
-            # falls on both; the round with the median ratio is the one reported.
-            rounds = []
+            # Every app once a round, the ceiling first: a slow spell of the machine falls
+            # on a round's ceiling and apps alike, and each app's figure is its share of
+            # its own round's ceiling, in the round where that share is the median.
+            rounds: list[dict[str, Run]] = []
             for _ in range(args.rounds):
-                bare_run = wrk(f"http://127.0.0.1:{bare}/api/v1/complaints", args.seconds, logs)
-                rate, run = durable(
-                    f"http://127.0.0.1:{real}/api/v1/complaints", args, logs, platform
-                )
-                rounds.append((rate / bare_run["rps"], bare_run, rate, run))
-            share, ceiling, durable_rate, result = median_round(rounds)
+                measured: dict[str, Run] = {}
+                for name, port in (("bare", bare), ("floor", floor)):
+                    run = wrk(f"http://127.0.0.1:{port}/api/v1/complaints", args.seconds, logs)
+                    measured[name] = (run["rps"], run)
+                for name, port, app in (("least", least, minimal), ("platform", real, platform)):
+                    measured[name] = durable(
+                        f"http://127.0.0.1:{port}/api/v1/complaints", args, logs, app
+                    )
+                rounds.append(measured)
+            share, (durable_rate, result), (_, ceiling) = median_share(rounds, "platform")
+            floor_share, (floor_rate, framework), _ = median_share(rounds, "floor")
+            least_share, (least_rate, least_result), _ = median_share(rounds, "least")
             print(
                 f"[{kind}] rounds, ceiling requests/s → platform durable filings/s: "
-                + "; ".join(f"{c['rps']:.0f} → {r:.0f} ({q:.0%})" for q, c, r, _ in rounds)
+                + "; ".join(
+                    f"{r['bare'][0]:.0f} → {r['platform'][0]:.0f} "
+                    f"({r['platform'][0] / r['bare'][0]:.0%})"
+                    for r in rounds
+                )
             )
             print(f"[{kind}] bare FastAPI ceiling: {ceiling['rps']:7.0f} requests/s")
             print(
-                f"[{kind}] the platform storing nothing: {framework['rps']:7.0f} answers/s "
-                f"({framework['errors']:.0f} not 201) = {framework['rps'] / ceiling['rps']:.0%} "
-                "of the ceiling: the most a handler that cost nothing would reach"
+                f"[{kind}] the platform storing nothing: {floor_rate:7.0f} answers/s "
+                f"({framework['errors']:.0f} not 201) = {floor_share:.0%} "
+                "of its round's ceiling: the most a handler that cost nothing would reach"
             )
             print(
                 f"[{kind}] bare FastAPI + its row alone: {least_rate:7.0f} durable filings/s "
-                f"({least_result['errors']:.0f} not 201) = {least_rate / ceiling['rps']:.0%} of "
-                "the ceiling: a durable row costs no more than that; the rest of the gap is the "
+                f"({least_result['errors']:.0f} not 201) = {least_share:.0%} of its round's "
+                "ceiling: a durable row costs no more than that; the rest of the gap is the "
                 "platform's other work (history, outbox, limits, Redis, ORM, middleware)"
             )
             print(cpu_line(f"{kind}, its row alone", least_result))
@@ -257,7 +269,7 @@ def main() -> None:
             print(
                 f"[{kind}] the platform:         {durable_rate:7.0f} durable filings/s "
                 f"({result['stored']:.0f} stored; {result['errors']:.0f} answers not 201) = "
-                f"{share:.0%} of the ceiling (target ≥ {TARGET_SHARE:.0%}); group commit "
+                f"{share:.0%} of its round's ceiling (target ≥ {TARGET_SHARE:.0%}); group commit "
                 f"{durable_rate / one_each:.2f}× a transaction per filing"
             )
             print(cpu_line(kind, result))
@@ -271,13 +283,16 @@ def main() -> None:
             )
             children.stop()
             runs = {
-                "bare": sum(c["errors"] for _, c, _, _ in rounds),
-                "storing nothing": framework["errors"],
-                "its row alone": least_result["errors"],
-                "a transaction per filing": one_each_result["errors"],
-                "the platform": sum(r["errors"] for _, _, _, r in rounds),
-                "at 200 requests/s": fixed["non201"],
+                name: sum(r[app][1]["errors"] for r in rounds)
+                for name, app in (
+                    ("bare", "bare"),
+                    ("storing nothing", "floor"),
+                    ("its row alone", "least"),
+                    ("the platform", "platform"),
+                )
             }
+            runs["a transaction per filing"] = one_each_result["errors"]
+            runs["at 200 requests/s"] = fixed["non201"]
             failed += [f"{kind} {name} ({n:.0f})" for name, n in runs.items() if n]
     if failed:
         sys.exit(

@@ -1,6 +1,6 @@
-"""bench/intake.py reports the round whose ratio to its own ceiling is the median: a slow
-spell of the machine during one wrk run must neither flatter nor sink the figure, and a
-round's ceiling and platform figures must stay together."""
+"""bench/intake.py reports each app in the round where its share of that round's ceiling is
+the median: a slow spell of the machine during one wrk run must neither flatter nor sink
+the figure, and a round's ceiling and app figures must stay together."""
 
 from __future__ import annotations
 
@@ -27,21 +27,31 @@ def bench_intake(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-def a_round(ceiling: float, platform: float) -> tuple[float, dict[str, float], float, dict]:
-    return (platform / ceiling, {"rps": ceiling}, platform, {"stored": platform})
+def a_round(ceiling: float, platform: float, floor: float = 0.0) -> dict[str, tuple]:
+    return {
+        "bare": (ceiling, {"rps": ceiling}),
+        "floor": (floor, {"rps": floor}),
+        "platform": (platform, {"stored": platform}),
+    }
 
 
-def test_the_median_ratio_round_is_reported_whole(bench_intake: ModuleType) -> None:
+def test_the_median_share_round_is_reported_whole(bench_intake: ModuleType) -> None:
     depressed_ceiling = a_round(4745, 2145)  # 45 %: the ceiling measured in a slow spell
     rounds = [depressed_ceiling, a_round(7647, 2063), a_round(7284, 2485)]
-    share, ceiling, rate, run = bench_intake.median_round(rounds)
-    assert (ceiling["rps"], rate, run["stored"]) == (7284, 2485, 2485)
+    share, (rate, run), (ceiling, bare_run) = bench_intake.median_share(rounds, "platform")
+    assert (ceiling, bare_run["rps"], rate, run["stored"]) == (7284, 7284, 2485, 2485)
     assert share == pytest.approx(2485 / 7284)
+
+
+def test_each_app_has_its_own_median_round(bench_intake: ModuleType) -> None:
+    rounds = [a_round(100, 30, floor=90), a_round(100, 20, floor=70), a_round(100, 40, floor=80)]
+    assert bench_intake.median_share(rounds, "platform")[1][0] == 30
+    assert bench_intake.median_share(rounds, "floor")[1][0] == 80
 
 
 def test_an_even_count_reports_the_lower_middle_and_one_round_itself(
     bench_intake: ModuleType,
 ) -> None:
     rounds = [a_round(100, 40), a_round(100, 10), a_round(100, 30), a_round(100, 20)]
-    assert bench_intake.median_round(rounds)[2] == 20
-    assert bench_intake.median_round([a_round(100, 55)])[2] == 55
+    assert bench_intake.median_share(rounds, "platform")[1][0] == 20
+    assert bench_intake.median_share([a_round(100, 55)], "platform")[1][0] == 55
