@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """On SQLite, `process_bind_param` and the column's own text format in one step:
         the two chained were 5 % of what the committer spent on a filing (four timestamps
-        each), and this gives the same text (tests/core/test_utc_datetime.py)."""
+        each), and this gives the same text (tests/core/test_timestamps.py)."""
         if dialect.name == "sqlite":
             return _sqlite_utc_text
         return super().bind_processor(dialect)
