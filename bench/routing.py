@@ -100,10 +100,11 @@ def route(env: dict[str, str], logs: Path, n: int, *, with_duplicates: bool) -> 
 
     children = Children(env, logs)
     children.complaints("worker", "worker")
-    # Beside the worker, as `complaints serve` runs it: a drain job lost on its way (it
-    # happened once in about seven runs, between one phase's worker and the next) leaves
-    # its rows waiting until the relay pokes again, and without one the bench waited its
-    # full 30 minutes.
+    # Beside the worker, as `complaints serve` runs it. Once in about seven runs a drain
+    # job was lost between one phase's worker and the next (most likely popped by the
+    # stopping worker just as SIGTERM came, before RQ marked it started): its flag then
+    # blocks new pokes for 30 s, and only the relay pokes again after that. Without one
+    # the bench waited its full 30 minutes.
     children.complaints("relay", "relay")
     warm = file_filings(1, progress=False)
     wait_for("the worker is up", lambda: routed(warm) == 1, timeout=180)
