@@ -264,7 +264,8 @@ def main() -> None:
             print(cpu_line(f"{kind}, its row alone", least_result))
             print(
                 f"[{kind}] the platform, a transaction per filing: {one_each:7.0f} durable "
-                f"filings/s = {one_each / ceiling['rps']:.0%} of the ceiling"
+                f"filings/s = {one_each / ceiling['rps']:.0%} of the reported round's ceiling "
+                "(measured once, before the rounds)"
             )
             print(
                 f"[{kind}] the platform:         {durable_rate:7.0f} durable filings/s "
