@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from cases.calendar import WorkingCalendar
 from cases.policy import Limits, Policy, current_policy
 from core import metrics
+from core.rows import new_row
 from core.timeutil import as_china, stamp, utcnow
 from schemas.casework import Deadline
 from schemas.complaint import COMPLAINTS, Complaint
@@ -173,7 +174,9 @@ def _start(
         else started + timedelta(days=count)
     )
     assert complaint.id is not None
-    clock = Deadline(complaint_id=complaint.id, step=step_name, started_on=started, due_on=due)
+    clock = new_row(
+        Deadline, complaint_id=complaint.id, step=step_name, started_on=started, due_on=due
+    )
     session.add(clock)
     return clock
 

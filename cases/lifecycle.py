@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from cases import deadlines, repository
 from core.errors import Conflict
+from core.rows import new_row
 from core.timeutil import stamp
 from notify import webhooks
 from schemas.complaint import COMPLAINTS, Complaint
@@ -206,7 +207,8 @@ def transition(
     return _append(
         session,
         complaint,
-        ComplaintEvent(
+        new_row(
+            ComplaintEvent,
             complaint_id=complaint.id,
             at=now,
             actor=actor.name,
@@ -249,7 +251,8 @@ def record(
     return _append(
         session,
         complaint,
-        ComplaintEvent(
+        new_row(
+            ComplaintEvent,
             complaint_id=complaint.id,
             at=stamp(coarse=complaint.kind is Kind.tip),
             actor=actor.name,

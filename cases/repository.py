@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import ColumnElement, tuple_
-from sqlalchemy.orm import aliased, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import Session, col, select
 
 from core import write_behind
 from core.db import insert_unless_taken
+from core.rows import filled
 from schemas.attachment import Attachment
 from schemas.complaint import COMPLAINTS, DUE_OR_LAST, Complaint
 from schemas.duplicate import DuplicateLink
@@ -186,40 +186,15 @@ def insert_new_complaint(session: Session, values: dict[str, Any]) -> Complaint 
 
 
 def _new_complaint_row(values: dict[str, Any]) -> dict[str, Any]:
-    constant, made, required = _complaint_defaults()
-    unknown = values.keys() - constant.keys() - made.keys() - required
-    missing = required - values.keys()
-    if unknown or missing:
-        raise ValueError(
-            f"a new filing's row: unknown {sorted(unknown)}, missing {sorted(missing)}"
-        )
-    row = {**constant, **values}
-    for key, factory in made.items():
-        if key not in values:
-            row[key] = factory()
+    """The new filing's columns but the id: `values` and the model's defaults."""
+    if "id" in values:
+        raise ValueError("a new filing's id comes from the database")
+    try:
+        row = filled(Complaint, values, complete=True)
+    except ValueError as exc:
+        raise ValueError(f"a new filing's row: {exc}") from None
+    del row["id"]
     return row
-
-
-@lru_cache(maxsize=1)
-def _complaint_defaults() -> tuple[dict[str, Any], dict[str, Callable[[], Any]], frozenset[str]]:
-    """The model's defaults per column: constants, factories (a fresh value each), and the
-    columns without one. Configures the mappers first: a filing made without the model's
-    constructor (insert_new_complaint) may be the process's first object."""
-    configure_mappers()
-    constant: dict[str, Any] = {}
-    made: dict[str, Callable[[], Any]] = {}
-    required: set[str] = set()
-    for column in COMPLAINTS.columns:
-        if column.key == "id":
-            continue
-        field = Complaint.model_fields[column.key]
-        if field.default_factory is not None:
-            made[column.key] = cast(Callable[[], Any], field.default_factory)
-        elif field.is_required():
-            required.add(column.key)
-        else:
-            constant[column.key] = field.default
-    return constant, made, frozenset(required)
 
 
 def insert_event(session: Session, values: dict[str, Any]) -> None:
