@@ -74,6 +74,13 @@ def active_offices(session: Session, department_id: int) -> Sequence[Office]:
     )
 
 
+def every_active_office(session: Session) -> Sequence[Office]:
+    """Every department's active offices, in the order `active_offices` gives each's."""
+    return session.exec(
+        select(Office).where(col(Office.active)).order_by(col(Office.admin_code))
+    ).all()
+
+
 def office_by_code(session: Session, code: str) -> Office | None:
     return session.exec(select(Office).where(Office.code == code)).first()
 

@@ -32,13 +32,12 @@ from core.timeutil import stamp
 from routing import repository
 from routing.engine import RoutingEngine
 from routing.jurisdiction import Ground, locate_filing
-from routing.offices import choose_office
+from routing.offices import ActiveOffice
 from routing.sectors import guess_sector
 from schemas.complaint import Complaint
 from schemas.correction import RoutingCorrection
 from schemas.department import Department
 from schemas.enums import Kind, Status
-from schemas.office import Office
 
 ROUTER = Actor.system("router")
 
@@ -75,7 +74,7 @@ class Filing:
 class Decision:
     status: Status  # routed or triage
     department: Department
-    office: Office | None
+    office: ActiveOffice | None
     place: Place | None
     kind: KindGuess
     prediction: Prediction
@@ -129,7 +128,7 @@ def decide(session: Session, *, filing: Filing, engine: RoutingEngine) -> Decisi
     )
     chosen, status, reason, suggested = _department(session, filing, prediction, engine)
     assert chosen.id is not None
-    office = choose_office(repository.active_offices(session, chosen.id), place)
+    office = engine.office_for(chosen.id, place)
     return Decision(
         status=status,
         department=chosen,

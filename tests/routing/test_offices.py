@@ -2,11 +2,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlmodel import Session, select
 
 from classifiers.place import Place
+from core.db import get_engine
 from core.errors import InvalidInput
+from routing.engine import current_engine
 from routing.offices import choose_office, office_prefix
-from routing.registry import DEFAULT_REGISTRY, parse_registry
+from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
+from schemas import Department
 from schemas.office import Office
 
 
@@ -125,3 +129,42 @@ def test_offices_of_a_hainan_registry_are_named_after_real_places(tmp_path: Path
     assert names["469005"] == ("county", "文昌市市场监督管理局")
     assert "469000" not in names
     assert not any("直辖" in name for _, name in names.values())
+
+
+def test_the_router_takes_the_offices_of_a_new_registry(
+    sqlite_platform: str, tmp_path: Path
+) -> None:
+    """The routing engine keeps offices in memory: a new registry load must replace them."""
+    xiaodian = Place("山西省", "太原市", "小店区", "140105")
+    drops_the_city_offices = {
+        "schema": 1,
+        "version": "t2",
+        "name": "t",
+        "jurisdiction": {"province": "山西省"},
+        "sectors": {"housing": "住房"},
+        "departments": [
+            {"code": "triage", "name": "分拣", "triage": True},
+            {
+                "code": "housing",
+                "name": "住建部门",
+                "sectors": ["housing"],
+                "keywords": ["物业"],
+                "offices": [{"levels": ["province"], "name": "{place}住房和城乡建设厅"}],
+            },
+        ],
+    }
+    path = tmp_path / "t2.yaml"
+    path.write_text(yaml.safe_dump(drops_the_city_offices, allow_unicode=True), encoding="utf-8")
+    with Session(get_engine()) as session:
+        housing = session.exec(select(Department).where(Department.code == "housing")).one()
+        assert housing.id is not None
+        before = current_engine(session).office_for(housing.id, xiaodian)
+        assert before is not None
+        assert (before.code, before.name) == ("housing-140100", "太原市住房和城乡建设局")
+        load_registry(session, parse_registry(path))
+        session.commit()
+        after = current_engine(session).office_for(housing.id, xiaodian)
+        assert after is not None
+        assert (after.code, after.name) == ("housing-140000", "山西省住房和城乡建设厅")
+        stored = session.exec(select(Office).where(Office.code == after.code)).one()
+        assert (stored.id, stored.active) == (after.id, True)
