@@ -159,34 +159,60 @@ def test_a_group_draws_free_tracking_numbers_and_is_not_failed_by_a_taken_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A group's rows go out together (core.write_behind), so a taken number would fail all
-    of them at the end; its numbers are checked free first, in one query."""
+    of them at the end; its numbers are checked free first, in one query. (On SQLite the
+    leader's group of one takes its number from the same pool: it defers too.)"""
     platform_on(database_url)
-    draw_one, draw_many = intake.service.new_tracking_number, intake.service.new_tracking_numbers
-    taken: list[str] = []
+    with TestClient(create_app()) as client:
+        earlier = client.post("/api/v1/complaints", json=valid_filing())
+    assert earlier.status_code == 201
+    taken = earlier.json()["tracking_number"]
+    groups.sizes.clear()
+    intake.service._pools.clear()  # the earlier filing's numbers, checked before the mock
+    draw_many = intake.service.new_tracking_numbers
     drawn: list[list[str]] = []
 
-    def the_leaders_number(now: Any) -> str:  # the leader's filing: a group of one
-        taken.append(draw_one(now))
-        return taken[-1]
-
-    def with_the_leaders_number_again(now: Any, n: int) -> list[str]:
-        drawn.append([taken[0]] * 3 + draw_many(now, n - 3))
+    def with_a_taken_number(now: Any, n: int) -> list[str]:
+        drawn.append([taken] * 3 + draw_many(now, n - 3))
         return drawn[-1]
 
-    monkeypatch.setattr(intake.service, "new_tracking_number", the_leaders_number)
-    monkeypatch.setattr(intake.service, "new_tracking_numbers", with_the_leaders_number_again)
+    monkeypatch.setattr(intake.service, "new_tracking_numbers", with_a_taken_number)
     bodies = [valid_filing(contact_phone=f"1371234{n:04d}") for n in range(5)]
     answers = _post_while_the_leader_files(groups, bodies)
     assert [a.status_code for a in answers] == [201] * 5
     assert groups.sizes == [1, 5]
-    assert groups.alone == 0  # the group was written once, as it was
+    assert groups.alone == 0  # each group was written once, as it was
     numbers = {a.json()["tracking_number"] for a in answers}
     assert len(numbers) == 5
-    assert taken[0] not in numbers
-    assert len(taken) == 1  # the leader's
-    assert len(drawn) == 1  # one check for the group's numbers
-    assert drawn[0].count(taken[0]) == 3  # the taken number was drawn again, three times
-    assert _count(Complaint) == 6
+    assert taken not in numbers
+    assert len(drawn) == 1  # one check for the groups' numbers
+    assert drawn[0].count(taken) == 3  # the taken number was drawn, three times
+    assert _count(Complaint) == 7
+
+
+def test_a_lone_filing_whose_number_was_taken_meanwhile_is_filed_again(
+    platform_on: Callable[..., None],
+    database_url: str,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On SQLite a group of one defers its INSERTs too: a number another process took after
+    the pool's check fails it only when its rows go out. It is then filed again alone,
+    drawing a new number, as a larger group would be."""
+    platform_on(database_url)
+    with TestClient(create_app()) as client:
+        earlier = client.post("/api/v1/complaints", json=valid_filing())
+        taken = earlier.json()["tracking_number"]
+        groups.sizes.clear()
+        intake.service._pools.clear()
+        # Every number the pool draws is the taken one, and its check misses it.
+        monkeypatch.setattr(intake.service, "new_tracking_numbers", lambda _now, n: [taken] * n)
+        monkeypatch.setattr(intake.repository, "taken_tracking_numbers", lambda *_: set())
+        answer = client.post("/api/v1/complaints", json=valid_filing(contact_phone="13712340000"))
+    assert answer.status_code == 201
+    assert answer.json()["tracking_number"] != taken
+    assert groups.sizes == [1]
+    assert groups.alone == (1 if database_url.startswith("sqlite") else 0)
+    assert _count(Complaint) == 2
 
 
 def test_groups_draw_from_one_pool_of_numbers_checked_free_per_day(
