@@ -177,6 +177,12 @@ def transition(
     was_with = complaint.department_id
     now = stamp(coarse=complaint.kind is Kind.tip)  # a tip-off's records carry days only
     values = {"status": to_status, "version": complaint.version + 1, "updated_at": now, **changes}
+    day = deadlines.today()
+    # Leaving received, the filing has no clock yet: the one this move starts gives its due
+    # date, written by this UPDATE rather than by one more after the clocks (the router's).
+    leaving_received = from_status is Status.received
+    if leaving_received:
+        values["deadline_due_on"] = deadlines.due_leaving_received(complaint, to_status, on=day)
     # A Core statement on the session's connection: it neither flushes pending rows first
     # nor runs the ORM's bookkeeping, which a batch of routed filings would pay per filing.
     # Values as parameters of a statement built once per set of columns: literals would be
@@ -201,7 +207,12 @@ def transition(
     for name, value in values.items():
         set_committed_value(complaint, name, value)
     deadlines.on_transition(
-        session, complaint=complaint, to_status=to_status, from_status=from_status
+        session,
+        complaint=complaint,
+        to_status=to_status,
+        from_status=from_status,
+        on=day,
+        due_written=leaving_received,
     )
     assert complaint.id is not None
     return _append(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import Session, col, select
 
 from cases import deadlines
@@ -103,6 +103,32 @@ def test_the_acceptance_clock_skips_national_day_and_counts_the_make_up_saturday
     queue = client.get("/api/v1/queue", params={"sort": "deadline"}, headers=zj).json()["data"]
     assert queue[0]["deadline_due_on"] == "2026-10-15"
     assert queue[0]["deadline_badge"] == "ok"
+
+
+def test_routing_writes_the_due_date_with_the_move_itself(
+    zj: dict[str, str], client: TestClient, today: FrozenDay
+) -> None:
+    """Leaving received, a filing has no clock yet: the move's own UPDATE carries the due
+    date of the clock it starts, and no second UPDATE of the filing follows."""
+    updates: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE COMPLAINTS"):
+            updates.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", record)
+    try:
+        cid = _file_on(client, date(2026, 9, 30))
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", record)
+    clock = _clock(cid, "accept_decision")
+    with Session(get_engine(read_only=True)) as session:
+        row = session.get(Complaint, cid)
+        assert row is not None
+        assert (row.status, row.deadline_due_on) == (Status.routed, clock.due_on)
+    # _file_on's own back-dating, then the router's move: one UPDATE, with the due date.
+    assert len(updates) == 2
+    assert "deadline_due_on" in updates[1]
 
 
 def test_testing_stops_the_mediation_clock_and_it_resumes_after(
