@@ -215,6 +215,25 @@ def test_a_lone_filing_whose_number_was_taken_meanwhile_is_filed_again(
     assert _count(Complaint) == 2
 
 
+def test_a_lone_filing_with_its_own_error_gets_it_at_once(
+    platform_on: Callable[..., None],
+    database_url: str,
+    groups: Groups,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Deferred or not, a lone filing whose own work fails (an unknown upload) is not filed
+    a second time: only a constraint its rows meet when they go out sends it back."""
+    platform_on(database_url)
+    caplog.set_level(logging.WARNING, logger="intake.group_commit")
+    with TestClient(create_app()) as client:
+        answer = client.post("/api/v1/complaints", json=valid_filing(attachments=["0" * 32]))
+    assert answer.status_code == 422
+    assert "unknown or already used" in answer.json()["detail"]
+    assert (groups.sizes, groups.alone) == ([1], 0)
+    assert not [r for r in caplog.records if "filing each alone" in r.getMessage()]
+    assert _count(Complaint) == 0
+
+
 def test_groups_draw_from_one_pool_of_numbers_checked_free_per_day(
     platform_on: Callable[..., None], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
