@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
 
@@ -30,12 +33,12 @@ M = TypeVar("M", bound=SQLModel)
 class FieldDefaults:
     """A table model's fields by how they get a value when none is given."""
 
-    constant: dict[str, Any]  # immutable defaults (None, numbers, text, enum members)
+    constant: dict[str, Any]  # immutable defaults (None, numbers, text, enum members, days)
     made: dict[str, Callable[[], Any]]  # a fresh value each time (factories, mutable defaults)
     required: frozenset[str]
 
 
-_IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset)
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset, Enum, date, Decimal)
 
 
 @cache

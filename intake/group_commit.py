@@ -153,10 +153,10 @@ def _defers(session: Session, filings: int) -> bool:
     """Whether the group's INSERTs wait to go out together (core.write_behind). A group of
     one too on SQLite: its ids come from a short transaction of its own, but its three
     INSERTs go to the driver directly, not through SQLAlchemy's statement path (in-process,
-    1.38 against 1.50–1.76 ms of CPU a filing). On PostgreSQL the ids' round trip and the
-    array casts cost a lone filing more than they save (2.0 against 2.3–2.8 ms). A deferred
-    filing alone whose rows fail a constraint when they go out is filed again without
-    deferring, where a tracking number already taken is drawn again."""
+    1.35 against 1.49–1.57 ms of CPU a filing, three paired runs). On PostgreSQL the ids'
+    round trip and the array casts cost a lone filing more than they save (2.0 against
+    2.3–2.8 ms). A deferred filing alone whose rows fail a constraint when they go out is
+    filed again without deferring, where a tracking number already taken is drawn again."""
     return filings > 1 or session.get_bind().dialect.name == "sqlite"
 
 

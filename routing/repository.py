@@ -75,7 +75,7 @@ def active_offices(session: Session, department_id: int) -> Sequence[Office]:
 
 
 def every_active_office(session: Session) -> Sequence[Office]:
-    """Every department's active offices, in the order `active_offices` gives each's."""
+    """Every department's active offices (for the routing engine's index of them)."""
     return session.exec(
         select(Office).where(col(Office.active)).order_by(col(Office.admin_code))
     ).all()

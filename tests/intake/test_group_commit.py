@@ -105,6 +105,17 @@ def _post_while_the_leader_files(
     return asyncio.run(run())
 
 
+def _an_earlier_filings_number(groups: Groups) -> str:
+    """File one filing before the test's own, and forget it: its group, and the numbers its
+    process checked free (a pool a mock of the drawing would never see)."""
+    with TestClient(create_app()) as client:
+        earlier = client.post("/api/v1/complaints", json=valid_filing())
+    assert earlier.status_code == 201
+    groups.sizes.clear()
+    intake.service._pools.clear()
+    return str(earlier.json()["tracking_number"])
+
+
 def _count(table: Any, *where: Any) -> int:
     with Session(get_engine(read_only=True)) as session:
         return int(session.exec(select(func.count()).select_from(table).where(*where)).one())
@@ -162,12 +173,7 @@ def test_a_group_draws_free_tracking_numbers_and_is_not_failed_by_a_taken_one(
     of them at the end; its numbers are checked free first, in one query. (On SQLite the
     leader's group of one takes its number from the same pool: it defers too.)"""
     platform_on(database_url)
-    with TestClient(create_app()) as client:
-        earlier = client.post("/api/v1/complaints", json=valid_filing())
-    assert earlier.status_code == 201
-    taken = earlier.json()["tracking_number"]
-    groups.sizes.clear()
-    intake.service._pools.clear()  # the earlier filing's numbers, checked before the mock
+    taken = _an_earlier_filings_number(groups)
     draw_many = intake.service.new_tracking_numbers
     drawn: list[list[str]] = []
 
@@ -199,11 +205,8 @@ def test_a_lone_filing_whose_number_was_taken_meanwhile_is_filed_again(
     the pool's check fails it only when its rows go out. It is then filed again alone,
     drawing a new number, as a larger group would be."""
     platform_on(database_url)
+    taken = _an_earlier_filings_number(groups)
     with TestClient(create_app()) as client:
-        earlier = client.post("/api/v1/complaints", json=valid_filing())
-        taken = earlier.json()["tracking_number"]
-        groups.sizes.clear()
-        intake.service._pools.clear()
         # Every number the pool draws is the taken one, and its check misses it.
         monkeypatch.setattr(intake.service, "new_tracking_numbers", lambda _now, n: [taken] * n)
         monkeypatch.setattr(intake.repository, "taken_tracking_numbers", lambda *_: set())
