@@ -7,10 +7,16 @@ one pipeline and gets its own results back. A rolled-back transaction sends noth
 
 Nothing here may fail the work that committed: a Redis error goes to each contributor's
 `failed`, which decides what is lost (a metric) and what the relay will send later (a job).
+
+A caller may `hold` a session's hand-off: its commit then leaves the round trip in the
+session (`held`) for the caller to run when it chooses, such as after answering the requests
+whose rows the transaction wrote (intake.group_commit). Whatever happens in between, the
+committed rows are what the relay reads, so a hand-off that never runs loses nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +35,8 @@ from core.redis import paused as redis_paused
 log = logging.getLogger(__name__)
 _KEY = "redis_after_commit"
 _LISTS = "redis_after_commit_lists"  # session.info keys of the contributors' lists
+_HOLD = "redis_after_commit_hold"  # the next commit's hand-off waits for the caller
+_HELD = "redis_after_commit_held"  # that hand-off, ready to run
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,19 @@ def pending(session: Session, key: str, contributor: Contributor) -> list[Any]:
     return items
 
 
+def hold(session: Session) -> None:
+    """Have the session's next commit keep its hand-off for `held`, not send it."""
+    session.info[_HOLD] = True
+
+
+def held(session: Session) -> Callable[[], None] | None:
+    """The hand-off a held commit kept (None when it had nothing to send): run it once.
+    Also stops holding, so a later commit of the session sends its own at once."""
+    session.info.pop(_HOLD, None)
+    handoff: Callable[[], None] | None = session.info.pop(_HELD, None)
+    return handoff
+
+
 def _forget(session: Session) -> None:
     # A rolled-back savepoint keeps the outer transaction's work; each contributor finds
     # what of its own survived when the commit comes.
@@ -78,6 +99,13 @@ def _send(session: Session) -> None:
     contributions = [c for each in contributors if (c := _contribution(each, session))]
     if not contributions:
         return
+    if session.info.pop(_HOLD, False):
+        session.info[_HELD] = functools.partial(_deliver, contributions)
+        return
+    _deliver(contributions)
+
+
+def _deliver(contributions: Sequence[Contribution]) -> None:
     if redis_paused():
         skipped = RedisError("Redis timed out a moment ago; not tried")
         for contribution in contributions:

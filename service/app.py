@@ -19,6 +19,7 @@ from citizens.api import router as citizens_router
 from core import heap
 from core.settings import get_settings
 from insights.api import router as insights_router
+from intake import group_commit
 from intake.api import router as intake_router
 from intake.operator_api import router as operator_router
 from intake.sms_api import router as sms_router
@@ -51,6 +52,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.serving:
         heap.settle()  # what start-up loaded is never scanned again (core.heap)
     yield
+    # Answered filings whose hand-off to Redis is still under way finish it (the relay would
+    # send their jobs later otherwise).
+    await group_commit.settled()
 
 
 def _document_errors(app: FastAPI) -> None:

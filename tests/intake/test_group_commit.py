@@ -23,7 +23,7 @@ from sqlmodel import Session, col, func, select
 import intake.group_commit
 import intake.repository
 import intake.service
-from core import metrics, write_behind
+from core import after_commit, metrics, write_behind
 from core.db import get_engine
 from core.timeutil import utcnow
 from intake import limits
@@ -32,6 +32,7 @@ from schemas.outbox import OutboxMessage
 from service.app import create_app
 from tests.conftest import Templates, migrated_platform
 from tests.helpers import valid_filing
+from workers.queues import INTAKE_QUEUE
 
 LEADER = "13900000000"  # the filing that holds the committer while the others arrive
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -59,9 +60,9 @@ def groups(monkeypatch: pytest.MonkeyPatch) -> Groups:
     alone = intake.group_commit._file_alone
     file_counted = intake.service.file_counted
 
-    def recorded(filings: Any) -> Any:
+    def recorded(filings: Any, **kwargs: Any) -> Any:
         seen.sizes.append(len(filings))
-        return together(filings)
+        return together(filings, **kwargs)
 
     def recorded_alone(filing: Any) -> Any:
         seen.alone += 1
@@ -85,21 +86,28 @@ def groups(monkeypatch: pytest.MonkeyPatch) -> Groups:
 
 
 def _post_while_the_leader_files(
-    groups: Groups, bodies: list[dict[str, Any]]
+    groups: Groups, bodies: list[dict[str, Any]], answered: list[int] | None = None
 ) -> list[httpx.Response]:
-    """The leader's filing, then `bodies` at once while it holds the committer."""
+    """The leader's filing, then `bodies` at once while it holds the committer. `answered`
+    (one number) counts the answers as they reach the client."""
     groups.expected = len(bodies)
+    counted = answered if answered is not None else [0]
 
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=create_app())
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            leader = asyncio.ensure_future(
-                client.post("/api/v1/complaints", json=valid_filing(contact_phone=LEADER))
-            )
-            answers = await asyncio.gather(
-                *(client.post("/api/v1/complaints", json=body) for body in bodies)
-            )
+
+            async def post(body: dict[str, Any]) -> httpx.Response:
+                answer = await client.post("/api/v1/complaints", json=body)
+                counted[0] += 1
+                return answer
+
+            leader = asyncio.ensure_future(post(valid_filing(contact_phone=LEADER)))
+            answers = await asyncio.gather(*(post(body) for body in bodies))
             assert (await leader).status_code == 201
+            # Groups answer before their hand-off to Redis; what the test reads of Redis
+            # is there once it is done.
+            await intake.group_commit.settled()
             return list(answers)
 
     return asyncio.run(run())
@@ -454,6 +462,137 @@ def test_a_failing_after_commit_step_never_files_a_group_twice(
     assert groups.alone == 0
     assert _count(Complaint) == 8
     assert _count(OutboxMessage) == 16  # and the jobs were still handed over once each
+
+
+def test_under_load_a_group_is_answered_before_its_hand_off_to_redis(
+    platform_on: Callable[..., None],
+    database_url: str,
+    redis_url: str,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each group's hand-off (the drains' flags, the metric) waits here until the group's
+    requests have their answers: it must not be what they wait for. Then it is sent all
+    the same."""
+    platform_on(database_url)
+    redis = Redis.from_url(redis_url)
+    counted_before = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+    answered = [0]
+    seen: list[tuple[int, int]] = []  # at each hand-off: the answers out, the group's due
+    deliver = after_commit._deliver
+
+    def after_the_answers(contributions: Any) -> None:
+        due = sum(groups.sizes[: len(seen) + 1])  # every filing of this group and before
+        deadline = time.monotonic() + 5
+        while answered[0] < due and time.monotonic() < deadline:
+            time.sleep(0.005)
+        seen.append((answered[0], due))
+        deliver(contributions)
+
+    monkeypatch.setattr(after_commit, "_deliver", after_the_answers)
+    bodies = [valid_filing(contact_phone=f"1381234{n:04d}") for n in range(5)]
+    answers = _post_while_the_leader_files(groups, bodies, answered)
+    assert [a.status_code for a in answers] == [201] * 5
+    assert groups.sizes == [1, 5]
+    # The leader's group had others waiting, the next one holds five: both answered first.
+    assert seen == [(1, 1), (6, 6)]
+    counted = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+    assert counted - counted_before == 6
+    assert redis.llen(f"rq:queue:{INTAKE_QUEUE}") == 1  # the routing drain, queued once
+
+
+def test_a_lone_filing_with_none_waiting_is_handed_off_before_its_answer(
+    platform_on: Callable[..., None],
+    sqlite_url: str,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing waits for a lone filing's round trip, so it keeps the plain order: a client
+    finds the drain's job and the metric in Redis as soon as it has its answer."""
+    platform_on(sqlite_url)
+    redis = Redis.from_url(redis_url)
+    answered = threading.Event()
+    handed_off_after_answer: list[bool] = []
+    deliver = after_commit._deliver
+
+    def recorded(contributions: Any) -> None:
+        handed_off_after_answer.append(answered.is_set())
+        deliver(contributions)
+
+    monkeypatch.setattr(after_commit, "_deliver", recorded)
+    with TestClient(create_app()) as client:
+        for n in range(3):
+            assert client.post("/api/v1/complaints", json=valid_filing()).status_code == 201
+            answered.set()
+            assert redis.llen(f"rq:queue:{INTAKE_QUEUE}") == 1
+            counted = redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS)
+            assert sum(int(c) for c in counted) == n + 1
+            answered.clear()
+    assert handed_off_after_answer == [False] * 3
+
+
+def test_settled_waits_for_the_hand_offs_of_groups_already_answered(
+    platform_on: Callable[..., None],
+    sqlite_url: str,
+    redis_url: str,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the app's shutdown awaits: the leader's group answered (two filings wait), its
+    hand-off held up here."""
+    platform_on(sqlite_url)
+    groups.expected = 2
+    redis = Redis.from_url(redis_url)
+    release = threading.Event()
+    deliver = after_commit._deliver
+
+    def held_up(contributions: Any) -> None:
+        release.wait(10)
+        deliver(contributions)
+
+    monkeypatch.setattr(after_commit, "_deliver", held_up)
+
+    async def run() -> None:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            bodies = [valid_filing(contact_phone=LEADER), valid_filing(), valid_filing()]
+            posts = [client.post("/api/v1/complaints", json=body) for body in bodies]
+            first, *_ = await asyncio.wait(
+                [asyncio.ensure_future(p) for p in posts], return_when=asyncio.FIRST_COMPLETED
+            )
+            assert all(answer.result().status_code == 201 for answer in first)
+            settling = asyncio.ensure_future(intake.group_commit.settled())
+            await asyncio.sleep(0.2)
+            assert not settling.done()  # a hand-off is still held up
+            assert not redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS)
+            release.set()
+            await asyncio.wait_for(settling, 10)
+            assert sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS)) == 3
+
+    asyncio.run(run())
+
+
+def test_a_hand_off_that_fails_after_the_answers_leaves_the_group_filed_for_the_relay(
+    platform_on: Callable[..., None],
+    sqlite_url: str,
+    groups: Groups,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    platform_on(sqlite_url)
+
+    def broken(_contributions: Any) -> None:
+        raise RuntimeError("hand-off broke")
+
+    monkeypatch.setattr(after_commit, "_deliver", broken)
+    with caplog.at_level(logging.WARNING, logger="intake.group_commit"):
+        answers = _post_while_the_leader_files(groups, [valid_filing() for _ in range(4)])
+    assert [a.status_code for a in answers] == [201] * 4
+    assert groups.alone == 0
+    assert _count(Complaint) == 5
+    # Their jobs wait in the outbox, where the relay finds the rows no hand-off announced.
+    assert _count(OutboxMessage, col(OutboxMessage.dispatched_at).is_(None)) == 10
+    assert "hand-off of a group of filings failed" in caplog.text
 
 
 def test_a_request_that_gives_up_while_waiting_is_not_filed(
