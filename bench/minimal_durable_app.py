@@ -62,7 +62,7 @@ class _Committer:
                 insert = _driver_insert(self.engine.dialect, COMPLAINTS, tuple(rows[0]))
                 assert insert is not None
                 with self.engine.begin() as connection:
-                    connection.exec_driver_sql(insert.sql, insert.parameters(rows))
+                    connection.exec_driver_sql(*insert.statement(rows))
             except Exception as exc:  # every request of the group gets it
                 error = exc
             for _, future, loop in group:
