@@ -124,6 +124,11 @@ def _an_earlier_filings_number(groups: Groups) -> str:
     return str(earlier.json()["tracking_number"])
 
 
+def _filings_counted(redis: Redis) -> int:
+    """The filings metric's count, over all its labels (what the hand-offs have sent)."""
+    return sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+
+
 def _count(table: Any, *where: Any) -> int:
     with Session(get_engine(read_only=True)) as session:
         return int(session.exec(select(func.count()).select_from(table).where(*where)).one())
@@ -149,7 +154,7 @@ def test_filings_that_arrive_together_are_committed_together(
 ) -> None:
     platform_on(database_url)
     redis = Redis.from_url(redis_url)
-    counted_before = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+    counted_before = _filings_counted(redis)
     bodies = [valid_filing(contact_phone=f"1381234{n:04d}") for n in range(7)]
     answers = _post_while_the_leader_files(groups, bodies)
     assert [a.status_code for a in answers] == [201] * 7
@@ -167,7 +172,7 @@ def test_filings_that_arrive_together_are_committed_together(
     # Each with its first history entry and its two jobs, as a filing of its own would be.
     assert _count(ComplaintEvent, col(ComplaintEvent.complaint_id).in_(ids)) == 7
     assert _count(OutboxMessage) == 2 * 8
-    counted = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+    counted = _filings_counted(redis)
     assert counted - counted_before == 8  # the metric counts filings, not transactions
 
 
@@ -476,7 +481,7 @@ def test_under_load_a_group_is_answered_before_its_hand_off_to_redis(
     the same."""
     platform_on(database_url)
     redis = Redis.from_url(redis_url)
-    counted_before = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+    counted_before = _filings_counted(redis)
     answered = [0]
     seen: list[tuple[int, int]] = []  # at each hand-off: the answers out, the group's due
     deliver = after_commit._deliver
@@ -496,7 +501,7 @@ def test_under_load_a_group_is_answered_before_its_hand_off_to_redis(
     assert groups.sizes == [1, 5]
     # The leader's group had others waiting, the next one holds five: both answered first.
     assert seen == [(1, 1), (6, 6)]
-    counted = sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS))
+    counted = _filings_counted(redis)
     assert counted - counted_before == 6
     assert redis.llen(f"rq:queue:{INTAKE_QUEUE}") == 1  # the routing drain, queued once
 
@@ -525,8 +530,7 @@ def test_a_lone_filing_with_none_waiting_is_handed_off_before_its_answer(
             assert client.post("/api/v1/complaints", json=valid_filing()).status_code == 201
             answered.set()
             assert redis.llen(f"rq:queue:{INTAKE_QUEUE}") == 1
-            counted = redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS)
-            assert sum(int(c) for c in counted) == n + 1
+            assert _filings_counted(redis) == n + 1
             answered.clear()
     assert handed_off_after_answer == [False] * 3
 
@@ -564,10 +568,10 @@ def test_settled_waits_for_the_hand_offs_of_groups_already_answered(
             settling = asyncio.ensure_future(intake.group_commit.settled())
             await asyncio.sleep(0.2)
             assert not settling.done()  # a hand-off is still held up
-            assert not redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS)
+            assert _filings_counted(redis) == 0
             release.set()
             await asyncio.wait_for(settling, 10)
-            assert sum(int(n) for n in redis.hvals(metrics.COUNTER_PREFIX + metrics.FILINGS)) == 3
+            assert _filings_counted(redis) == 3
 
     asyncio.run(run())
 
