@@ -554,6 +554,43 @@ def test_ids_announced_for_several_tables_are_drawn_together(sqlite_platform: st
         assert set(_jobs(session)) == set(jobs + more)
 
 
+@pytest.mark.postgres
+def test_on_postgresql_every_tables_ids_come_in_one_statement(
+    configure: Callable[..., None], postgres_url: str, redis_url: str, templates: Templates
+) -> None:
+    """Ids announced for the filings and their jobs: one SELECT of both sequences, each
+    table's ids its own, ascending, and never drawn again."""
+    migrated_platform(configure, postgres_url, redis_url, templates)
+    statements: list[str] = []
+    engine = get_engine()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        drawn = []
+        for _ in range(2):
+            with Session(engine) as session:
+                write_behind.defer(session, expected=3, ids={COMPLAINTS: 3, OUTBOX: 6})
+                complaints = write_behind.reserve_ids(session, COMPLAINTS, 3)
+                jobs = write_behind.reserve_ids(session, OUTBOX, 6)
+                session.commit()
+            assert complaints is not None
+            assert jobs is not None
+            drawn.append((complaints, jobs))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sum("nextval" in statement for statement in statements) == 2  # one per group
+    (first_complaints, first_jobs), (then_complaints, then_jobs) = drawn
+    for ids in (first_complaints, first_jobs, then_complaints, then_jobs):
+        assert ids == sorted(set(ids))
+    assert len(first_complaints) == len(then_complaints) == 3
+    assert len(first_jobs) == len(then_jobs) == 6
+    assert min(then_complaints) > max(first_complaints)
+    assert min(then_jobs) > max(first_jobs)
+
+
 def test_a_table_without_a_sqlite_sequence_row_gets_one_above_its_rows(
     sqlite_platform: str,
 ) -> None:

@@ -250,6 +250,24 @@ def test_a_lone_filing_with_its_own_error_gets_it_at_once(
     assert _count(Complaint) == 0
 
 
+def test_the_taken_numbers_of_a_pools_draw_are_found_on_either_database(
+    platform_on: Callable[..., None], database_url: str
+) -> None:
+    """The pool's check (on PostgreSQL one array, elsewhere a list of parameters)."""
+    platform_on(database_url)
+    with TestClient(create_app()) as client:
+        filed = [
+            client.post("/api/v1/complaints", json=valid_filing()).json()["tracking_number"]
+            for _ in range(3)
+        ]
+    drawn = sorted(set(intake.service.new_tracking_numbers(utcnow(), 300)) | set(filed[:2]))
+    with get_engine(read_only=True).connect() as connection:
+        assert intake.repository.taken_tracking_numbers(connection, drawn) == set(filed[:2])
+    with Session(get_engine()) as session:
+        assert intake.repository.taken_tracking_numbers(session, filed) == set(filed)
+        assert intake.repository.taken_tracking_numbers(session, []) == set()
+
+
 def test_groups_draw_from_one_pool_of_numbers_checked_free_per_day(
     platform_on: Callable[..., None], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
