@@ -104,12 +104,11 @@ class Filing(Generic[T_co]):
 
 
 def commit_group(
-    filings: Sequence[Filing[T]],
-    committed: Callable[[Sequence[T | BaseException]], None] | None = None,
+    filings: Sequence[Filing[T]], committed: Callable[[Sequence[T | BaseException]], None]
 ) -> list[T | BaseException]:
     """File `filings` in one transaction; each one's answer, or the exception that is its
-    answer. Runs in the process's committer thread. `committed`, when given, gets those
-    answers once the group is committed and before its after-commit hand-off to Redis
+    answer. Runs in the process's committer thread. `committed` gets those answers once
+    the group is committed and before its after-commit hand-off to Redis
     (core.after_commit), which then follows in this thread: the caller may answer the
     requests there (`_Groups._commit`; the module's doc says when and why)."""
     outcomes: list[T | BaseException | None] = list(limits.check_each([f.limits for f in filings]))
@@ -117,12 +116,11 @@ def commit_group(
     handoff = None
     if todo:
         together: list[Filing[T]] = [filings[i] for i in todo]
-        answers, handoff = _file_together(together, hold=committed is not None)
+        answers, handoff = _file_together(together)
         for i, outcome in zip(todo, answers, strict=True):
             outcomes[i] = outcome
     final = cast("list[T | BaseException]", outcomes)
     if handoff is not None:
-        assert committed is not None
         committed(final)
         try:
             handoff()
@@ -132,10 +130,10 @@ def commit_group(
 
 
 def _file_together(
-    filings: Sequence[Filing[T]], *, hold: bool
+    filings: Sequence[Filing[T]],
 ) -> tuple[list[T | BaseException], Callable[[], None] | None]:
-    """The filings' answers, and (`hold`) their committed transaction's after-commit
-    hand-off, kept for the caller to run (core.after_commit.hold)."""
+    """The filings' answers, and their committed transaction's after-commit hand-off, kept
+    for the caller to run (core.after_commit.hold; None when it had nothing to send)."""
     with Session(get_engine(), expire_on_commit=False) as session:
         deferred = _defers(session, len(filings))
         try:
@@ -167,8 +165,7 @@ def _file_together(
             failed = True
         else:
             failed = False
-            if hold:
-                after_commit.hold(session)
+            after_commit.hold(session)
             try:
                 session.commit()
             except Exception as exc:
