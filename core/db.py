@@ -52,16 +52,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return super().bind_processor(dialect)
 
 
+# The last timestamp converted and its text. A filing's rows carry one `now` several times
+# (created_at, updated_at, its history entry's and its outbox job's), so most conversions
+# are of the very object converted just before. One tuple, read and replaced whole, so a
+# thread never pairs one timestamp with another's text; the reference it holds keeps the
+# object alive, so its identity cannot be taken by another.
+_last_utc_text: tuple[datetime | None, str] = (None, "")
+
+
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     """What SQLite's DATETIME stores for `value` in UTC: 2026-12-06 04:07:52.432051."""
+    global _last_utc_text
     if value is None:
         return None
+    last, text = _last_utc_text
+    if value is last:
+        return text
     zone = value.tzinfo
-    if zone is not UTC:
-        if zone is None:
-            raise ValueError("naive datetime given where a UTC-aware one is required")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+    if zone is UTC:
+        text = value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+    elif zone is None:
+        raise ValueError("naive datetime given where a UTC-aware one is required")
+    else:
+        text = value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+    _last_utc_text = (value, text)
+    return text
 
 
 def _configure_sqlite(

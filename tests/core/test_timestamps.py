@@ -80,3 +80,18 @@ def test_the_sqlite_conversion_refuses_a_naive_timestamp() -> None:
     assert fused is not None
     with pytest.raises(ValueError, match="naive datetime"):
         fused(datetime(2026, 1, 1))
+
+
+def test_the_sqlite_conversion_reuses_text_only_for_the_same_timestamp() -> None:
+    """It keeps the last timestamp's text (a filing's rows convert one `now` several times):
+    another timestamp, even an equal one in another zone, is converted afresh."""
+    fused = UTCDateTime().bind_processor(sqlite.dialect())
+    chained = _chained_sqlite_processor()
+    assert fused is not None
+    first = datetime(2026, 12, 6, 4, 7, 52, 432051, tzinfo=UTC)
+    same_instant = first.astimezone(timezone(timedelta(hours=8)))
+    later = datetime(2026, 12, 6, 4, 7, 53, tzinfo=UTC)
+    for value in (first, first, same_instant, later, first, later, later, None, first):
+        assert fused(value) == chained(value)
+    with pytest.raises(ValueError, match="naive datetime"):
+        fused(first.replace(tzinfo=None))  # not mistaken for the `first` just converted
