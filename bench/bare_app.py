@@ -6,7 +6,10 @@ runs in Starlette's thread pool, one hand-off to a thread and back per request. 
 bench/intake.py serves it (2 workers, wrk -c32, 2 cores), the `def` handler answered
 8,185–8,479 requests/s and this one 15,417–15,455 in the same runs (1.76–1.88×): until
 2026-12-06 the ceiling was the `def` handler's, and the platform's share of it looked
-that much larger (docs/architecture.md, "The ceiling is an async handler")."""
+that much larger (docs/architecture.md, "The ceiling is an async handler").
+
+FastAPI's native OpenTelemetry is off, as in the platform (service.app.NO_TELEMETRY): left on,
+it looks for a configured provider on every request, a cost the platform does not pay."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from fastapi import Body, FastAPI
 
 
 def create_app() -> FastAPI:
-    app = FastAPI()
+    app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})
 
     @app.post("/api/v1/complaints", status_code=201)
     async def file(body: dict[str, Any] = Body(...)) -> dict[str, Any]:

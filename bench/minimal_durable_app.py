@@ -83,7 +83,7 @@ def create_app() -> FastAPI:
     from core.timeutil import utcnow
     from schemas.enums import Channel, Kind, Status
 
-    app = FastAPI()
+    app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})  # as bare_app
     committer = _Committer()
     # Unique without a query: this process's id and a counter (the bench's run is short).
     numbers = itertools.count()

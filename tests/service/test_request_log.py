@@ -90,3 +90,39 @@ def test_shared_filing_paths_log_no_duration(
         ["POST", "/api/v1/operator/calls", "401", "-"],
     ]
     assert re.fullmatch(r"\d+\.\dms", lines[3].split(" ")[-1])  # other paths keep theirs
+
+
+@pytest.mark.usefixtures("sqlite_platform")
+def test_nothing_reaches_an_opentelemetry_provider(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI's native OpenTelemetry is off: a provider the process has (an SDK, an agent)
+    gets no spans, metrics or exception logs of a filing or a tip-off."""
+    from fastapi import FastAPI
+    from opentelemetry import _logs, metrics, trace
+
+    used: list[str] = []
+
+    class AnyProvider:
+        """A provider as an SDK's would look to FastAPI, noting any use of it."""
+
+        def __getattr__(self, name: str) -> object:
+            used.append(name)
+            raise RuntimeError("a provider was used")
+
+    monkeypatch.setattr(trace, "get_tracer_provider", AnyProvider)
+    monkeypatch.setattr(metrics, "get_meter_provider", AnyProvider)
+    monkeypatch.setattr(_logs, "get_logger_provider", AnyProvider)
+    answers = [
+        client.post("/api/v1/complaints", json=valid_filing()),
+        client.post("/api/v1/tipoffs/follow-up", json={"receipt_code": "1" * 24}),
+        client.get("/healthz"),
+    ]
+    assert [a.status_code for a in answers] == [201, 404, 200]
+    assert used == []
+    # A FastAPI app with its defaults does use the same provider: the test can see it.
+    default = FastAPI()
+    default.get("/")(lambda: {})
+    with TestClient(default, raise_server_exceptions=False) as plain:
+        plain.get("/")
+    assert used
