@@ -77,6 +77,14 @@ def median_share(rounds: list[dict[str, Run]], app: str) -> tuple[float, Run, Ru
     return shares[(len(shares) - 1) // 2]
 
 
+def reachable(floor_share: float, row_share: float) -> float:
+    """The share of the ceiling a platform reaches if it does the floor's work (its framework,
+    storing nothing) and the row-alone app's durable row, and nothing else: the cores are
+    busy, so a request's cost is the inverse of the rate, and the row adds to the ceiling's
+    cost what it adds to the floor's (1/floor + 1/row - 1, in ceiling requests)."""
+    return 1.0 / (1.0 / floor_share + 1.0 / row_share - 1.0)
+
+
 def wrk(url: str, seconds: int, logs: Path) -> dict[str, float]:
     script = logs / "post.lua"
     script.write_text(LUA.format(body=json.dumps(BODY, ensure_ascii=False)), encoding="utf-8")
@@ -262,6 +270,13 @@ def main() -> None:
                 "platform's other work (history, outbox, limits, Redis, ORM, middleware)"
             )
             print(cpu_line(f"{kind}, its row alone", least_result))
+            most = reachable(floor_share, least_share)
+            print(
+                f"[{kind}] both of those at once: at most {most:.0%} "
+                "of the ceiling, for a platform whose only work beyond its framework's were "
+                "the durable row (a request's CPU is the floor's plus what the row adds to the "
+                "ceiling's)"
+            )
             print(
                 f"[{kind}] the platform, a transaction per filing: {one_each:7.0f} durable "
                 f"filings/s = {one_each / ceiling['rps']:.0%} of the reported round's ceiling "
