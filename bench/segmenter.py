@@ -19,7 +19,7 @@ from pathlib import Path
 from support import REPO  # first: it puts the repository first on sys.path, this folder last
 
 from classifiers.features import mine_user_words
-from classifiers.tokenizer import Tokenizer, rjieba
+from classifiers.tokenizer import Tokenizer, rjieba_module
 from routing.registry import DEFAULT_REGISTRY, parse_registry
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "haikou12345" / "train.csv"
@@ -29,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
-    if rjieba is None:
+    if rjieba_module() is None:
         sys.exit("rjieba is not installed: nothing to compare jieba with")
     rows = list(csv.DictReader(args.data.open(encoding="utf-8")))
     texts = [r["诉求内容"] for r in rows]

@@ -10,20 +10,31 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-with warnings.catch_warnings():
-    # jieba 0.42 imports pkg_resources, which setuptools deprecates; nothing we can act on.
-    warnings.simplefilter("ignore", UserWarning)
-    import jieba
 
-# jieba announces dictionary loading on its own logger at INFO; that is not our news.
-jieba.setLogLevel(logging.WARNING)
+@cache
+def jieba_module() -> Any:
+    """jieba, imported on first use: with its pkg_resources it is 0.1 s of every process's
+    start-up, and most processes (the API, each CLI command) never segment a text."""
+    with warnings.catch_warnings():
+        # jieba 0.42 imports pkg_resources, which setuptools deprecates; nothing we can act on.
+        warnings.simplefilter("ignore", UserWarning)
+        import jieba
 
-try:  # jieba-rs through rjieba: the same dictionary and cuts without HMM, ~15× faster
-    import rjieba as _rjieba
+    # jieba announces dictionary loading on its own logger at INFO; that is not our news.
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
 
-    rjieba: Any = _rjieba
-except ImportError:  # pragma: no cover - depends on the install
-    rjieba = None
+
+@cache
+def rjieba_module() -> Any:
+    """jieba-rs through rjieba (the same dictionary and cuts without HMM, ~15× faster), or None
+    where it is not installed; imported on first use, as jieba is (0.13 s)."""
+    try:
+        import rjieba
+    except ImportError:  # pragma: no cover - depends on the install
+        return None
+    return rjieba
+
 
 # High enough that a domain word wins over jieba's own split of it.
 _USER_WORD_FREQ = 2_000_000
@@ -38,7 +49,7 @@ class Tokenizer:
     """A jieba tokenizer of its own (not the global one), so each vocabulary stays separate."""
 
     def __init__(self, user_words: Iterable[str] = ()) -> None:
-        self._jieba = jieba.Tokenizer()
+        self._jieba = jieba_module().Tokenizer()
         self._fast: Any = None
         self._lock = threading.Lock()
         self._words = sorted({w.strip() for w in user_words if w and w.strip()})
@@ -55,6 +66,7 @@ class Tokenizer:
                 self._jieba.initialize()
                 for word in self._words:
                     self._jieba.add_word(word, freq=_USER_WORD_FREQ)
+                rjieba = rjieba_module()
                 if rjieba is not None:
                     self._fast = rjieba.Jieba()
                     for word in self._words:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import jwt
@@ -14,9 +15,17 @@ from core.timeutil import utcnow
 
 _hasher = PasswordHasher()
 _ALGORITHM = "HS256"
-# A hash of a random password: checking unknown usernames against it costs the same time
-# as checking a real one, so response times do not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("unused-password-for-timing")
+
+
+@cache
+def dummy_hash() -> str:
+    """A hash of a random password: checking unknown usernames against it costs the same time
+    as checking a real one, so response times do not reveal which usernames exist.
+
+    Made on first use, not at import: it takes 0.15 s, which every process (each CLI command,
+    each worker) paid at start-up. The API makes it while starting (service.app), so its
+    first unknown username costs what the others do."""
+    return _hasher.hash("unused-password-for-timing")
 
 
 def hash_password(password: str) -> str:
@@ -25,7 +34,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

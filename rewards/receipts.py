@@ -16,6 +16,7 @@ import hmac
 import re
 import secrets
 import time
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -40,7 +41,16 @@ CODE_DIGITS = LOCATOR_DIGITS + SECRET_DIGITS
 # even a stolen database costs 10^16 checks of ~35 ms each; lighter than the password
 # hasher, because every tip-off draws one.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
-_DUMMY_HASH = _hasher.hash("0" * CODE_DIGITS)
+
+
+@cache
+def dummy_hash() -> str:
+    """What a code whose locator finds no row is checked against, so that a miss costs what a
+    wrong secret does. Made on first use (as core.security.dummy_hash), by the API while it
+    starts."""
+    return _hasher.hash("0" * CODE_DIGITS)
+
+
 _ATTEMPTS = 10
 
 
@@ -157,7 +167,7 @@ def _everyone_waits(now: int, window_seconds: int) -> TooManyRequests:
 
 def _matches(code_hash: str | None, code: str) -> bool:
     try:
-        return _hasher.verify(code_hash or _DUMMY_HASH, code) and code_hash is not None
+        return _hasher.verify(code_hash or dummy_hash(), code) and code_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -17,7 +17,7 @@ from cases.api import router as cases_router
 from cases.follow_up_api import router as follow_up_router
 from cases.policy import current_policy
 from citizens.api import router as citizens_router
-from core import heap
+from core import heap, security
 from core.settings import get_settings
 from insights.api import router as insights_router
 from intake import group_commit
@@ -29,6 +29,7 @@ from notify.loopback import LoopbackInbox, loopback_router
 from opendata.api import router as opendata_router
 from opendata.open311_api import router as open311_router
 from products.api import router as products_router
+from rewards import receipts
 from rewards.api import router as rewards_router
 from rewards.reporter_api import router as reporter_router
 from routing.api import router as routing_router
@@ -48,6 +49,10 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     current_policy()  # a bad policy file stops start-up, naming the field
+    # Before the first request, so an unknown username or receipt code costs what a known
+    # one does from the start.
+    security.dummy_hash()
+    receipts.dummy_hash()
     if get_settings().warm_up:
         warm_up()
     if app.state.serving:
