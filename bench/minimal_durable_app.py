@@ -79,11 +79,12 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
 
 
 def create_app() -> FastAPI:
+    from bench.bare_app import TELEMETRY_OFF
     from cases.repository import _new_complaint_row
     from core.timeutil import utcnow
     from schemas.enums import Channel, Kind, Status
 
-    app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})  # as bare_app
+    app = FastAPI(telemetry=TELEMETRY_OFF)  # as the ceiling's and the platform's
     committer = _Committer()
     # Unique without a query: this process's id and a counter (the bench's run is short).
     numbers = itertools.count()

@@ -39,7 +39,6 @@ from typing import Any
 from uuid import UUID
 from weakref import WeakKeyDictionary
 
-from psycopg.types.json import Json, Jsonb
 from sqlalchemy import (
     Connection,
     Dialect,
@@ -263,13 +262,17 @@ def _json_scalar(value: Any) -> str:
     """JSON's text for what `json.dumps` has none for and PostgreSQL reads back as the
     column's value: dates and times in ISO 8601, decimals and UUIDs as text, and a JSON
     column's value (SQLAlchemy hands psycopg a wrapper) as the text psycopg would send."""
-    if isinstance(value, Json | Jsonb):
-        text = (value.dumps or json.dumps)(value.obj)  # psycopg's default: json.dumps
-        return text if isinstance(text, str) else bytes(text).decode()
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal | UUID):
         return str(value)
+    # Here, not at the top: this module is imported by every process, on SQLite too, and
+    # psycopg's import is 0.07 s of it; only PostgreSQL's rows come this way.
+    from psycopg.types.json import Json, Jsonb
+
+    if isinstance(value, Json | Jsonb):
+        text = (value.dumps or json.dumps)(value.obj)  # psycopg's default: json.dumps
+        return text if isinstance(text, str) else bytes(text).decode()
     raise TypeError(f"{type(value).__name__} has no JSON text here")
 
 

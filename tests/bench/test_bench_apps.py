@@ -38,9 +38,18 @@ def test_the_bare_app_answers_a_filing_201() -> None:
     assert answer.json()["kind"] == valid_filing()["kind"]
 
 
+def test_the_bench_apps_turn_off_fastapis_telemetry_as_the_platform_does() -> None:
+    """The ceiling must not pay a per-request cost the platform does not (bench/bare_app.py
+    writes the setting out, importing nothing of the platform)."""
+    from bench.bare_app import TELEMETRY_OFF
+    from service.app import NO_TELEMETRY
+
+    assert TELEMETRY_OFF == NO_TELEMETRY
+
+
 def test_the_least_durable_app_stores_each_filing_it_answers(platform: str) -> None:
     """Its rate is read as durable filings: each 201 must be a row written, with the
-    platform's defaults, on SQLite and on PostgreSQL (the array INSERT)."""
+    platform's defaults, on SQLite and on PostgreSQL (the JSON INSERT)."""
     from bench.minimal_durable_app import create_app
 
     with TestClient(create_app()) as client:
