@@ -5,6 +5,11 @@ inner cross-validation for calibration and threshold included) and is scored by 
 
     .venv/bin/python bench/classifier_cv.py                      # baseline vs ours, k=5, seed 0
     .venv/bin/python bench/classifier_cv.py --variants all       # plus one ablation per idea
+    .venv/bin/python bench/classifier_cv.py --fractions 0.25,0.5,0.75,1   # learning curve
+
+With --fractions, each fold's model is trained on that share of the fold's training rows (a
+seeded random subset, the same for every model) and scored on the whole held-out fold, so
+the table shows how accuracy grows with the amount of labelled history.
 """
 
 from __future__ import annotations
@@ -115,6 +120,18 @@ def _task(args: tuple) -> tuple[str, int, dict, float]:
     return name, fold, result, time.perf_counter() - started
 
 
+def _subset(fit: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A seeded random share of a fold's training rows, in their original order."""
+    if fraction >= 1:
+        return fit
+    keep = np.random.default_rng(seed).permutation(len(fit))[: max(2, round(fraction * len(fit)))]
+    return fit[np.sort(keep)]
+
+
+def _row_name(name: str, fraction: float, fractions: list[float]) -> str:
+    return name if fractions == [1.0] else f"{name} @ {fraction:g}"
+
+
 def _cell(values: list[Any]) -> str:
     numbers = [v for v in values if v is not None]
     if not numbers:
@@ -131,9 +148,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument(
+        "--fractions",
+        default="1",
+        help="comma-separated shares of each fold's training rows to train on (learning curve)",
+    )
+    parser.add_argument(
         "--variants", default="ours", help="comma-separated names, or 'all' (see variants())"
     )
     args = parser.parse_args()
+    try:
+        fractions = [float(f) for f in args.fractions.split(",")]
+    except ValueError:
+        sys.exit(f"--fractions {args.fractions!r}: comma-separated numbers, e.g. 0.5,1")
+    if not all(0 < f <= 1 for f in fractions):
+        sys.exit(f"--fractions {args.fractions!r}: each share must be in (0, 1]")
 
     from sklearn.model_selection import StratifiedKFold
 
@@ -159,12 +187,16 @@ def main() -> None:
         splitter = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
         splits = list(splitter.split(np.zeros(len(labels)), labels))
 
-    tasks = [
-        (name, k, texts, labels, fit, held, None if name == "baseline" else known[name], args.seed)
-        for name in ["baseline", *chosen]
-        for k, (fit, held) in enumerate(splits)
-    ]
-    results: dict[str, list[dict]] = {name: [] for name in ["baseline", *chosen]}
+    names = ["baseline", *chosen]
+    tasks = []
+    for fraction in fractions:
+        for k, (fit, held) in enumerate(splits):
+            subset = _subset(fit, fraction, args.seed + k)
+            for name in names:
+                config = None if name == "baseline" else known[name]
+                row = _row_name(name, fraction, fractions)
+                tasks.append((row, k, texts, labels, subset, held, config, args.seed))
+    results: dict[str, list[dict]] = {task[0]: [] for task in tasks}
     seconds: dict[str, float] = dict.fromkeys(results, 0.0)
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -181,13 +213,15 @@ def main() -> None:
     print(
         "\nmean ± std over folds; coverage/precision at the abstention threshold chosen in training"
     )
-    base = results["baseline"]
-    for name in chosen:
-        deltas = [
-            f"{m} {np.mean([r[m] for r in results[name]]) - np.mean([r[m] for r in base]):+.3f}"
-            for m in METRICS
-        ]
-        print(f"{name} − baseline: " + ", ".join(deltas))
+    for fraction in fractions:
+        base = results[_row_name("baseline", fraction, fractions)]
+        for name in chosen:
+            rows = results[_row_name(name, fraction, fractions)]
+            deltas = [
+                f"{m} {np.mean([r[m] for r in rows]) - np.mean([r[m] for r in base]):+.3f}"
+                for m in METRICS
+            ]
+            print(f"{_row_name(name, fraction, fractions)} − baseline: " + ", ".join(deltas))
     print(
         "\nCPU seconds per model (all folds): "
         + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items())
