@@ -205,7 +205,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     made.drop()
 
 
-def _copy_of_template(templates: Templates, url: str) -> None:
+def copy_of_template(templates: Templates, url: str) -> None:
     """The database at `url` (a path not yet written, or an empty PostgreSQL database)
     replaced by a copy of the migrated template."""
     if url.startswith("sqlite:///"):
@@ -230,7 +230,7 @@ def migrated_platform(
 ) -> str:
     """Settings pointed at `url`, holding a copy of the migrated database with the default
     registry."""
-    _copy_of_template(templates, url)
+    copy_of_template(templates, url)
     configure(database_url=url, redis_url=redis_url, **extra)
     return url
 

@@ -26,12 +26,10 @@ from typer.testing import CliRunner
 import schemas  # noqa: F401  (every table on the metadata)
 from cases.policy import DEFAULT_POLICY
 from cases.retention import PURGED_TEXT, PurgeReport, purge_due
-from core import migrate
 from core.db import get_engine, session_scope
 from core.timeutil import day_start, utcnow
 from intake.attachments import path_for
 from rewards.states import today as reward_day
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint
 from schemas.attachment import Attachment
 from schemas.casework import ArbitrationTest, AuditEntry
@@ -40,6 +38,7 @@ from schemas.product import ProductRiskCase
 from schemas.reward import RewardEvent
 from schemas.sms import SmsInbound, SmsOutbound
 from service.cli import app as cli_app
+from tests.conftest import Templates, copy_of_template
 from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
 from tests.intake.test_attachments_and_limits import png_bytes
 from tests.rewards.test_vault import complaint_id, file_tip
@@ -64,9 +63,14 @@ OPEN_TEXT = "我家小区的电梯上个月困人两次，物业一直不修，�
 
 @pytest.fixture
 def plant(
-    configure: Callable[..., None], database_url: str, redis_url: str, tmp_path: Path
+    configure: Callable[..., None],
+    database_url: str,
+    redis_url: str,
+    templates: Templates,
+    tmp_path: Path,
 ) -> Callable[..., None]:
-    """(Re)configure the platform, with an optional policy override; migrated on first use."""
+    """(Re)configure the platform, with an optional policy override; on first use, a copy of
+    the migrated database."""
     state = {"migrated": False}
 
     def use(**retention: int) -> None:
@@ -77,11 +81,11 @@ def plant(
             path = tmp_path / "policy.yaml"
             path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
             extra["policy_file"] = str(path)
+        if not state["migrated"]:
+            copy_of_template(templates, database_url)
         configure(database_url=database_url, redis_url=redis_url, **extra)
         if not state["migrated"]:
-            migrate.upgrade()
             with Session(get_engine()) as session:
-                load_registry(session, parse_registry(DEFAULT_REGISTRY))
                 add_staff(session, "boss", Role.supervisor)
                 session.commit()
             state["migrated"] = True

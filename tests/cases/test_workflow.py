@@ -16,7 +16,7 @@ from intake.tracking_number import display_tracking_number
 from schemas import Complaint, ComplaintEvent, Deadline, SatisfactionRating, TipCase
 from schemas.enums import Kind, Role, Status
 from schemas.sms import SmsOutbound
-from tests.conftest import RunningGateway
+from tests.conftest import RunningGateway, Templates, migrated_platform
 from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
 
 TESTING = {
@@ -371,23 +371,24 @@ def test_the_audit_trail_since_a_day_or_a_time_without_offset_is_china_time(
 
 
 def test_citizens_are_texted_at_each_public_step(
-    configure: Any, sqlite_url: str, redis_url: str, sms_gateway: RunningGateway
+    configure: Any,
+    sqlite_url: str,
+    redis_url: str,
+    templates: Templates,
+    sms_gateway: RunningGateway,
 ) -> None:
-    from core import migrate
     from core.db import get_engine
-    from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
     from service.app import create_app
 
-    configure(
-        database_url=sqlite_url,
-        redis_url=redis_url,
+    migrated_platform(
+        configure,
+        sqlite_url,
+        redis_url,
+        templates,
         sms_provider="loopback",
         sms_gateway_url=sms_gateway.url,
     )
-    migrate.upgrade()
     with Session(get_engine()) as s:
-        load_registry(s, parse_registry(DEFAULT_REGISTRY))
-        s.commit()
         add_staff(s, "zj2", Role.department, "quality")
     with TestClient(create_app()) as client:
         zj = bearer(client, "zj2")
@@ -517,7 +518,6 @@ def test_two_staff_merging_two_filings_into_each_other_cannot_both_win(
     from schemas.duplicate import DuplicateLink
     from schemas.staff import StaffUser
     from service.app import create_app
-    from tests.conftest import migrated_platform
 
     migrated_platform(configure, postgres_url, redis_url, templates)
     with Session(get_engine()) as s:

@@ -12,13 +12,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 from twilio.request_validator import RequestValidator
 
-from core import migrate
 from core.db import get_engine
 from intake.tracking_number import display_tracking_number
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint, ComplaintEvent, SmsInbound, SmsOutbound
 from schemas.enums import Channel, Kind
-from tests.conftest import RunningGateway
+from tests.conftest import RunningGateway, Templates, migrated_platform
 from tests.helpers import run_worker_until_idle
 
 TWILIO_TOKEN = "twilio-test-auth-token"
@@ -29,20 +27,22 @@ TEXT = "我在太原市小店区某某超市买的牛奶过期了，要求退款
 
 @pytest.fixture
 def sms_platform(
-    configure: Callable[..., None], sqlite_url: str, redis_url: str, sms_gateway: RunningGateway
+    configure: Callable[..., None],
+    sqlite_url: str,
+    redis_url: str,
+    templates: Templates,
+    sms_gateway: RunningGateway,
 ) -> RunningGateway:
-    configure(
-        database_url=sqlite_url,
-        redis_url=redis_url,
+    migrated_platform(
+        configure,
+        sqlite_url,
+        redis_url,
+        templates,
         sms_provider="loopback",
         sms_gateway_url=sms_gateway.url,
         twilio_auth_token=TWILIO_TOKEN,
         sms_path_token=PATH_TOKEN,
     )
-    migrate.upgrade()
-    with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
     return sms_gateway
 
 
@@ -439,10 +439,9 @@ def test_a_flood_from_one_number_is_recorded_but_not_filed(
 
 
 def test_webhooks_without_their_secret_configured_are_404(
-    configure: Callable[..., None], sqlite_url: str, redis_url: str
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, templates: Templates
 ) -> None:
-    configure(database_url=sqlite_url, redis_url=redis_url)
-    migrate.upgrade()
+    migrated_platform(configure, sqlite_url, redis_url, templates)
     from service.app import create_app
 
     with TestClient(create_app()) as client:

@@ -9,13 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
-from core import migrate
 from core.db import get_engine
 from notify.gateway import GatewayError
 from notify.service import queue_sms
 from notify.tasks import send_sms
 from schemas import SmsOutbound
-from tests.conftest import RunningGateway
+from tests.conftest import RunningGateway, Templates, copy_of_template
 from workers.queues import SEND_SMS
 
 
@@ -36,7 +35,11 @@ def _stored(message_id: int) -> SmsOutbound:
 
 @pytest.fixture
 def sms_db(
-    configure: Callable[..., None], sqlite_url: str, redis_url: str, sms_gateway: RunningGateway
+    configure: Callable[..., None],
+    sqlite_url: str,
+    redis_url: str,
+    templates: Templates,
+    sms_gateway: RunningGateway,
 ) -> Callable[..., None]:
     def _setup(**settings: str) -> None:
         configure(
@@ -45,8 +48,8 @@ def sms_db(
             **{"sms_provider": "loopback", "sms_gateway_url": sms_gateway.url, **settings},
         )
 
+    copy_of_template(templates, sqlite_url)
     _setup()
-    migrate.upgrade()
     return _setup
 
 

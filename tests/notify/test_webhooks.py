@@ -11,13 +11,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from core import migrate
 from core.db import get_engine
 from notify.tasks import deliver_webhook
 from notify.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, sign
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import WebhookDelivery
 from schemas.enums import Role
+from tests.conftest import Templates, migrated_platform
 from tests.helpers import add_staff, bearer, run_worker_until_idle, serving, valid_filing
 from workers.queues import DELIVER_WEBHOOK
 
@@ -48,12 +47,13 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def hooked(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> Iterator[TestClient]:
-    configure(database_url=sqlite_url, redis_url=redis_url, webhook_allow_http_localhost="true")
-    migrate.upgrade()
+def hooked(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, templates: Templates
+) -> Iterator[TestClient]:
+    migrated_platform(
+        configure, sqlite_url, redis_url, templates, webhook_allow_http_localhost="true"
+    )
     with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
         add_staff(session, "zj", Role.department, "quality")
         add_staff(session, "gs", Role.department, "aic")
         add_staff(session, "boss", Role.supervisor)

@@ -8,12 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from core import migrate
 from core.db import get_engine
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint, ComplaintEvent, SmsInbound, SmsOutbound
 from schemas.enums import Kind, Role
-from tests.conftest import RunningGateway
+from tests.conftest import RunningGateway, Templates, migrated_platform
 from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
 
 PATH_TOKEN = "follow-up-path-token"
@@ -22,18 +20,22 @@ TEXT = "举报太原市小店区某某电梯维保公司伪造电梯年检报告
 
 @pytest.fixture
 def desk(
-    configure: Callable[..., None], sqlite_url: str, redis_url: str, sms_gateway: RunningGateway
+    configure: Callable[..., None],
+    sqlite_url: str,
+    redis_url: str,
+    templates: Templates,
+    sms_gateway: RunningGateway,
 ) -> RunningGateway:
-    configure(
-        database_url=sqlite_url,
-        redis_url=redis_url,
+    migrated_platform(
+        configure,
+        sqlite_url,
+        redis_url,
+        templates,
         sms_path_token=PATH_TOKEN,
         sms_provider="loopback",
         sms_gateway_url=sms_gateway.url,
     )
-    migrate.upgrade()
     with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
         add_staff(session, "zj", Role.department, "quality")
         session.commit()
     return sms_gateway

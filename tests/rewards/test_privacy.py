@@ -27,10 +27,8 @@ from rq import Queue
 from rq.registry import StartedJobRegistry
 from sqlmodel import Session, select
 
-from core import migrate
 from core.db import get_engine
 from core.timeutil import as_china
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint
 from schemas.enums import Kind, Role
 from tests.canaries import (
@@ -55,6 +53,7 @@ from tests.canaries import (
     platform_log,
     redis_dump,
 )
+from tests.conftest import Templates, migrated_platform
 from tests.helpers import (
     PASSWORD,
     add_staff,
@@ -99,12 +98,14 @@ CLAIM = {
 
 @pytest.fixture
 def private_platform(
-    configure: Callable[..., None], database_url: str, redis_url: str, tmp_path: Path
+    configure: Callable[..., None],
+    database_url: str,
+    redis_url: str,
+    templates: Templates,
+    tmp_path: Path,
 ) -> Path:
-    configure(database_url=database_url, redis_url=redis_url, sms_path_token=PATH_TOKEN)
-    migrate.upgrade()
+    migrated_platform(configure, database_url, redis_url, templates, sms_path_token=PATH_TOKEN)
     with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
         add_staff(session, "op", Role.operator)
         add_staff(session, "boss", Role.supervisor)
         session.commit()

@@ -23,11 +23,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from cases.actions import SPECS
-from core import migrate
 from core.db import get_engine
 from notify.service import open_sealed
 from rewards.keys import keyring
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint, SmsOutbound
 from schemas.enums import Role
 from tests.canaries import (
@@ -41,6 +39,7 @@ from tests.canaries import (
     TIP_PHRASE,
     leaks,
 )
+from tests.conftest import Templates, migrated_platform
 from tests.helpers import (
     PASSWORD,
     add_staff,
@@ -193,16 +192,22 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def desk(configure: Callable[..., None], database_url: str, redis_url: str, tmp_path: Path) -> Path:
-    configure(
-        database_url=database_url,
-        redis_url=redis_url,
+def desk(
+    configure: Callable[..., None],
+    database_url: str,
+    redis_url: str,
+    templates: Templates,
+    tmp_path: Path,
+) -> Path:
+    migrated_platform(
+        configure,
+        database_url,
+        redis_url,
+        templates,
         sms_path_token=PATH_TOKEN,
         webhook_allow_http_localhost="true",
     )
-    migrate.upgrade()
     with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
         add_staff(session, "zj", Role.department, "quality")
         session.commit()
     return tmp_path

@@ -18,6 +18,7 @@ from core.errors import NotFound
 from intake.limits import TooManyRequests
 from rewards import receipts
 from schemas import TipReceipt
+from tests.conftest import Templates, migrated_platform
 from tests.helpers import valid_filing
 
 WINDOW = 10  # seconds: the global window, short for the test
@@ -28,20 +29,17 @@ LOCKOUT = 30
 
 
 @pytest.fixture
-def throttled(configure: Callable[..., None], sqlite_url: str, redis_url: str) -> None:
-    from core import migrate
-    from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
-
-    configure(
-        database_url=sqlite_url,
-        redis_url=redis_url,
+def throttled(
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, templates: Templates
+) -> None:
+    migrated_platform(
+        configure,
+        sqlite_url,
+        redis_url,
+        templates,
         receipt_lockout_seconds=str(LOCKOUT),
         receipt_global_window_seconds=str(WINDOW),
     )
-    migrate.upgrade()
-    with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
 
 
 def _tip(client: TestClient) -> str:
@@ -225,21 +223,16 @@ def test_random_guesses_at_the_same_moment_stay_within_the_global_cap(
 
 
 def test_a_flood_of_wrong_codes_does_not_keep_an_honest_reporter_out(
-    configure: Callable[..., None], sqlite_url: str, redis_url: str
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, templates: Templates
 ) -> None:
-    from core import migrate
-    from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
-
-    configure(
-        database_url=sqlite_url,
-        redis_url=redis_url,
+    migrated_platform(
+        configure,
+        sqlite_url,
+        redis_url,
+        templates,
         receipt_global_max_failures="3",
         receipt_global_window_seconds="60",
     )
-    migrate.upgrade()
-    with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
     from service.app import create_app
 
     with TestClient(create_app()) as client:

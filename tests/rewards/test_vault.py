@@ -18,14 +18,12 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from accounts.service import Staff
-from core import migrate
 from core.db import get_engine
 from core.errors import InvalidInput
 from core.timeutil import day_start
 from rewards import follow_up, vault
 from rewards.keys import keyring
 from rewards.sealing import KeyRing, SealError
-from routing.registry import DEFAULT_REGISTRY, load_registry, parse_registry
 from schemas import Complaint, ComplaintEvent
 from schemas.casework import AuditEntry
 from schemas.enums import Role
@@ -34,6 +32,7 @@ from schemas.reward import ReporterIdentity
 from schemas.sms import SmsOutbound
 from schemas.staff import StaffUser
 from service.cli import app as cli_app
+from tests.conftest import Templates, copy_of_template, migrated_platform
 from tests.helpers import add_staff, bearer, run_worker_until_idle, valid_filing
 
 NAME = "李举报"
@@ -428,7 +427,9 @@ K1, K2 = KeyRing.new_key(), KeyRing.new_key()
 
 
 @pytest.fixture
-def keyed(configure: Callable[..., None], database_url: str, redis_url: str) -> Callable[..., None]:
+def keyed(
+    configure: Callable[..., None], database_url: str, redis_url: str, templates: Templates
+) -> Callable[..., None]:
     """A platform whose vault keys the test sets, and changes, as an operator would."""
 
     def use(active: str, **keys: str) -> None:
@@ -439,10 +440,9 @@ def keyed(configure: Callable[..., None], database_url: str, redis_url: str) -> 
             vault_active_key=active,
         )
 
+    copy_of_template(templates, database_url)
     use("k1", k1=K1)
-    migrate.upgrade()
     with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
         add_staff(session, "ro", Role.reward_officer)
         session.commit()
     return use
@@ -735,22 +735,20 @@ def test_notify_reporter_seals_the_message_and_an_anonymous_reporter_gets_none(
 
 
 def test_a_blank_active_key_means_the_only_key(
-    configure: Callable[..., None], sqlite_url: str, redis_url: str
+    configure: Callable[..., None], sqlite_url: str, redis_url: str, templates: Templates
 ) -> None:
     """compose.yaml passes COMPLAINTS_VAULT_ACTIVE_KEY as "" when it is not set."""
     from core.errors import InvalidInput
 
-    configure(
-        database_url=sqlite_url,
-        redis_url=redis_url,
+    migrated_platform(
+        configure,
+        sqlite_url,
+        redis_url,
+        templates,
         vault_keys=json.dumps({"2027-01": K1}),
         vault_active_key="",
     )
     assert keyring().active == "2027-01"
-    migrate.upgrade()
-    with Session(get_engine()) as session:
-        load_registry(session, parse_registry(DEFAULT_REGISTRY))
-        session.commit()
     from service.app import create_app
 
     with TestClient(create_app()) as client:
