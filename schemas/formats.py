@@ -34,9 +34,14 @@ MAX_ID = 2**53 - 1  # and exact as a JSON number in any client (a double)
 
 
 def iso_datetime_text(value: object) -> object:
-    """Refuse a bare number where a date-time is asked for (pydantic would read it as Unix
-    seconds, and `since=0.5` is more likely a mistake than 1970)."""
-    if isinstance(value, str) and value.strip().replace(".", "", 1).lstrip("-").isdigit():
+    """Refuse a bare number where a date-time is asked for, in any way it is written (0.5,
+    -3, 1.5e-213, +7, 1_000, inf): pydantic would read it as Unix seconds, and `since=0.5`
+    is more likely a mistake than 1970. No ISO 8601 date-time reads as a number."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
         raise ValueError("give an ISO 8601 date-time, e.g. 2026-12-01T08:00:00+08:00")
     return value
 

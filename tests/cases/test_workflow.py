@@ -344,6 +344,20 @@ FOUR_HOURS_AGO_IN_CHINA = "four hours ago, China wall clock"
 
 
 @pytest.mark.parametrize(
+    "since", ["0", "0.5", "-3", "1.4818474723387572e-213", "+7", "1_000", " 12 ", "inf", "nan"]
+)
+def test_the_audit_trail_refuses_a_number_for_since_however_it_is_written(
+    desk: dict[str, dict[str, str]], client: TestClient, since: str
+) -> None:
+    """pydantic reads a number as Unix seconds: `since=1.5e-213` would be 1970, every row."""
+    cid = _routed(client)
+    client.get(f"/api/v1/complaints/{cid}", headers=desk["zj"])
+    answer = client.get("/api/v1/audit", params={"since": since}, headers=desk["boss"])
+    assert answer.status_code == 422, answer.text
+    assert "ISO 8601" in answer.text
+
+
+@pytest.mark.parametrize(
     ("since", "kept"),
     [
         ("2026-01-01", True),  # a day: its China midnight
