@@ -3,27 +3,18 @@ training rows, the same share for every model, and a share outside (0, 1] is ref
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.bench.conftest import LoadBench
 
 
 @pytest.fixture
-def bench_cv(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.setattr(sys, "path", list(sys.path))  # the script reorders it on import
-    spec = importlib.util.spec_from_file_location("bench_classifier_cv", BENCH / "classifier_cv.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "bench_classifier_cv", module)
-    spec.loader.exec_module(module)
-    return module
+def bench_cv(load_bench: LoadBench) -> ModuleType:
+    return load_bench("classifier_cv")
 
 
 def test_a_share_is_a_seeded_ordered_subset_of_the_folds_training_rows(

@@ -4,27 +4,16 @@ the figure, and a round's ceiling and app figures must stay together."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.bench.conftest import LoadBench
 
 
 @pytest.fixture
-def bench_intake(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(BENCH))  # its `from support import ...`
-    # Not `intake`: that name is the platform's package.
-    spec = importlib.util.spec_from_file_location("bench_intake", BENCH / "intake.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "bench_intake", module)
-    spec.loader.exec_module(module)
-    return module
+def bench_intake(load_bench: LoadBench) -> ModuleType:
+    return load_bench("intake")
 
 
 def a_round(ceiling: float, platform: float, floor: float = 0.0) -> dict[str, tuple]:
