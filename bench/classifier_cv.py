@@ -8,8 +8,9 @@ inner cross-validation for calibration and threshold included) and is scored by 
     .venv/bin/python bench/classifier_cv.py --fractions 0.25,0.5,0.75,1   # learning curve
 
 With --fractions, each fold's model is trained on that share of the fold's training rows (a
-seeded random subset, the same for every model) and scored on the whole held-out fold, so
-the table shows how accuracy grows with the amount of labelled history.
+seeded random subset, the same for every model, and a smaller share is part of a larger one)
+and scored on the whole held-out fold, so the table shows how accuracy grows with the amount
+of labelled history.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     try:
-        fractions = [float(f) for f in args.fractions.split(",")]
+        fractions = sorted({float(f) for f in args.fractions.split(",")})
     except ValueError:
         sys.exit(f"--fractions {args.fractions!r}: comma-separated numbers, e.g. 0.5,1")
     if not all(0 < f <= 1 for f in fractions):
