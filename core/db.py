@@ -69,12 +69,10 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is last:
         return text
     zone = value.tzinfo
-    if zone is UTC:
-        text = value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
-    elif zone is None:
+    if zone is None:
         raise ValueError("naive datetime given where a UTC-aware one is required")
-    else:
-        text = value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+    utc = value if zone is UTC else value.astimezone(UTC)
+    text = utc.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
     _last_utc_text = (value, text)
     return text
 
